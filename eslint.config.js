@@ -1,0 +1,37 @@
+// Lint rules: typescript-eslint's recommended set, plus the determinism rule that keeps the
+// wall clock and Math.random out of the simulation (they are allowed only at the CLI edge).
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+const wallClock = [
+  { object: "Math", property: "random", message: "Use a named RNG stream from sim/rng.ts." },
+  {
+    object: "Date",
+    property: "now",
+    message: "Simulated time only; the wall clock belongs to src/cli.",
+  },
+  {
+    object: "performance",
+    property: "now",
+    message: "Simulated time only; the wall clock belongs to src/cli.",
+  },
+];
+
+export default tseslint.config(
+  { ignores: ["node_modules/", "coverage/", "out/", "**/*.js", "!eslint.config.js"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
+      "no-restricted-properties": ["error", ...wallClock],
+    },
+  },
+  {
+    files: ["src/cli/**", "test/**"],
+    rules: { "no-restricted-properties": "off" },
+  },
+);

@@ -1,0 +1,61 @@
+// The `pdsim` command line: parses arguments with yargs and hands each command to its module.
+
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { PROFILE_NAMES } from "../scenario/index.ts";
+import { runCommand } from "./run-command.ts";
+
+await yargs(hideBin(process.argv))
+  .scriptName("pdsim")
+  .usage("$0 <command> [options]")
+  .command(
+    "run <scenario>",
+    "Simulate a scenario: vLLM log lines at each instance's interval, then a summary",
+    (y) =>
+      y
+        .positional("scenario", {
+          type: "string",
+          demandOption: true,
+          describe: "Scenario YAML file",
+        })
+        .option("seed", { type: "number", describe: "Override the scenario's seed" })
+        .option("profile", {
+          type: "string",
+          choices: PROFILE_NAMES,
+          describe: "Accounting profile (default: the scenario's metrics.profile)",
+        })
+        .option("out", {
+          type: "string",
+          describe: "Write metrics/<instance>.prom, requests.jsonl, summary.json here",
+        })
+        .option("quiet", {
+          type: "boolean",
+          default: false,
+          describe: "No log lines, only the summary",
+        })
+        .option("json", {
+          type: "boolean",
+          default: false,
+          describe: "Print summary.json to stdout instead of text",
+        }),
+    async (argv) => {
+      process.exitCode = await runCommand({
+        scenario: argv.scenario,
+        seed: argv.seed,
+        profile: argv.profile,
+        out: argv.out,
+        quiet: argv.quiet,
+        json: argv.json,
+      });
+    },
+  )
+  .demandCommand(1, "Name a command: pdsim run SCENARIO")
+  .strict()
+  .fail((msg, err, y) => {
+    if (err) throw err;
+    process.stderr.write(`${y.help() ? "" : ""}pdsim: ${msg}\nRun 'pdsim --help' for usage.\n`);
+    process.exit(2);
+  })
+  .help()
+  .version(false)
+  .parseAsync();

@@ -1,0 +1,107 @@
+// `pdsim run`: load, simulate, print the log lines and a summary, write `--out`, check `expect`.
+
+import { Cluster } from "../cluster/cluster.ts";
+import type { LogLine } from "../cluster/instance.ts";
+import type { RequestRecord } from "../cluster/request-record.ts";
+import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
+import { OutputDir, OutputDirError } from "../output/output-dir.ts";
+import { buildSummary } from "../output/summary.ts";
+import { formatSummary } from "../output/console-report.ts";
+import { checkExpectations, type SampleLookup } from "../scenario/expectations.ts";
+import { ScenarioError, loadScenario } from "../scenario/index.ts";
+import type { ProfileName } from "../scenario/types.ts";
+import { formatSeconds } from "../../sim/index.ts";
+import { validateExpectationMetrics, validateSimulatable } from "./validate.ts";
+
+export interface RunOptions {
+  scenario: string;
+  seed?: number | undefined;
+  profile?: string | undefined;
+  out?: string | undefined;
+  quiet: boolean;
+  json: boolean;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_EXPECTATION_FAILED = 1;
+export const EXIT_BAD_INPUT = 2;
+
+export async function runCommand(opts: RunOptions): Promise<number> {
+  let out: OutputDir | null = null;
+  try {
+    const scenario = loadScenario(opts.scenario);
+    validateSimulatable(scenario);
+    if (opts.seed !== undefined && (!Number.isSafeInteger(opts.seed) || opts.seed < 0)) {
+      throw new UsageError(`--seed must be a non-negative integer, got ${opts.seed}`);
+    }
+    const seed = opts.seed ?? scenario.seed;
+    const profile = (opts.profile as ProfileName | undefined) ?? scenario.metrics.profile;
+    const byFinishReason = Object.fromEntries(FINISH_REASONS.map((r) => [r, 0])) as Record<
+      FinishReason,
+      number
+    >;
+    const printLog = !opts.quiet && !opts.json;
+
+    const cluster = new Cluster(scenario, seed, {
+      onLog: printLog ? (line) => process.stdout.write(formatLogLine(line) + "\n") : undefined,
+      onRequestFinished: (record: RequestRecord) => {
+        byFinishReason[record.finish_reason] += 1;
+        out?.appendRequest(record);
+      },
+    });
+    validateExpectationMetrics(scenario, cluster);
+    if (opts.out !== undefined) out = new OutputDir(opts.out);
+
+    const wallStart = performance.now();
+    const result = cluster.run();
+    const wallSeconds = (performance.now() - wallStart) / 1000;
+
+    const lookup: SampleLookup = (instance, name, labels) =>
+      cluster.instances
+        .find((i) => i.name === instance)
+        ?.statLoggers.prometheus.sampleValue(name, labels);
+    const expectations = checkExpectations(scenario.expect, lookup);
+    const summary = buildSummary({
+      cluster,
+      result,
+      byFinishReason,
+      profile,
+      seed,
+      wallSeconds,
+      expectations,
+    });
+
+    if (out !== null) {
+      for (const instance of cluster.instances) {
+        out.writeMetrics(instance.name, await instance.statLoggers.prometheus.exposition());
+      }
+      out.writeSummary(summary);
+      out.commit();
+      out = null;
+    }
+    if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+    else process.stdout.write(formatSummary(summary, expectations));
+    process.stderr.write(
+      `pdsim: simulated ${formatSeconds(result.lastFinishTime)} s in ${wallSeconds.toFixed(2)} s wall\n`,
+    );
+    return expectations.every((e) => e.passed) ? EXIT_OK : EXIT_EXPECTATION_FAILED;
+  } catch (err) {
+    out?.abort();
+    if (err instanceof ScenarioError) {
+      process.stderr.write(err.format() + "\n");
+      return EXIT_BAD_INPUT;
+    }
+    if (err instanceof OutputDirError || err instanceof UsageError) {
+      process.stderr.write(`pdsim: ${err.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    throw err;
+  }
+}
+
+export class UsageError extends Error {}
+
+/** `[t=20.000s unified-0] Engine 000: Avg prompt throughput: …` */
+export function formatLogLine(line: LogLine): string {
+  return `[t=${formatSeconds(line.time)}s ${line.instance}] ${line.message}`;
+}

@@ -1,0 +1,40 @@
+// Checks of a loaded scenario beyond its schema: what this version can simulate, and that every
+// `expect` names a metric its instance actually exports.
+
+import type { Cluster } from "../cluster/cluster.ts";
+import { ScenarioError, type ScenarioIssue } from "../scenario/index.ts";
+import { didYouMean } from "../scenario/suggest.ts";
+import type { Scenario } from "../scenario/types.ts";
+
+export function validateExpectationMetrics(scenario: Scenario, cluster: Cluster): void {
+  const issues: ScenarioIssue[] = [];
+  scenario.expect.forEach((e, index) => {
+    const instance = cluster.instances.find((i) => i.name === e.instance);
+    if (instance === undefined) return; // the loader already reported it
+    const names = instance.statLoggers.prometheus.sampleNames();
+    if (names.includes(e.selector.name)) return;
+    issues.push({
+      file: scenario.file,
+      line: e.line,
+      column: 1,
+      path: `expect[${index}].metric`,
+      message: `instance '${e.instance}' exports no sample named '${e.selector.name}'${didYouMean(e.selector.name, names)}`,
+    });
+  });
+  if (issues.length > 0) throw new ScenarioError(issues);
+}
+
+/** Prefill/decode roles load (the schema accepts them) but the P/D flow is not simulated yet. */
+export function validateSimulatable(scenario: Scenario): void {
+  const issues: ScenarioIssue[] = scenario.instances
+    .map((instance, index) => ({ instance, index }))
+    .filter(({ instance }) => instance.role !== "unified")
+    .map(({ instance, index }) => ({
+      file: scenario.file,
+      line: instance.line,
+      column: 1,
+      path: `instances[${index}].role`,
+      message: `role '${instance.role}' is not simulated yet; this version of pdsim runs unified instances only`,
+    }));
+  if (issues.length > 0) throw new ScenarioError(issues);
+}

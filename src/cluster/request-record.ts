@@ -1,0 +1,41 @@
+// The per-request record written to requests.jsonl: the client's view and each instance's view
+// of one request (the P/D flow gives a request one leg per instance it visited).
+
+import type { FinishReason } from "../engine/request-status.ts";
+import type { InstanceRole } from "../scenario/types.ts";
+
+/** Where the prompt tokens of the prefill that produced this leg's first token came from. */
+export interface PrefillSources {
+  local_compute: number;
+  local_cache_hit: number;
+  external_kv_transfer: number;
+}
+
+export interface InstanceLeg {
+  instance: string;
+  role: InstanceRole;
+  arrival_s: number;
+  first_scheduled_s: number | null;
+  first_token_s: number | null;
+  last_token_s: number | null;
+  finish_reason: FinishReason;
+  num_output_tokens: number;
+  num_preemptions: number;
+  /** vLLM's `num_cached_tokens`: num_computed_tokens when the request first became RUNNING (−1 if never). */
+  num_cached_tokens: number;
+  prefill: PrefillSources | null;
+  /** Why the instance refused the request, when it did. */
+  error?: string;
+}
+
+export interface RequestRecord {
+  id: string;
+  arrival_s: number;
+  prompt_tokens: number;
+  max_tokens: number;
+  prefix_group: string | null;
+  finish_reason: FinishReason;
+  first_token_s: number | null;
+  finish_s: number;
+  legs: InstanceLeg[];
+}

@@ -1,0 +1,80 @@
+// One engine's busy loop on the simulation kernel; mirrors vllm/v1/engine/core.py (EngineCore.step:
+// schedule, execute, update_from_output), with the model executor replaced by the step-latency
+// model.
+
+import type { Simulation } from "../../sim/index.ts";
+import { KVCacheManager } from "./kv-cache-manager.ts";
+import type { Request } from "./request.ts";
+import { Scheduler, type SchedulerConfig } from "./scheduler.ts";
+import type { EngineCoreOutputs, SchedulerOutput } from "./scheduler-output.ts";
+import { type StepTimeModel, stepDuration, stepShape } from "./step-latency.ts";
+
+export interface EngineCoreConfig extends SchedulerConfig {
+  blockSize: number;
+  numGpuBlocks: number;
+  enablePrefixCaching: boolean;
+}
+
+/** Called at the end of every step with what it produced (and once when the loop goes idle with work stuck). */
+export type StepListener = (
+  outputs: EngineCoreOutputs,
+  schedulerOutput: SchedulerOutput | null,
+) => void;
+
+export class EngineCore {
+  readonly scheduler: Scheduler;
+  readonly kvCacheManager: KVCacheManager;
+  numSteps = 0;
+  private running = false;
+
+  constructor(
+    private readonly sim: Simulation,
+    readonly config: EngineCoreConfig,
+    private readonly stepTime: StepTimeModel,
+    private readonly onStep: StepListener,
+  ) {
+    this.kvCacheManager = new KVCacheManager(
+      config.numGpuBlocks,
+      config.blockSize,
+      config.maxModelLen,
+      config.enablePrefixCaching,
+    );
+    this.scheduler = new Scheduler(config, this.kvCacheManager);
+  }
+
+  addRequest(request: Request): void {
+    this.scheduler.addRequest(request, this.sim.now);
+    this.wake();
+  }
+
+  /** Starts the busy loop if it is idle; a step in flight picks new work up when it ends. */
+  wake(): void {
+    if (this.running) return;
+    this.running = true;
+    this.sim.schedule(0, () => this.step());
+  }
+
+  private step(): void {
+    if (!this.scheduler.hasRequests()) {
+      this.running = false;
+      return;
+    }
+    const schedulerOutput = this.scheduler.schedule(this.sim.now);
+    if (schedulerOutput.totalNumScheduledTokens === 0) {
+      // Nothing can run until something outside this engine changes; publish the state and sleep.
+      this.running = false;
+      this.onStep(
+        { timestamp: this.sim.now, outputs: [], schedulerStats: this.scheduler.makeStats() },
+        schedulerOutput,
+      );
+      return;
+    }
+    const duration = stepDuration(this.stepTime, stepShape(schedulerOutput));
+    this.sim.schedule(duration, () => {
+      const outputs = this.scheduler.updateFromOutput(schedulerOutput, this.sim.now);
+      this.numSteps += 1;
+      this.onStep(outputs, schedulerOutput);
+      this.step();
+    });
+  }
+}

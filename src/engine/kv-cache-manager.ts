@@ -1,0 +1,183 @@
+// Per-request KV-block bookkeeping over the block pool; mirrors vllm/v1/core/kv_cache_manager.py
+// (KVCacheManager) and the full-attention single-type manager, without sliding windows, hybrid
+// groups, lookahead slots or a watermark.
+
+import { BlockPool, type KVCacheBlock } from "./block-pool.ts";
+import type { Request } from "./request.ts";
+import { PrefixCacheStats } from "./stats.ts";
+
+export interface ComputedBlocks {
+  blocks: KVCacheBlock[];
+  numComputedTokens: number;
+}
+
+export interface AllocateSlotsOptions {
+  /** Tokens just found in the local prefix cache (`new_computed_blocks` · block size). */
+  numNewComputedTokens?: number;
+  newComputedBlocks?: KVCacheBlock[];
+  /** Tokens whose KV a connector will supply. */
+  numExternalComputedTokens?: number;
+  /** Allocate now but cache later: the KV is still in flight from a remote instance. */
+  delayCacheBlocks?: boolean;
+  /** Admission gate: fail unless the whole current sequence fits (vLLM's `scheduler_reserve_full_isl`). */
+  fullSequenceMustFit?: boolean;
+}
+
+export class KVCacheManager {
+  readonly blockPool: BlockPool;
+  private readonly reqToBlocks = new Map<string, KVCacheBlock[]>();
+  /** How many leading blocks of each request are already registered in the prefix cache. */
+  private readonly numCachedBlock = new Map<string, number>();
+  private prefixCacheStats = new PrefixCacheStats();
+
+  constructor(
+    numGpuBlocks: number,
+    readonly blockSize: number,
+    readonly maxModelLen: number,
+    readonly enableCaching: boolean,
+  ) {
+    this.blockPool = new BlockPool(numGpuBlocks, enableCaching);
+  }
+
+  get usage(): number {
+    return this.blockPool.getUsage();
+  }
+
+  /** Returns and resets the prefix-cache stats gathered since the last call. */
+  makePrefixCacheStats(): PrefixCacheStats {
+    const stats = this.prefixCacheStats;
+    this.prefixCacheStats = new PrefixCacheStats();
+    return stats;
+  }
+
+  /**
+   * The longest run of leading cached blocks, capped so that at least one prompt token is left
+   * to compute (the model needs one input token to produce logits):
+   *
+   *   L = min(leading cached blocks, ⌊(N − 1) / B⌋) · B
+   *
+   * so a full hit with N a multiple of B recomputes the whole last block.
+   */
+  getComputedBlocks(request: Request): ComputedBlocks {
+    if (!this.enableCaching) return { blocks: [], numComputedTokens: 0 };
+    const maxCacheHitLength = request.numTokens - 1;
+    const maxBlocks = Math.floor(maxCacheHitLength / this.blockSize);
+    const blocks: KVCacheBlock[] = [];
+    const hashes = request.blockHashes;
+    for (let i = 0; i < maxBlocks && i < hashes.length; i++) {
+      const block = this.blockPool.getCachedBlock(hashes[i]!);
+      if (block === null) break;
+      blocks.push(block);
+    }
+    return { blocks, numComputedTokens: blocks.length * this.blockSize };
+  }
+
+  /** Counted at admission, so lookups for requests that could not be scheduled are not. */
+  recordPrefixCacheStats(request: Request, numHits: number): void {
+    if (!this.enableCaching) return;
+    this.prefixCacheStats.record(request.numTokens, numHits, request.numPreemptions > 0);
+  }
+
+  /**
+   * Gives the request slots for `numNewTokens` more tokens, or returns null when the pool cannot
+   * (the caller then preempts or stops admitting).
+   *
+   *   | computed | new computed (local hit) | external | new | ← request.numTokens …
+   *              |<-------------- to be allocated -------------->|
+   */
+  allocateSlots(
+    request: Request,
+    numNewTokens: number,
+    opts: AllocateSlotsOptions = {},
+  ): KVCacheBlock[] | null {
+    const numNewComputedTokens = opts.numNewComputedTokens ?? 0;
+    const newComputedBlocks = opts.newComputedBlocks ?? [];
+    const numExternal = opts.numExternalComputedTokens ?? 0;
+    if (numNewTokens === 0 && numExternal === 0) {
+      throw new Error(
+        `allocateSlots(${request.requestId}): numNewTokens must be > 0 when there are no external tokens`,
+      );
+    }
+    const numLocalComputedTokens = request.numComputedTokens + numNewComputedTokens;
+    const totalComputedTokens = Math.min(numLocalComputedTokens + numExternal, this.maxModelLen);
+
+    if (opts.fullSequenceMustFit) {
+      const fullNumTokens = Math.min(request.numTokens, this.maxModelLen);
+      const needed = this.numBlocksToAllocate(request.requestId, fullNumTokens, newComputedBlocks);
+      if (needed > this.blockPool.getNumFreeBlocks()) return null;
+    }
+
+    const numTokensNeedSlot = Math.min(totalComputedTokens + numNewTokens, this.maxModelLen);
+    const needed = this.numBlocksToAllocate(
+      request.requestId,
+      numTokensNeedSlot,
+      newComputedBlocks,
+    );
+    if (needed > this.blockPool.getNumFreeBlocks()) return null;
+
+    let reqBlocks = this.reqToBlocks.get(request.requestId);
+    if (reqBlocks === undefined) {
+      reqBlocks = [];
+      this.reqToBlocks.set(request.requestId, reqBlocks);
+    }
+    if (newComputedBlocks.length > 0) {
+      if (this.enableCaching) this.blockPool.touch(newComputedBlocks);
+      for (const block of newComputedBlocks) reqBlocks.push(block);
+      this.numCachedBlock.set(request.requestId, reqBlocks.length);
+    }
+    const numRequired = Math.ceil(numTokensNeedSlot / this.blockSize);
+    const newBlocks = this.blockPool.getNewBlocks(Math.max(0, numRequired - reqBlocks.length));
+    for (const block of newBlocks) reqBlocks.push(block);
+
+    if (!this.enableCaching || opts.delayCacheBlocks) return newBlocks;
+    this.cacheBlocks(request, Math.min(totalComputedTokens + numNewTokens, request.numTokens));
+    return newBlocks;
+  }
+
+  /** Registers the request's full blocks up to `numComputedTokens` in the prefix cache. */
+  cacheBlocks(request: Request, numComputedTokens: number): void {
+    if (!this.enableCaching) return;
+    const blocks = this.reqToBlocks.get(request.requestId);
+    if (blocks === undefined) return;
+    const numCached = this.numCachedBlock.get(request.requestId) ?? 0;
+    const numFullBlocks = Math.floor(numComputedTokens / this.blockSize);
+    if (numFullBlocks <= numCached) return;
+    this.blockPool.cacheFullBlocks(request.blockHashes, blocks, numCached, numFullBlocks);
+    this.numCachedBlock.set(request.requestId, numFullBlocks);
+  }
+
+  /** Frees the request's blocks tail first, so a cached prefix is evicted from its end. */
+  free(request: Request): void {
+    const blocks = this.reqToBlocks.get(request.requestId);
+    if (blocks === undefined) return;
+    this.reqToBlocks.delete(request.requestId);
+    this.numCachedBlock.delete(request.requestId);
+    const reversed: KVCacheBlock[] = new Array<KVCacheBlock>(blocks.length);
+    for (let i = 0; i < blocks.length; i++) reversed[i] = blocks[blocks.length - 1 - i]!;
+    this.blockPool.freeBlocks(reversed);
+  }
+
+  getBlocks(requestId: string): readonly KVCacheBlock[] {
+    return this.reqToBlocks.get(requestId) ?? [];
+  }
+
+  /** Number of requests holding blocks; for conservation checks. */
+  get numRequestsWithBlocks(): number {
+    return this.reqToBlocks.size;
+  }
+
+  private numBlocksToAllocate(
+    requestId: string,
+    numTokens: number,
+    newComputedBlocks: readonly KVCacheBlock[],
+  ): number {
+    const numRequired = Math.ceil(numTokens / this.blockSize);
+    const numHeld = this.reqToBlocks.get(requestId)?.length ?? 0;
+    const numNew = numRequired - numHeld - newComputedBlocks.length;
+    // A hit on an evictable block takes it out of the free queue, so it costs a free block too.
+    let numEvictableComputed = 0;
+    for (const block of newComputedBlocks)
+      if (block.refCnt === 0 && !block.isNull) numEvictableComputed++;
+    return Math.max(0, numNew) + numEvictableComputed;
+  }
+}

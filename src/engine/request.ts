@@ -1,0 +1,113 @@
+// One request inside one engine instance; mirrors vllm/v1/request.py (Request) for text-only
+// requests: no multimodal inputs, LoRA, structured output or speculative tokens.
+
+import type { SimTime } from "../../sim/index.ts";
+import { type BlockHash, NONE_HASH, hashBlockTokens } from "./block-hash.ts";
+import type { RequestStatus } from "./request-status.ts";
+
+export type EngineCoreEventType = "QUEUED" | "SCHEDULED" | "PREEMPTED";
+
+export interface EngineCoreEvent {
+  type: EngineCoreEventType;
+  timestamp: SimTime;
+}
+
+/** What the scheduler recorded about the prefill that produced the first output (current vLLM's PrefillStats). */
+export interface PrefillStats {
+  numPromptTokens: number;
+  localCacheHit: number;
+  externalKvTransfer: number;
+}
+
+export interface RequestInit {
+  requestId: string;
+  promptTokenIds: readonly number[];
+  maxTokens: number;
+  /** The length at which the model would emit EOS; finishes with `stop` when reached before max_tokens. */
+  stopAfterTokens?: number;
+  /** Deterministic ids for generated tokens, so output blocks hash (and cache) like prompt blocks. */
+  outputTokenId: (index: number) => number;
+  arrivalTime: SimTime;
+  blockSize: number;
+}
+
+export class Request {
+  readonly requestId: string;
+  readonly numPromptTokens: number;
+  readonly maxTokens: number;
+  readonly stopAfterTokens: number;
+  readonly arrivalTime: SimTime;
+  readonly allTokenIds: number[];
+  readonly blockHashes: BlockHash[] = [];
+  status: RequestStatus = "WAITING";
+  numComputedTokens = 0;
+  /** Written once, when the request first becomes RUNNING; −1 until then (vLLM's sentinel). */
+  numCachedTokens = -1;
+  /** Re-written on every pass through the waiting branch with nothing computed. */
+  numExternalComputedTokens = 0;
+  numPreemptions = 0;
+  /** Re-recorded on each waiting pass until the first output takes it. */
+  prefillStats: PrefillStats | null = null;
+  prefillStatsTaken = false;
+  private events: EngineCoreEvent[] = [];
+  private readonly outputTokenId: (index: number) => number;
+  private readonly blockSize: number;
+
+  constructor(init: RequestInit) {
+    this.requestId = init.requestId;
+    this.allTokenIds = init.promptTokenIds.slice();
+    this.numPromptTokens = this.allTokenIds.length;
+    this.maxTokens = init.maxTokens;
+    this.stopAfterTokens = init.stopAfterTokens ?? Number.POSITIVE_INFINITY;
+    this.arrivalTime = init.arrivalTime;
+    this.outputTokenId = init.outputTokenId;
+    this.blockSize = init.blockSize;
+    this.updateBlockHashes();
+  }
+
+  get numTokens(): number {
+    return this.allTokenIds.length;
+  }
+
+  get numOutputTokens(): number {
+    return this.allTokenIds.length - this.numPromptTokens;
+  }
+
+  /** Appends the next generated token (its id is synthetic) and hashes any block it fills. */
+  appendOutputToken(): number {
+    const tokenId = this.outputTokenId(this.numOutputTokens);
+    this.allTokenIds.push(tokenId);
+    this.updateBlockHashes();
+    return tokenId;
+  }
+
+  recordEvent(type: EngineCoreEventType, timestamp: SimTime): void {
+    this.events.push({ type, timestamp });
+  }
+
+  /** Events are delivered with the request's next output and then forgotten. */
+  takeEvents(): EngineCoreEvent[] | null {
+    if (this.events.length === 0) return null;
+    const events = this.events;
+    this.events = [];
+    return events;
+  }
+
+  takePrefillStats(): PrefillStats | null {
+    if (this.prefillStatsTaken) return null;
+    this.prefillStatsTaken = true;
+    const stats = this.prefillStats;
+    this.prefillStats = null;
+    return stats;
+  }
+
+  private updateBlockHashes(): void {
+    const numFullBlocks = Math.floor(this.allTokenIds.length / this.blockSize);
+    for (let i = this.blockHashes.length; i < numFullBlocks; i++) {
+      const parent = i === 0 ? NONE_HASH : this.blockHashes[i - 1]!;
+      this.blockHashes.push(
+        hashBlockTokens(parent, this.allTokenIds, i * this.blockSize, this.blockSize),
+      );
+    }
+  }
+}

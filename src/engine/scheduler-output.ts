@@ -1,0 +1,38 @@
+// The records that join the two halves of an engine step; mirrors vllm/v1/core/sched/output.py
+// (SchedulerOutput) and vllm/v1/engine/__init__.py (EngineCoreOutput, EngineCoreOutputs).
+
+import type { SimTime } from "../../sim/index.ts";
+import type { EngineCoreEvent, PrefillStats, Request } from "./request.ts";
+import type { FinishReason } from "./request-status.ts";
+import type { SchedulerStats } from "./stats.ts";
+
+export interface ScheduledRequest {
+  request: Request;
+  numNewTokens: number;
+  /** `numComputedTokens` before this step: where this step's tokens start. */
+  numComputedBefore: number;
+}
+
+export interface SchedulerOutput {
+  timestamp: SimTime;
+  scheduled: ScheduledRequest[];
+  totalNumScheduledTokens: number;
+  preempted: Request[];
+}
+
+export interface EngineCoreOutput {
+  requestId: string;
+  newTokenIds: number[];
+  finishReason: FinishReason | null;
+  events: EngineCoreEvent[] | null;
+  numCachedTokens: number;
+  numExternalComputedTokens: number;
+  /** Present on the request's first output only. */
+  prefillStats: PrefillStats | null;
+}
+
+export interface EngineCoreOutputs {
+  timestamp: SimTime;
+  outputs: EngineCoreOutput[];
+  schedulerStats: SchedulerStats;
+}

@@ -1,0 +1,71 @@
+// The human-readable end of `pdsim run`: run totals, one row per instance, then the expectations.
+
+import type { ExpectationResult } from "../scenario/expectations.ts";
+import { describeExpected } from "../scenario/expectations.ts";
+import type { RunSummary } from "./summary.ts";
+
+export function formatSummary(
+  summary: RunSummary,
+  expectations: readonly ExpectationResult[],
+): string {
+  const lines: string[] = [];
+  const r = summary.requests;
+  const reasons = Object.entries(r.by_finish_reason)
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(", ");
+  lines.push(
+    `${summary.scenario.name}: seed ${summary.seed}, profile ${summary.profile}; ` +
+      `${r.arrived} requests arrived, ${r.finished} finished (${reasons || "none"}) ` +
+      `in ${summary.simulated_seconds.toFixed(3)} simulated s, ${summary.events} events`,
+  );
+  lines.push(
+    table(
+      [
+        "instance",
+        "role",
+        "finished",
+        "prompt tok",
+        "computed tok",
+        "gen tok",
+        "prefix hit",
+        "preempt",
+        "steps",
+      ],
+      summary.instances.map((i) => [
+        i.name,
+        i.role,
+        String(Object.values(i.requests_finished).reduce((a, b) => a + b, 0)),
+        String(i.prompt_tokens),
+        String(i.prompt_tokens_computed),
+        String(i.generation_tokens),
+        `${(i.prefix_cache_hit_rate * 100).toFixed(1)}%`,
+        String(i.preemptions),
+        String(i.engine_steps),
+      ]),
+    ),
+  );
+  if (expectations.length > 0) {
+    const failed = expectations.filter((e) => !e.passed);
+    lines.push(
+      `expectations: ${expectations.length - failed.length} passed, ${failed.length} failed`,
+    );
+    for (const f of failed) {
+      const e = f.expectation;
+      const actual = f.actual === undefined ? "no such series" : String(f.actual);
+      lines.push(
+        `  FAILED ${e.instance} ${e.metric}: expected ${describeExpected(e)}, got ${actual}`,
+      );
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
+}

@@ -1,0 +1,83 @@
+// Writes a run's `--out` directory so that it appears whole or not at all: everything goes to a
+// sibling staging directory that is renamed into place only when the run completed.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** Bad `--out` argument; reported like bad input (exit 2). */
+export class OutputDirError extends Error {}
+
+const FLUSH_BYTES = 1 << 16;
+
+export class OutputDir {
+  private readonly staging: string;
+  private requestsFd: number;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+
+  constructor(readonly dir: string) {
+    if (fs.existsSync(dir)) {
+      if (!fs.statSync(dir).isDirectory())
+        throw new OutputDirError(`--out ${dir}: exists and is not a directory`);
+      const entries = fs.readdirSync(dir);
+      if (entries.length > 0 && !entries.includes("summary.json")) {
+        throw new OutputDirError(
+          `--out ${dir}: directory is not empty and does not hold a previous pdsim run; refusing to overwrite it`,
+        );
+      }
+    }
+    const parent = path.dirname(path.resolve(dir));
+    fs.mkdirSync(parent, { recursive: true });
+    this.staging = path.join(parent, `.${path.basename(dir)}.partial-${process.pid}`);
+    fs.rmSync(this.staging, { recursive: true, force: true });
+    fs.mkdirSync(path.join(this.staging, "metrics"), { recursive: true });
+    this.requestsFd = fs.openSync(path.join(this.staging, "requests.jsonl"), "w");
+  }
+
+  appendRequest(record: unknown): void {
+    const line = JSON.stringify(record) + "\n";
+    this.pending.push(line);
+    this.pendingBytes += line.length;
+    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+  }
+
+  writeMetrics(instance: string, exposition: string): void {
+    fs.writeFileSync(path.join(this.staging, "metrics", `${instance}.prom`), exposition);
+  }
+
+  writeSummary(summary: unknown): void {
+    fs.writeFileSync(
+      path.join(this.staging, "summary.json"),
+      JSON.stringify(summary, null, 2) + "\n",
+    );
+  }
+
+  /** Replaces `dir` (empty, absent, or a previous run) with the finished staging directory. */
+  commit(): void {
+    this.closeRequests();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    fs.renameSync(this.staging, this.dir);
+  }
+
+  abort(): void {
+    try {
+      this.closeRequests();
+    } finally {
+      fs.rmSync(this.staging, { recursive: true, force: true });
+    }
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    fs.writeSync(this.requestsFd, this.pending.join(""));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  private closeRequests(): void {
+    if (this.requestsFd < 0) return;
+    this.flush();
+    fs.closeSync(this.requestsFd);
+    this.requestsFd = -1;
+  }
+}

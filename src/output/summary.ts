@@ -1,0 +1,91 @@
+// Builds summary.json: run info and per-instance totals read back from each instance's exported
+// metrics, so the summary shows exactly what a scrape would.
+
+import type { Cluster, ClusterRunResult } from "../cluster/cluster.ts";
+import type { Instance } from "../cluster/instance.ts";
+import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
+import type { ExpectationResult } from "../scenario/expectations.ts";
+import { usToSeconds } from "../../sim/index.ts";
+
+export interface InstanceTotals {
+  name: string;
+  role: string;
+  requests_finished: Record<FinishReason, number>;
+  prompt_tokens: number;
+  prompt_tokens_computed: number;
+  generation_tokens: number;
+  prefix_cache_queries: number;
+  prefix_cache_hits: number;
+  prefix_cache_hit_rate: number;
+  preemptions: number;
+  engine_steps: number;
+}
+
+export interface RunSummary {
+  scenario: { name: string; file: string };
+  seed: number;
+  profile: string;
+  simulated_seconds: number;
+  /** The only field that differs between two runs of the same scenario and seed. */
+  wall_seconds: number;
+  events: number;
+  requests: { arrived: number; finished: number; by_finish_reason: Record<FinishReason, number> };
+  instances: InstanceTotals[];
+  expectations: { instance: string; metric: string; actual: number | null; passed: boolean }[];
+}
+
+export function instanceTotals(instance: Instance): InstanceTotals {
+  const p = instance.statLoggers.prometheus;
+  const value = (name: string, labels: Record<string, string> = {}) =>
+    p.sampleValue(name, labels) ?? 0;
+  const queries = value("vllm:prefix_cache_queries_total");
+  const hits = value("vllm:prefix_cache_hits_total");
+  const requestsFinished = Object.fromEntries(
+    FINISH_REASONS.map((r) => [r, value("vllm:request_success_total", { finished_reason: r })]),
+  ) as Record<FinishReason, number>;
+  return {
+    name: instance.name,
+    role: instance.role,
+    requests_finished: requestsFinished,
+    prompt_tokens: value("vllm:prompt_tokens_total"),
+    prompt_tokens_computed: value("vllm:request_prefill_kv_computed_tokens_sum"),
+    generation_tokens: value("vllm:generation_tokens_total"),
+    prefix_cache_queries: queries,
+    prefix_cache_hits: hits,
+    prefix_cache_hit_rate: queries === 0 ? 0 : hits / queries,
+    preemptions: value("vllm:num_preemptions_total"),
+    engine_steps: instance.engine.numSteps,
+  };
+}
+
+export function buildSummary(args: {
+  cluster: Cluster;
+  result: ClusterRunResult;
+  byFinishReason: Record<FinishReason, number>;
+  profile: string;
+  seed: number;
+  wallSeconds: number;
+  expectations: readonly ExpectationResult[];
+}): RunSummary {
+  const { cluster, result } = args;
+  return {
+    scenario: { name: cluster.scenario.name, file: cluster.scenario.file },
+    seed: args.seed,
+    profile: args.profile,
+    simulated_seconds: usToSeconds(result.lastFinishTime),
+    wall_seconds: args.wallSeconds,
+    events: result.events,
+    requests: {
+      arrived: result.requestsArrived,
+      finished: result.requestsFinished,
+      by_finish_reason: args.byFinishReason,
+    },
+    instances: cluster.instances.map(instanceTotals),
+    expectations: args.expectations.map((r) => ({
+      instance: r.expectation.instance,
+      metric: r.expectation.metric,
+      actual: r.actual ?? null,
+      passed: r.passed,
+    })),
+  };
+}

@@ -1,0 +1,130 @@
+// Checks that span sections of a validated scenario file: engine limits of each resolved
+// instance (vLLM refuses to start with these), roles against the connector, and
+// expectations against the instances they name.
+import type { PathSegment, Problem } from "./paths.ts";
+import { mergeEngine } from "./resolve.ts";
+import type { EngineOverride, ScenarioFile } from "./schema.ts";
+import { suggestOrList } from "./suggest.ts";
+import type { EngineConfig } from "./types.ts";
+
+interface EngineRule {
+  /** The keys the rule reads, most likely culprit first: the problem is reported at one. */
+  keys: readonly (keyof EngineConfig)[];
+  violation(engine: EngineConfig): string | undefined;
+}
+
+const ENGINE_RULES: readonly EngineRule[] = [
+  {
+    keys: ["num_gpu_blocks", "max_model_len", "block_size"],
+    violation: (e) => {
+      const needed = Math.ceil(e.max_model_len / e.block_size);
+      if (needed <= e.num_gpu_blocks - 1) return undefined;
+      return (
+        `num_gpu_blocks ${e.num_gpu_blocks} cannot hold one request of max_model_len ` +
+        `${e.max_model_len}: that takes ceil(${e.max_model_len} / ${e.block_size}) = ${needed} ` +
+        `blocks of block_size ${e.block_size}, plus the null block vLLM reserves, so ` +
+        `num_gpu_blocks must be at least ${needed + 1}`
+      );
+    },
+  },
+  {
+    keys: ["max_num_batched_tokens", "max_num_seqs"],
+    violation: (e) =>
+      e.max_num_batched_tokens >= e.max_num_seqs
+        ? undefined
+        : `max_num_batched_tokens ${e.max_num_batched_tokens} is smaller than max_num_seqs ` +
+          `${e.max_num_seqs}; vLLM refuses to start unless max_num_batched_tokens >= max_num_seqs`,
+  },
+  {
+    keys: ["max_num_batched_tokens", "enable_chunked_prefill", "max_model_len"],
+    violation: (e) =>
+      e.enable_chunked_prefill || e.max_num_batched_tokens >= e.max_model_len
+        ? undefined
+        : `with enable_chunked_prefill false, max_num_batched_tokens ${e.max_num_batched_tokens} ` +
+          `is smaller than max_model_len ${e.max_model_len}, so a long prompt could never be ` +
+          `scheduled; vLLM refuses to start unless chunked prefill is on or ` +
+          `max_num_batched_tokens >= max_model_len`,
+  },
+];
+
+/**
+ * Where to point for a rule broken by one instance: the instance's own setting of a key the
+ * rule reads, else the top-level one, else the instance itself.
+ */
+function culprit(
+  keys: EngineRule["keys"],
+  index: number,
+  top: EngineOverride,
+  own: EngineOverride | undefined,
+): PathSegment[] {
+  const ownKey = keys.find((k) => own?.[k] !== undefined);
+  if (ownKey !== undefined) return ["instances", index, "engine", ownKey];
+  const topKey = keys.find((k) => top[k] !== undefined);
+  if (topKey !== undefined) return ["engine", topKey];
+  return ["instances", index];
+}
+
+export function checkEngineLimits(file: ScenarioFile): Problem[] {
+  const problems = new Map<string, Problem>();
+  file.instances.forEach((instance, i) => {
+    const engine = mergeEngine(file.engine, instance.engine);
+    for (const rule of ENGINE_RULES) {
+      const message = rule.violation(engine);
+      if (message === undefined) continue;
+      const path = culprit(rule.keys, i, file.engine, instance.engine);
+      // Instances that inherit one bad top-level setting share a single report.
+      problems.set(JSON.stringify([path, message]), { path, message, at: "value" });
+    }
+  });
+  return [...problems.values()];
+}
+
+export function checkRoles(file: ScenarioFile): Problem[] {
+  const problems: Problem[] = [];
+  const roles = file.instances.map((instance) => instance.role);
+  const firstPrefill = roles.indexOf("prefill");
+  const firstDecode = roles.indexOf("decode");
+  if (firstPrefill !== -1 && firstDecode === -1) {
+    problems.push({
+      path: ["instances", firstPrefill, "role"],
+      at: "value",
+      message:
+        "a prefill instance needs a decode instance to hand its requests to; add one, or make it unified",
+    });
+  }
+  if (firstDecode !== -1 && firstPrefill === -1) {
+    problems.push({
+      path: ["instances", firstDecode, "role"],
+      at: "value",
+      message:
+        "a decode instance needs a prefill instance to receive KV from; add one, or make it unified",
+    });
+  }
+  if (file.kv_transfer.connector === "none" && (firstPrefill !== -1 || firstDecode !== -1)) {
+    problems.push({
+      path: ["kv_transfer", "connector"],
+      at: "value",
+      message:
+        "connector none cannot move KV from prefill to decode instances; use nixl or p2p_nccl, or make every instance unified",
+    });
+  }
+  return problems;
+}
+
+export function checkExpectedInstances(file: ScenarioFile): Problem[] {
+  const names = file.instances.map((instance) => instance.name);
+  const problems: Problem[] = [];
+  file.expect.forEach((expectation, i) => {
+    if (names.includes(expectation.instance)) return;
+    problems.push({
+      path: ["expect", i, "instance"],
+      at: "value",
+      message: `no instance named '${expectation.instance}'${suggestOrList(expectation.instance, names, "instances are")}`,
+    });
+  });
+  return problems;
+}
+
+export function checkScenarioFile(file: ScenarioFile): Problem[] {
+  return [...checkEngineLimits(file), ...checkRoles(file), ...checkExpectedInstances(file)];
+}

@@ -1,0 +1,18 @@
+// The closed sets of names a scenario may use, in the order error messages list them.
+
+/** Accounting profiles: vLLM versions whose prompt-token metrics pdsim reproduces. */
+export const PROFILE_NAMES = [
+  "vllm-pre33290",
+  "vllm-pr33290",
+  "vllm-pr37160",
+  "vllm-pr38709",
+  "vllm-pr37460",
+] as const;
+
+export const CONNECTORS = ["nixl", "p2p_nccl", "none"] as const;
+
+export const ROUTING_POLICIES = ["round_robin", "least_loaded", "prefix_aware"] as const;
+
+export const ROLES = ["prefill", "decode", "unified"] as const;
+
+export const LOAD_FAILURE_POLICIES = ["fail", "recompute"] as const;

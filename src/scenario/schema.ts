@@ -1,0 +1,192 @@
+// The zod schema of a scenario file and its defaults. Objects are strict, so a misspelt key
+// is an error rather than a silently ignored setting.
+//
+// Defaults that depend on other keys are filled in by resolve.ts: `name` (the file's base
+// name without extension), `kv_transfer.connector` ("none" when every instance is unified,
+// else "nixl"), `metrics.model_name` (model.name) and each instance's engine (DEFAULT_ENGINE,
+// then the top-level `engine`, then the instance's own `engine`).
+import { z } from "zod";
+import {
+  CONNECTORS,
+  LOAD_FAILURE_POLICIES,
+  PROFILE_NAMES,
+  ROLES,
+  ROUTING_POLICIES,
+} from "./names.ts";
+import {
+  finiteNumber,
+  flag,
+  nonEmptyText,
+  nonNegativeInt,
+  nonNegativeNumber,
+  positiveInt,
+  positiveNumber,
+  probability,
+  text,
+} from "./primitives.ts";
+import { parseMetricSelector, type MetricSelector } from "./selector.ts";
+import type { EngineConfig } from "./types.ts";
+import { workloadSchema } from "./workload-schema.ts";
+
+/** The engine settings every instance starts from. */
+export const DEFAULT_ENGINE: Readonly<EngineConfig> = Object.freeze({
+  block_size: 16,
+  num_gpu_blocks: 8192,
+  max_model_len: 8192,
+  max_num_batched_tokens: 8192,
+  max_num_seqs: 256,
+  enable_prefix_caching: true,
+  enable_chunked_prefill: true,
+  long_prefill_token_threshold: 0, // 0 = off
+  log_stats_interval_s: 10,
+});
+
+export const DEFAULT_MODEL_NAME = "Qwen/Qwen3-0.6B";
+
+/** Every key optional: it overrides what the level above set. */
+export const engineSchema = z.strictObject({
+  block_size: positiveInt.optional(),
+  // One block is vLLM's reserved null block, so one is never enough.
+  num_gpu_blocks: z.int().min(2).describe("an integer of at least 2").optional(),
+  max_model_len: positiveInt.optional(),
+  max_num_batched_tokens: positiveInt.optional(),
+  max_num_seqs: positiveInt.optional(),
+  enable_prefix_caching: flag.optional(),
+  enable_chunked_prefill: flag.optional(),
+  long_prefill_token_threshold: nonNegativeInt.optional(),
+  log_stats_interval_s: positiveNumber.optional(),
+});
+
+export type EngineOverride = z.output<typeof engineSchema>;
+
+const modelSchema = z.strictObject({
+  name: nonEmptyText.default(DEFAULT_MODEL_NAME),
+  // Qwen3-0.6B: 28 layers x 8 KV heads x 128 head dim x 2 (K and V) x 2 bytes (bf16).
+  kv_bytes_per_token: positiveInt.default(114688),
+  step_time: z
+    .strictObject({
+      base_ms: nonNegativeNumber.default(4),
+      per_prefill_token_us: nonNegativeNumber.default(25),
+      per_decode_seq_us: nonNegativeNumber.default(30),
+      per_context_token_ns: nonNegativeNumber.default(0),
+    })
+    .prefault({}),
+});
+
+const instanceSchema = z.strictObject({
+  // It names output files (metrics/<name>.prom), so no spaces or slashes.
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/)
+    .describe("a name of letters, digits, '_', '.' and '-' starting with a letter or digit"),
+  role: z.enum(ROLES),
+  engine: engineSchema.optional(),
+});
+
+const instancesSchema = z
+  .array(instanceSchema)
+  .min(1)
+  .describe("a non-empty list of instances")
+  .superRefine((instances, ctx) => {
+    const firstIndex = new Map<string, number>();
+    instances.forEach((instance, i) => {
+      const earlier = firstIndex.get(instance.name);
+      if (earlier === undefined) firstIndex.set(instance.name, i);
+      else {
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "name"],
+          message: `duplicate instance name '${instance.name}': instances[${earlier}] already uses it`,
+        });
+      }
+    });
+  });
+
+const kvTransferSchema = z.strictObject({
+  connector: z.enum(CONNECTORS).optional(), // default: "none" if every instance is unified, else "nixl"
+  link: z
+    .strictObject({
+      latency_ms: nonNegativeNumber.default(0.5),
+      bandwidth_gb_per_s: positiveNumber.default(25),
+    })
+    .prefault({}),
+  load_failure_policy: z.enum(LOAD_FAILURE_POLICIES).default("fail"),
+  faults: z.strictObject({ load_failure_probability: probability.default(0) }).prefault({}),
+  lease_s: positiveNumber.default(30),
+});
+
+const proxySchema = z.strictObject({
+  prefill_policy: z.enum(ROUTING_POLICIES).default("round_robin"),
+  decode_policy: z.enum(ROUTING_POLICIES).default("round_robin"),
+  /** Requests served whole by unified instances (no P/D) are routed with this policy. */
+  unified_policy: z.enum(ROUTING_POLICIES).default("round_robin"),
+});
+
+const metricsSchema = z.strictObject({
+  profile: z.enum(PROFILE_NAMES).default("vllm-pr37460"), // current vLLM
+  model_name: nonEmptyText.optional(), // default: model.name
+});
+
+const selectorSchema = z
+  .string()
+  .describe("a metric selector such as 'vllm:prompt_tokens_total'")
+  .transform((metric, ctx): { metric: string; selector: MetricSelector } => {
+    const parsed = parseMetricSelector(metric);
+    if (parsed.ok) return { metric, selector: parsed.selector };
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a metric selector like name{label="value"}, got '${metric}': ${parsed.reason}`,
+    });
+    return z.NEVER;
+  });
+
+const expectationSchema = z
+  .strictObject({
+    instance: text,
+    metric: selectorSchema,
+    equals: finiteNumber.optional(),
+    min: finiteNumber.optional(),
+    max: finiteNumber.optional(),
+    tolerance: nonNegativeNumber.optional(), // default 0
+  })
+  .superRefine((e, ctx) => {
+    if (e.equals === undefined && e.min === undefined && e.max === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: "an expectation needs at least one of equals, min, max",
+      });
+    }
+    if (e.min !== undefined && e.max !== undefined && e.min > e.max) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["max"],
+        message: `expected max to be at least min (${e.min}), got ${e.max}`,
+      });
+    }
+    if (e.tolerance !== undefined && e.equals === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["tolerance"],
+        message: "tolerance applies to equals, which this expectation does not have",
+      });
+    }
+  });
+
+export const scenarioFileSchema = z
+  .strictObject({
+    name: nonEmptyText.optional(), // default: the file's base name without extension
+    description: text.default(""),
+    seed: nonNegativeInt.default(0),
+    model: modelSchema.prefault({}),
+    engine: engineSchema.default({}), // nothing overridden: DEFAULT_ENGINE
+    instances: instancesSchema, // required
+    kv_transfer: kvTransferSchema.prefault({}),
+    proxy: proxySchema.prefault({}),
+    workload: workloadSchema, // required
+    metrics: metricsSchema.prefault({}),
+    expect: z.array(expectationSchema).default([]), // no expectations
+  })
+  .describe("a mapping of scenario keys (instances, workload, ...)");
+
+export type ScenarioFile = z.output<typeof scenarioFileSchema>;

@@ -1,0 +1,127 @@
+// The resolved scenario that the rest of pdsim consumes: every default filled in, every
+// instance carrying its full engine configuration, every list item its source line.
+import type { DistributionConfig } from "./distribution-schema.ts";
+import type { MetricSelector } from "./selector.ts";
+import type { ArrivalConfig } from "./workload-schema.ts";
+import type {
+  CONNECTORS,
+  LOAD_FAILURE_POLICIES,
+  PROFILE_NAMES,
+  ROLES,
+  ROUTING_POLICIES,
+} from "./names.ts";
+
+export type { ArrivalConfig, DistributionConfig, MetricSelector };
+
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+export type ConnectorName = (typeof CONNECTORS)[number];
+export type RoutingPolicy = (typeof ROUTING_POLICIES)[number];
+export type InstanceRole = (typeof ROLES)[number];
+export type LoadFailurePolicy = (typeof LOAD_FAILURE_POLICIES)[number];
+
+export interface Scenario {
+  file: string;
+  name: string;
+  description: string;
+  seed: number;
+  model: { name: string; kv_bytes_per_token: number; step_time: StepTimeConfig };
+  /** In file order. */
+  instances: InstanceConfig[];
+  kv_transfer: KvTransferConfig;
+  proxy: ProxyConfig;
+  workload: WorkloadConfig;
+  metrics: { profile: ProfileName; model_name: string };
+  expect: Expectation[];
+}
+
+export interface StepTimeConfig {
+  base_ms: number;
+  per_prefill_token_us: number;
+  per_decode_seq_us: number;
+  per_context_token_ns: number;
+}
+
+export interface EngineConfig {
+  block_size: number;
+  num_gpu_blocks: number;
+  max_model_len: number;
+  max_num_batched_tokens: number;
+  max_num_seqs: number;
+  enable_prefix_caching: boolean;
+  enable_chunked_prefill: boolean;
+  /** 0 means off. */
+  long_prefill_token_threshold: number;
+  log_stats_interval_s: number;
+}
+
+export interface InstanceConfig {
+  name: string;
+  role: InstanceRole;
+  /** Built-in defaults, then the top-level `engine`, then the instance's own `engine`. */
+  engine: EngineConfig;
+  line: number;
+}
+
+export interface KvTransferConfig {
+  connector: ConnectorName;
+  link: { latency_ms: number; bandwidth_gb_per_s: number };
+  load_failure_policy: LoadFailurePolicy;
+  faults: { load_failure_probability: number };
+  lease_s: number;
+}
+
+export interface ProxyConfig {
+  prefill_policy: RoutingPolicy;
+  decode_policy: RoutingPolicy;
+  unified_policy: RoutingPolicy;
+}
+
+export type WorkloadConfig = GeneratedWorkloadConfig | ExplicitWorkloadConfig;
+
+export interface GeneratedWorkloadConfig {
+  kind: "generated";
+  num_requests: number;
+  arrival: ArrivalConfig;
+  prompt_tokens: DistributionConfig;
+  max_tokens: DistributionConfig;
+  /** The natural output length; a request shorter than max_tokens finishes with 'stop'. */
+  output_tokens?: DistributionConfig;
+  shared_prefix?: SharedPrefixConfig;
+  start_s: number;
+}
+
+export interface SharedPrefixConfig {
+  groups: number;
+  tokens: number;
+  probability: number;
+}
+
+export interface ExplicitWorkloadConfig {
+  kind: "explicit";
+  requests: ExplicitRequestConfig[];
+}
+
+/** Exactly one of prompt_tokens and prompt_from is set; prefix only with prompt_tokens. */
+export interface ExplicitRequestConfig {
+  id: string;
+  at_s: number;
+  prompt_tokens?: number;
+  /** The id of an earlier request whose token ids this one repeats. */
+  prompt_from?: string;
+  prefix?: { group: string; tokens: number };
+  max_tokens: number;
+  output_tokens?: number;
+  line: number;
+}
+
+export interface Expectation {
+  instance: string;
+  /** The selector as written. */
+  metric: string;
+  selector: MetricSelector;
+  equals?: number;
+  min?: number;
+  max?: number;
+  tolerance: number;
+  line: number;
+}

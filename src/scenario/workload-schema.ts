@@ -1,0 +1,196 @@
+// The `workload` section: a request generator or an explicit list of requests, never both.
+import { z } from "zod";
+import { tokenCountSchema } from "./distribution-schema.ts";
+import {
+  idSchema,
+  nonEmptyText,
+  nonNegativeNumber,
+  positiveInt,
+  positiveNumber,
+  probability,
+} from "./primitives.ts";
+
+export const arrivalSchema = z
+  .discriminatedUnion("process", [
+    z.strictObject({ process: z.literal("poisson"), rate_per_s: positiveNumber }),
+    z.strictObject({ process: z.literal("constant"), interval_s: positiveNumber }),
+  ])
+  .describe("an arrival process such as { process: poisson, rate_per_s: 5 }");
+
+export type ArrivalConfig = z.output<typeof arrivalSchema>;
+
+const sharedPrefixSchema = z.strictObject({
+  groups: positiveInt,
+  tokens: positiveInt,
+  probability,
+});
+
+const explicitRequestSchema = z
+  .strictObject({
+    id: idSchema,
+    at_s: nonNegativeNumber,
+    prompt_tokens: positiveInt.optional(),
+    prompt_from: idSchema.optional(),
+    prefix: z.strictObject({ group: nonEmptyText, tokens: positiveInt }).optional(),
+    max_tokens: positiveInt,
+    output_tokens: positiveInt.optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.prompt_tokens === undefined && r.prompt_from === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: "a request needs prompt_tokens or prompt_from, got neither",
+      });
+    }
+    if (r.prompt_tokens !== undefined && r.prompt_from !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["prompt_from"],
+        message: "a request takes prompt_tokens or prompt_from, not both",
+      });
+    }
+    if (r.prefix === undefined) return;
+    if (r.prompt_tokens === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["prefix"],
+        message:
+          "prefix goes with prompt_tokens; a request with prompt_from already repeats a whole prompt",
+      });
+    } else if (r.prefix.tokens > r.prompt_tokens) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["prefix", "tokens"],
+        message: `expected prefix tokens at most prompt_tokens (${r.prompt_tokens}), got ${r.prefix.tokens}`,
+      });
+    }
+  });
+
+/** Ids are unique, and prompt_from names a request listed earlier, so replay order is fixed. */
+const explicitRequestsSchema = z
+  .array(explicitRequestSchema)
+  .min(1)
+  .describe("a non-empty list of requests")
+  .superRefine((requests, ctx) => {
+    const firstIndex = new Map<string, number>();
+    requests.forEach((r, i) => {
+      const earlier = firstIndex.get(r.id);
+      if (earlier === undefined) firstIndex.set(r.id, i);
+      else {
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "id"],
+          message: `duplicate request id '${r.id}': requests[${earlier}] already uses it`,
+        });
+      }
+    });
+    requests.forEach((r, i) => {
+      if (r.prompt_from === undefined) return;
+      const source = firstIndex.get(r.prompt_from);
+      const problem =
+        source === undefined
+          ? "names no request in the list"
+          : source === i
+            ? "names this request itself"
+            : source > i
+              ? `names requests[${source}], which comes later; it must name an earlier request`
+              : undefined;
+      if (problem !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "prompt_from"],
+          message: `prompt_from '${r.prompt_from}' ${problem}`,
+        });
+      }
+    });
+  });
+
+const GENERATOR_KEYS = [
+  "num_requests",
+  "arrival",
+  "prompt_tokens",
+  "max_tokens",
+  "output_tokens",
+  "shared_prefix",
+  "start_s",
+] as const;
+const REQUIRED_GENERATOR_KEYS = ["num_requests", "arrival", "prompt_tokens", "max_tokens"] as const;
+
+const workloadKeys = z
+  .strictObject({
+    num_requests: positiveInt.optional(),
+    arrival: arrivalSchema.optional(),
+    prompt_tokens: tokenCountSchema.optional(),
+    max_tokens: tokenCountSchema.optional(),
+    output_tokens: tokenCountSchema.optional(),
+    shared_prefix: sharedPrefixSchema.optional(),
+    start_s: nonNegativeNumber.optional(), // default 0: the first arrival is at t = 0
+    requests: explicitRequestsSchema.optional(),
+  })
+  .describe("a mapping: a generator (num_requests, arrival, ...) or explicit requests");
+
+type WorkloadKeys = z.output<typeof workloadKeys>;
+
+/** The workload with its form decided; the resolver adds source lines to explicit requests. */
+export type WorkloadSpec =
+  | {
+      kind: "generated";
+      num_requests: number;
+      arrival: ArrivalConfig;
+      prompt_tokens: z.output<typeof tokenCountSchema>;
+      max_tokens: z.output<typeof tokenCountSchema>;
+      output_tokens?: z.output<typeof tokenCountSchema>;
+      shared_prefix?: z.output<typeof sharedPrefixSchema>;
+      start_s: number;
+    }
+  | { kind: "explicit"; requests: z.output<typeof explicitRequestsSchema> };
+
+export const workloadSchema = workloadKeys.transform((w: WorkloadKeys, ctx): WorkloadSpec => {
+  const given = GENERATOR_KEYS.filter((key) => w[key] !== undefined);
+  if (w.requests !== undefined) {
+    if (given.length === 0) return { kind: "explicit", requests: w.requests };
+    ctx.addIssue({
+      code: "custom",
+      path: ["requests"],
+      message: `a workload is either explicit requests or a generator, not both; remove 'requests' or ${given.map((k) => `'${k}'`).join(", ")}`,
+    });
+    return z.NEVER;
+  }
+  const { num_requests, arrival, prompt_tokens, max_tokens } = w;
+  if (
+    num_requests === undefined ||
+    arrival === undefined ||
+    prompt_tokens === undefined ||
+    max_tokens === undefined
+  ) {
+    if (given.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message:
+          "a workload needs either 'requests' (explicit requests) or a generator ('num_requests', 'arrival', 'prompt_tokens', 'max_tokens')",
+      });
+    }
+    for (const key of REQUIRED_GENERATOR_KEYS) {
+      if (given.length > 0 && w[key] === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `missing required key '${key}' of a generated workload (or list 'requests' instead)`,
+        });
+      }
+    }
+    return z.NEVER;
+  }
+  return {
+    kind: "generated",
+    num_requests,
+    arrival,
+    prompt_tokens,
+    max_tokens,
+    ...(w.output_tokens === undefined ? {} : { output_tokens: w.output_tokens }),
+    ...(w.shared_prefix === undefined ? {} : { shared_prefix: w.shared_prefix }),
+    start_s: w.start_s ?? 0,
+  };
+});

@@ -1,0 +1,52 @@
+// Synthetic but real token ids: a token is a pure function of a key (a prefix group, a request)
+// and a position, so requests that share a prefix share token ids and hit the prefix cache only
+// through their block hashes.
+
+/** Qwen3's vocabulary size; ids are drawn from [0, VOCAB_SIZE). */
+export const VOCAB_SIZE = 151_936;
+
+/** FNV-1a over the key's UTF-16 code units; a key's stream of tokens starts from this. */
+export function keySeed(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function tokenAt(seed: number, position: number): number {
+  let h = Math.imul(seed ^ Math.imul(position + 1, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) % VOCAB_SIZE;
+}
+
+/** Appends tokens `[from, to)` of the key's stream to `out`. */
+export function appendTokens(out: number[], key: string, from: number, to: number): void {
+  const seed = keySeed(key);
+  for (let i = from; i < to; i++) out.push(tokenAt(seed, i));
+}
+
+/**
+ * A prompt of `length` tokens whose first `prefixTokens` come from the shared `prefixKey` stream
+ * and the rest from the request's own stream.
+ */
+export function promptTokenIds(
+  length: number,
+  ownKey: string,
+  prefix?: { key: string; tokens: number },
+): number[] {
+  const out: number[] = [];
+  const shared = prefix === undefined ? 0 : Math.min(prefix.tokens, length);
+  if (prefix !== undefined) appendTokens(out, prefix.key, 0, shared);
+  appendTokens(out, ownKey, shared, length);
+  return out;
+}
+
+/** Generated tokens of one request: unique to it, deterministic. */
+export function outputTokenIdSource(requestKey: string): (index: number) => number {
+  const seed = keySeed(`out:${requestKey}`);
+  return (index) => tokenAt(seed, index);
+}

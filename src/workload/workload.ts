@@ -1,0 +1,140 @@
+// Turns a scenario's workload section into client requests in arrival order, lazily, so that a
+// million-request run never holds more than the requests in flight.
+
+import {
+  type Rng,
+  type RngStreams,
+  type Sampler,
+  type SimTime,
+  makeSampler,
+  secondsToUs,
+} from "../../sim/index.ts";
+import type {
+  ExplicitWorkloadConfig,
+  GeneratedWorkloadConfig,
+  WorkloadConfig,
+} from "../scenario/types.ts";
+import { promptTokenIds } from "./token-ids.ts";
+
+export interface ClientRequest {
+  id: string;
+  arrivalTime: SimTime;
+  promptTokenIds: number[];
+  maxTokens: number;
+  /** The natural output length; absent means the request runs to max_tokens. */
+  stopAfterTokens?: number;
+  /** The shared-prefix group it was drawn from, for explanations. */
+  prefixGroup?: string;
+}
+
+export interface WorkloadSource {
+  readonly totalRequests: number;
+  /** The next request in arrival order, or null when the workload is exhausted. */
+  next(): ClientRequest | null;
+}
+
+export function workloadSource(workload: WorkloadConfig, rng: RngStreams): WorkloadSource {
+  switch (workload.kind) {
+    case "generated":
+      return generatedSource(workload, rng.derive("workload"));
+    case "explicit":
+      return explicitSource(workload);
+  }
+}
+
+function generatedSource(w: GeneratedWorkloadConfig, rng: RngStreams): WorkloadSource {
+  const arrival = w.arrival;
+  const interArrival: Sampler =
+    arrival.process === "poisson"
+      ? makeSampler({ dist: "exponential", mean: 1 / arrival.rate_per_s })
+      : makeSampler({ dist: "constant", value: arrival.interval_s });
+  const promptLen = tokenCount(makeSampler(w.prompt_tokens));
+  const maxTokens = tokenCount(makeSampler(w.max_tokens));
+  const outputLen = w.output_tokens === undefined ? null : tokenCount(makeSampler(w.output_tokens));
+  const arrivals = rng.stream("arrivals");
+  const prompts = rng.stream("prompt_tokens");
+  const maxes = rng.stream("max_tokens");
+  const outputs = rng.stream("output_tokens");
+  const prefixes = rng.stream("shared_prefix");
+  const width = String(w.num_requests - 1).length;
+  let index = 0;
+  // Poisson's first arrival is one gap after the start; constant arrivals start at the start.
+  let t = w.start_s + (arrival.process === "poisson" ? interArrival(arrivals) : 0);
+  return {
+    totalRequests: w.num_requests,
+    next() {
+      if (index >= w.num_requests) return null;
+      const id = `req-${String(index).padStart(width, "0")}`;
+      const length = promptLen(prompts);
+      let prefix: { key: string; tokens: number } | undefined;
+      let prefixGroup: string | undefined;
+      const sp = w.shared_prefix;
+      if (sp !== undefined) {
+        // Both draws happen for every request so that one choice never shifts the next request's.
+        const use = prefixes.next() < sp.probability;
+        const group = prefixes.int(0, sp.groups - 1);
+        if (use) {
+          prefixGroup = `group-${group}`;
+          prefix = { key: `prefix:${prefixGroup}`, tokens: sp.tokens };
+        }
+      }
+      const request: ClientRequest = {
+        id,
+        arrivalTime: secondsToUs(t),
+        promptTokenIds: promptTokenIds(length, `prompt:${id}`, prefix),
+        maxTokens: maxTokens(maxes),
+        ...(outputLen === null ? {} : { stopAfterTokens: outputLen(outputs) }),
+        ...(prefixGroup === undefined ? {} : { prefixGroup }),
+      };
+      index += 1;
+      t += interArrival(arrivals);
+      return request;
+    },
+  };
+}
+
+function explicitSource(w: ExplicitWorkloadConfig): WorkloadSource {
+  const tokensById = new Map<string, number[]>();
+  const requests: ClientRequest[] = w.requests.map((r) => {
+    let tokens: number[];
+    if (r.prompt_from !== undefined) {
+      const source = tokensById.get(r.prompt_from);
+      if (source === undefined) {
+        throw new Error(
+          `request ${r.id}: prompt_from '${r.prompt_from}' is not an earlier request`,
+        );
+      }
+      tokens = source;
+    } else {
+      const prefix =
+        r.prefix === undefined
+          ? undefined
+          : { key: `prefix:${r.prefix.group}`, tokens: r.prefix.tokens };
+      tokens = promptTokenIds(r.prompt_tokens ?? 0, `prompt:${r.id}`, prefix);
+    }
+    tokensById.set(r.id, tokens);
+    return {
+      id: r.id,
+      arrivalTime: secondsToUs(r.at_s),
+      promptTokenIds: tokens,
+      maxTokens: r.max_tokens,
+      ...(r.output_tokens === undefined ? {} : { stopAfterTokens: r.output_tokens }),
+      ...(r.prefix === undefined ? {} : { prefixGroup: r.prefix.group }),
+    };
+  });
+  // Stable: requests at the same time arrive in file order.
+  const ordered = requests
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => a.r.arrivalTime - b.r.arrivalTime || a.i - b.i)
+    .map(({ r }) => r);
+  let index = 0;
+  return {
+    totalRequests: ordered.length,
+    next: () => ordered[index++] ?? null,
+  };
+}
+
+/** Token counts are whole and at least 1. */
+function tokenCount(sampler: Sampler): (rng: Rng) => number {
+  return (rng) => Math.max(1, Math.round(sampler(rng)));
+}
