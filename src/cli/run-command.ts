@@ -88,7 +88,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   } catch (err) {
     out?.abort();
     if (err instanceof ScenarioError) {
-      process.stderr.write(err.format() + "\n");
+      // A file-level issue (unreadable file) has no file:line prefix of its own.
+      const prefix = err.issues[0]?.line === 0 ? "pdsim: " : "";
+      process.stderr.write(prefix + err.format() + "\n");
       return EXIT_BAD_INPUT;
     }
     if (err instanceof OutputDirError || err instanceof UsageError) {

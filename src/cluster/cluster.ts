@@ -31,6 +31,7 @@ export class Cluster {
   private requestsArrived = 0;
   private requestsFinished = 0;
   private lastFinishTime: SimTime = 0;
+  private liveLogTimers = 0;
 
   constructor(
     readonly scenario: Scenario,
@@ -99,10 +100,31 @@ export class Cluster {
   private startLogTimer(instance: Instance): void {
     const interval = secondsToUs(instance.config.engine.log_stats_interval_s);
     const tick = (): void => {
+      this.liveLogTimers -= 1;
       const line = instance.logStats(this.sim.now);
       if (line !== null) this.listener.onLog?.(line);
-      if (line !== null || this.hasWork()) this.sim.schedule(interval, tick);
+      if (line !== null || this.hasWork()) {
+        this.assertProgressPossible();
+        this.sim.schedule(interval, tick);
+        this.liveLogTimers += 1;
+      }
     };
     this.sim.schedule(interval, tick);
+    this.liveLogTimers += 1;
+  }
+
+  /**
+   * Unfinished requests with nothing but log timers left to run can never finish; without this
+   * check the timers would tick forever.
+   */
+  private assertProgressPossible(): void {
+    if (this.sim.pendingEvents > this.liveLogTimers || !this.hasWork()) return;
+    const stuck = this.instances
+      .filter((i) => i.numUnfinished > 0)
+      .map(
+        (i) =>
+          `${i.name}: ${i.numUnfinished} unfinished (running ${i.engine.scheduler.running.length}, waiting ${i.engine.scheduler.waiting.length})`,
+      );
+    throw new Error(`simulation stalled at t=${usToSeconds(this.sim.now)}s: ${stuck.join("; ")}`);
   }
 }
