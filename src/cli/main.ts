@@ -18,7 +18,8 @@ await yargs(hideBin(process.argv))
           demandOption: true,
           describe: "Scenario YAML file",
         })
-        .option("seed", { type: "number", describe: "Override the scenario's seed" })
+        // A string, checked by runCommand: yargs turns "abc" into NaN and a bare --seed into nothing.
+        .option("seed", { type: "string", describe: "Override the scenario's seed" })
         .option("profile", {
           type: "string",
           choices: PROFILE_NAMES,
@@ -51,9 +52,9 @@ await yargs(hideBin(process.argv))
   )
   .demandCommand(1, "Name a command: pdsim run SCENARIO")
   .strict()
-  .fail((msg, err, y) => {
+  .fail((msg, err) => {
     if (err) throw err;
-    process.stderr.write(`${y.help() ? "" : ""}pdsim: ${msg}\nRun 'pdsim --help' for usage.\n`);
+    process.stderr.write(`pdsim: ${msg}\nRun 'pdsim --help' for usage.\n`);
     process.exit(2);
   })
   .help()

@@ -15,7 +15,8 @@ import { validateExpectationMetrics, validateSimulatable } from "./validate.ts";
 
 export interface RunOptions {
   scenario: string;
-  seed?: number | undefined;
+  /** As typed on the command line. */
+  seed?: string | undefined;
   profile?: string | undefined;
   out?: string | undefined;
   quiet: boolean;
@@ -31,10 +32,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   try {
     const scenario = loadScenario(opts.scenario);
     validateSimulatable(scenario);
-    if (opts.seed !== undefined && (!Number.isSafeInteger(opts.seed) || opts.seed < 0)) {
-      throw new UsageError(`--seed must be a non-negative integer, got ${opts.seed}`);
-    }
-    const seed = opts.seed ?? scenario.seed;
+    const seed = opts.seed === undefined ? scenario.seed : parseSeed(opts.seed);
     const profile = (opts.profile as ProfileName | undefined) ?? scenario.metrics.profile;
     const byFinishReason = Object.fromEntries(FINISH_REASONS.map((r) => [r, 0])) as Record<
       FinishReason,
@@ -102,6 +100,15 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 }
 
 export class UsageError extends Error {}
+
+/** Digits only, so that "", "1.5", "1e3", "0x10" and a repeated --seed are all refused. */
+function parseSeed(text: unknown): number {
+  const seed = typeof text === "string" && /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(seed)) {
+    throw new UsageError(`--seed must be a non-negative integer, got '${String(text)}'`);
+  }
+  return seed;
+}
 
 /** `[t=20.000s unified-0] Engine 000: Avg prompt throughput: …` */
 export function formatLogLine(line: LogLine): string {

@@ -84,17 +84,20 @@ export class Instance {
   }
 
   /**
-   * Accepts a request as vLLM's front end would: a prompt longer than max_model_len is refused
-   * before it reaches the engine (HTTP 400; no engine metric moves).
+   * Accepts a request as vLLM's front end would: a prompt of max_model_len tokens or more is
+   * refused before it reaches the engine (HTTP 400; no engine metric moves), since it leaves no
+   * room for the one output token every request asks for.
    */
   submit(client: ClientRequest, onDone: LegListener): void {
     const now = this.sim.now;
     const n = client.promptTokenIds.length;
     const maxModelLen = this.config.engine.max_model_len;
-    if (n > maxModelLen) {
+    if (n >= maxModelLen) {
+      const plus =
+        n === maxModelLen ? " plus the number of requested output tokens (at least 1)" : "";
       onDone(
         this.refusedLeg(now, {
-          error: `The decoder prompt (length ${n}) is longer than the maximum model length of ${maxModelLen}.`,
+          error: `The decoder prompt (length ${n})${plus} is longer than the maximum model length of ${maxModelLen}.`,
         }),
       );
       return;

@@ -220,14 +220,15 @@ export class Scheduler {
     };
   }
 
+  /** EOS is checked before the length caps, as in vLLM's `check_stop`: a tie finishes with `stop`. */
   private checkStop(request: Request): RequestStatus | null {
+    if (request.numOutputTokens >= request.stopAfterTokens) return "FINISHED_STOPPED";
     if (
       request.numTokens >= this.config.maxModelLen ||
       request.numOutputTokens >= request.maxTokens
     ) {
       return "FINISHED_LENGTH_CAPPED";
     }
-    if (request.numOutputTokens >= request.stopAfterTokens) return "FINISHED_STOPPED";
     return null;
   }
 

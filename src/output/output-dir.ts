@@ -16,6 +16,7 @@ export class OutputDir {
   private pendingBytes = 0;
 
   constructor(readonly dir: string) {
+    if (dir === "") throw new OutputDirError("--out needs a directory name");
     if (fs.existsSync(dir)) {
       if (!fs.statSync(dir).isDirectory())
         throw new OutputDirError(`--out ${dir}: exists and is not a directory`);
@@ -27,11 +28,18 @@ export class OutputDir {
       }
     }
     const parent = path.dirname(path.resolve(dir));
-    fs.mkdirSync(parent, { recursive: true });
     this.staging = path.join(parent, `.${path.basename(dir)}.partial-${process.pid}`);
-    fs.rmSync(this.staging, { recursive: true, force: true });
-    fs.mkdirSync(path.join(this.staging, "metrics"), { recursive: true });
-    this.requestsFd = fs.openSync(path.join(this.staging, "requests.jsonl"), "w");
+    let stagingCreated = false;
+    try {
+      fs.mkdirSync(parent, { recursive: true });
+      fs.rmSync(this.staging, { recursive: true, force: true });
+      fs.mkdirSync(path.join(this.staging, "metrics"), { recursive: true });
+      stagingCreated = true;
+      this.requestsFd = fs.openSync(path.join(this.staging, "requests.jsonl"), "w");
+    } catch (error) {
+      if (stagingCreated) fs.rmSync(this.staging, { recursive: true, force: true });
+      throw new OutputDirError(`--out ${dir}: cannot write there: ${(error as Error).message}`);
+    }
   }
 
   appendRequest(record: unknown): void {

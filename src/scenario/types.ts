@@ -84,7 +84,7 @@ export interface GeneratedWorkloadConfig {
   arrival: ArrivalConfig;
   prompt_tokens: DistributionConfig;
   max_tokens: DistributionConfig;
-  /** The natural output length; a request shorter than max_tokens finishes with 'stop'. */
+  /** The natural output length (where EOS comes); reaching it finishes with 'stop', even at max_tokens. */
   output_tokens?: DistributionConfig;
   shared_prefix?: SharedPrefixConfig;
   start_s: number;

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { EventQueue, type QueuedEvent } from "../../sim/event-queue.ts";
-import { propertyParams } from "./property.ts";
+import { propertyParams } from "../support/property.ts";
 
 const noop = (): void => {};
 

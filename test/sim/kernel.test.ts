@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { Simulation, type EventHandle } from "../../sim/index.ts";
-import { propertyParams } from "./property.ts";
+import { propertyParams } from "../support/property.ts";
 
 /** Schedules one labelled event per delay and returns the log the events append to. */
 function scheduleLabelled(

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { RngStreams, type Rng } from "../../sim/index.ts";
-import { propertyParams } from "./property.ts";
+import { propertyParams } from "../support/property.ts";
 
 function draws(rng: Rng, n: number): number[] {
   return Array.from({ length: n }, () => rng.next());

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { formatSeconds, msToUs, secondsToUs, US_PER_S, usToSeconds } from "../../sim/index.ts";
-import { propertyParams } from "./property.ts";
+import { propertyParams } from "../support/property.ts";
 
 describe("time conversions", () => {
   test("seconds and milliseconds become whole microseconds, rounded to the nearest", () => {

@@ -1,0 +1,67 @@
+// The same scenario and seed give byte-identical outputs; another seed gives another run.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CliResult, fixture, listFiles, pdsim, removeDir, scratchDir } from "./cli.ts";
+
+const SCENARIO = fixture("two-instances.yaml"); // seed: 7
+
+/** summary.json's `wall_seconds` is the one field documented to differ between runs. */
+const WALL_SECONDS = /^ {2}"wall_seconds": [0-9.e+-]+,$/m;
+
+function read(dir: string, file: string): string {
+  const text = fs.readFileSync(path.join(dir, file), "utf8");
+  if (file !== "summary.json") return text;
+  expect(text).toMatch(WALL_SECONDS);
+  return text.replace(WALL_SECONDS, '  "wall_seconds": "(differs)",');
+}
+
+interface Run {
+  dir: string;
+  result: CliResult;
+}
+
+let parent = "";
+let first: Run;
+let again: Run;
+let otherSeed: Run;
+
+function runInto(name: string, ...extra: string[]): Run {
+  const dir = path.join(parent, name);
+  return { dir, result: pdsim("run", SCENARIO, "--out", dir, ...extra) };
+}
+
+beforeAll(() => {
+  parent = scratchDir();
+  first = runInto("first");
+  again = runInto("again", "--seed", "7"); // the scenario's own seed, given on the command line
+  otherSeed = runInto("other-seed", "--seed", "8");
+});
+afterAll(() => removeDir(parent));
+
+describe("determinism", () => {
+  it("the same scenario and seed give byte-identical --out files and stdout", () => {
+    expect([first.result.status, again.result.status]).toEqual([0, 0]);
+    const files = listFiles(first.dir);
+    expect(files).toEqual([
+      "metrics/unified-0.prom",
+      "metrics/unified-1.prom",
+      "requests.jsonl",
+      "summary.json",
+    ]);
+    expect(listFiles(again.dir)).toEqual(files);
+    for (const file of files) {
+      expect(read(again.dir, file), file).toBe(read(first.dir, file));
+    }
+    expect(again.result.stdout).toBe(first.result.stdout);
+    expect(first.result.stdout).toMatch(/^\[t=1\.000s unified-0\] /);
+  });
+
+  it("a different --seed gives a different requests.jsonl and stdout", () => {
+    expect(otherSeed.result.status).toBe(0);
+    expect(read(otherSeed.dir, "requests.jsonl")).not.toBe(read(first.dir, "requests.jsonl"));
+    expect(otherSeed.result.stdout).not.toBe(first.result.stdout);
+    expect(otherSeed.result.stdout).toContain("two-instances: seed 8,");
+    expect(first.result.stdout).toContain("two-instances: seed 7,");
+  });
+});

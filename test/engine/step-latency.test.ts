@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import type { ScheduledRequest, SchedulerOutput } from "../../src/engine/scheduler-output.ts";
+import { stepDuration, stepShape, type StepTimeModel } from "../../src/engine/step-latency.ts";
+import { makeRequest, streamTokens } from "./helpers.ts";
+
+const model: StepTimeModel = {
+  baseMs: 2,
+  perPrefillTokenUs: 10,
+  perDecodeSeqUs: 50,
+  perContextTokenNs: 300,
+};
+
+/** A request with `outputs` generated tokens, `computed` of its tokens in the KV cache. */
+function entry(
+  id: string,
+  promptLen: number,
+  outputs: number,
+  computed: number,
+  numNewTokens: number,
+): ScheduledRequest {
+  const request = makeRequest({ id, promptTokenIds: streamTokens(1, 0, promptLen), blockSize: 16 });
+  for (let i = 0; i < outputs; i++) request.appendOutputToken();
+  request.numComputedTokens = computed + numNewTokens; // schedule() has already advanced it
+  return { request, numNewTokens, numComputedBefore: computed };
+}
+
+function output(scheduled: ScheduledRequest[]): SchedulerOutput {
+  const total = scheduled.reduce((sum, s) => sum + s.numNewTokens, 0);
+  return { timestamp: 0, scheduled, totalNumScheduledTokens: total, preempted: [] };
+}
+
+describe("stepShape", () => {
+  it("counts a request computing its one newest generated token as a decode sequence", () => {
+    expect(stepShape(output([entry("d", 20, 3, 22, 1)]))).toEqual({
+      numPrefillTokens: 0,
+      numDecodeSeqs: 1,
+      numContextTokens: 22,
+    });
+  });
+
+  it("counts prompt chunks, a one-token prompt remainder and re-prefills after preemption as prefill tokens", () => {
+    const shape = stepShape(
+      output([
+        entry("chunk", 100, 0, 32, 32), // a middle chunk of a prompt
+        entry("last", 17, 0, 16, 1), // the token left after a full prefix hit
+        entry("re", 20, 3, 16, 7), // re-prefill of prompt + outputs after preemption
+      ]),
+    );
+    expect(shape).toEqual({ numPrefillTokens: 40, numDecodeSeqs: 0, numContextTokens: 64 });
+  });
+
+  it("adds up a mixed batch", () => {
+    const shape = stepShape(
+      output([entry("d1", 20, 1, 20, 1), entry("d2", 8, 5, 12, 1), entry("p", 50, 0, 0, 50)]),
+    );
+    expect(shape).toEqual({ numPrefillTokens: 50, numDecodeSeqs: 2, numContextTokens: 32 });
+  });
+});
+
+describe("stepDuration", () => {
+  it("is base + prefill tokens + decode sequences + context tokens, in microseconds", () => {
+    const us = stepDuration(model, {
+      numPrefillTokens: 100,
+      numDecodeSeqs: 4,
+      numContextTokens: 1000,
+    });
+    expect(us).toBe(2000 + 10 * 100 + 50 * 4 + (300 * 1000) / 1000);
+  });
+
+  it("rounds to whole microseconds", () => {
+    const us = stepDuration(
+      { baseMs: 0, perPrefillTokenUs: 0, perDecodeSeqUs: 0, perContextTokenNs: 1 },
+      { numPrefillTokens: 0, numDecodeSeqs: 0, numContextTokens: 2600 },
+    );
+    expect(us).toBe(3);
+  });
+
+  it("lasts at least one microsecond so that simulated time always moves", () => {
+    const zero = { baseMs: 0, perPrefillTokenUs: 0, perDecodeSeqUs: 0, perContextTokenNs: 0 };
+    expect(stepDuration(zero, { numPrefillTokens: 5, numDecodeSeqs: 0, numContextTokens: 0 })).toBe(
+      1,
+    );
+  });
+});
