@@ -25,6 +25,7 @@ import {
   text,
 } from "./primitives.ts";
 import { parseMetricSelector, type MetricSelector } from "./selector.ts";
+import { indexUnique } from "./unique.ts";
 import type { EngineConfig } from "./types.ts";
 import { workloadSchema } from "./workload-schema.ts";
 
@@ -88,18 +89,13 @@ const instancesSchema = z
   .min(1)
   .describe("a non-empty list of instances")
   .superRefine((instances, ctx) => {
-    const firstIndex = new Map<string, number>();
-    instances.forEach((instance, i) => {
-      const earlier = firstIndex.get(instance.name);
-      if (earlier === undefined) firstIndex.set(instance.name, i);
-      else {
-        ctx.addIssue({
-          code: "custom",
-          path: [i, "name"],
-          message: `duplicate instance name '${instance.name}': instances[${earlier}] already uses it`,
-        });
-      }
-    });
+    indexUnique(
+      instances,
+      (instance) => instance.name,
+      "name",
+      (name, earlier) => `duplicate instance name '${name}': instances[${earlier}] already uses it`,
+      ctx,
+    );
   });
 
 const kvTransferSchema = z.strictObject({

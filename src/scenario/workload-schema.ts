@@ -1,5 +1,6 @@
 // The `workload` section: a request generator or an explicit list of requests, never both.
 import { z } from "zod";
+import { indexUnique } from "./unique.ts";
 import { tokenCountSchema } from "./distribution-schema.ts";
 import {
   idSchema,
@@ -73,18 +74,13 @@ const explicitRequestsSchema = z
   .min(1)
   .describe("a non-empty list of requests")
   .superRefine((requests, ctx) => {
-    const firstIndex = new Map<string, number>();
-    requests.forEach((r, i) => {
-      const earlier = firstIndex.get(r.id);
-      if (earlier === undefined) firstIndex.set(r.id, i);
-      else {
-        ctx.addIssue({
-          code: "custom",
-          path: [i, "id"],
-          message: `duplicate request id '${r.id}': requests[${earlier}] already uses it`,
-        });
-      }
-    });
+    const firstIndex = indexUnique(
+      requests,
+      (r) => r.id,
+      "id",
+      (id, earlier) => `duplicate request id '${id}': requests[${earlier}] already uses it`,
+      ctx,
+    );
     requests.forEach((r, i) => {
       if (r.prompt_from === undefined) return;
       const source = firstIndex.get(r.prompt_from);
