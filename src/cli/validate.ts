@@ -24,17 +24,17 @@ export function validateExpectationMetrics(scenario: Scenario, cluster: Cluster)
   if (issues.length > 0) throw new ScenarioError(issues);
 }
 
-/** Prefill/decode roles load (the schema accepts them) but the P/D flow is not simulated yet. */
+/** The p2p_nccl connector loads (the schema accepts it) but is not simulated yet. */
 export function validateSimulatable(scenario: Scenario): void {
-  const issues: ScenarioIssue[] = scenario.instances
-    .map((instance, index) => ({ instance, index }))
-    .filter(({ instance }) => instance.role !== "unified")
-    .map(({ instance, index }) => ({
+  const firstPd = scenario.instances.find((i) => i.role !== "unified");
+  if (firstPd === undefined || scenario.kv_transfer.connector !== "p2p_nccl") return;
+  throw new ScenarioError([
+    {
       file: scenario.file,
-      line: instance.line,
+      line: firstPd.line,
       column: 1,
-      path: `instances[${index}].role`,
-      message: `role '${instance.role}' is not simulated yet; this version of pdsim runs unified instances only`,
-    }));
-  if (issues.length > 0) throw new ScenarioError(issues);
+      path: "kv_transfer.connector",
+      message: "connector 'p2p_nccl' is not simulated yet; use 'nixl'",
+    },
+  ]);
 }

@@ -1,15 +1,26 @@
-// The whole simulated deployment: instances on one kernel, the proxy in front, the workload
-// arriving, and each instance's periodic log line.
+// The whole simulated deployment: instances on one kernel, the KV-transfer fabric between the
+// prefill and decode instances, the proxy in front, the workload arriving, and each instance's
+// periodic log line.
 
-import { RngStreams, Simulation, type SimTime, secondsToUs, usToSeconds } from "../../sim/index.ts";
+import {
+  RngStreams,
+  Simulation,
+  type SimTime,
+  msToUs,
+  secondsToUs,
+  usToSeconds,
+} from "../../sim/index.ts";
+import { NixlConnector } from "../kv-transfer/nixl-connector.ts";
+import { type FabricListener, TransferFabric } from "../kv-transfer/transfer-fabric.ts";
+import { TransferMetrics } from "../metrics/transfer-metrics.ts";
 import type { Scenario } from "../scenario/types.ts";
-import { type WorkloadSource, workloadSource } from "../workload/workload.ts";
-import type { ClientRequest } from "../workload/workload.ts";
-import { Instance, type LogLine } from "./instance.ts";
-import { type Router, makeRouter } from "./proxy.ts";
+import { type ClientRequest, type WorkloadSource, workloadSource } from "../workload/workload.ts";
+import { type ConnectorFactory, Instance, type LogLine } from "./instance.ts";
+import { PdProxy } from "./pd-proxy.ts";
+import { makeRouter } from "./proxy.ts";
 import type { InstanceLeg, RequestRecord } from "./request-record.ts";
 
-export interface ClusterListener {
+export interface ClusterListener extends FabricListener {
   onLog?(line: LogLine): void;
   onRequestFinished?(record: RequestRecord): void;
 }
@@ -25,23 +36,56 @@ export interface ClusterRunResult {
 export class Cluster {
   readonly sim = new Simulation();
   readonly instances: Instance[];
-  private readonly router: Router;
+  readonly fabric: TransferFabric | null;
+  private readonly proxy: PdProxy;
   private readonly workload: WorkloadSource;
   private arrivalsPending = true;
   private requestsArrived = 0;
   private requestsFinished = 0;
   private lastFinishTime: SimTime = 0;
   private liveLogTimers = 0;
+  private readonly transferMetrics = new Map<string, TransferMetrics>();
 
   constructor(
     readonly scenario: Scenario,
     seed: number,
     private readonly listener: ClusterListener = {},
   ) {
-    this.instances = scenario.instances.map((config) => new Instance(this.sim, config, scenario));
-    const unified = this.instances.filter((i) => i.role === "unified");
-    this.router = makeRouter(scenario.proxy.unified_policy, unified);
-    this.workload = workloadSource(scenario.workload, new RngStreams(seed));
+    const rng = new RngStreams(seed);
+    const disaggregated = scenario.instances.some((i) => i.role !== "unified");
+    this.fabric = disaggregated ? this.makeFabric(rng) : null;
+    this.instances = scenario.instances.map(
+      (config) =>
+        new Instance(
+          this.sim,
+          config,
+          scenario,
+          config.role === "unified"
+            ? null
+            : this.connectorFor(config.name, config.engine.block_size),
+        ),
+    );
+    const ofRole = (role: Instance["role"]) => this.instances.filter((i) => i.role === role);
+    const names = (role: Instance["role"]) => ofRole(role).map((i) => i.name);
+    for (const instance of this.instances) {
+      if (instance.role === "unified") continue;
+      const send = instance.role === "prefill";
+      const metrics = new TransferMetrics(
+        instance.statLoggers.prometheus,
+        names(send ? "decode" : "prefill"),
+        send ? "send" : "recv",
+      );
+      this.transferMetrics.set(instance.name, metrics);
+    }
+    const p = scenario.proxy;
+    const unified = ofRole("unified");
+    this.proxy = new PdProxy({
+      unified: unified.length > 0 ? makeRouter(p.unified_policy, unified) : null,
+      prefill: disaggregated ? makeRouter(p.prefill_policy, ofRole("prefill")) : null,
+      decode: disaggregated ? makeRouter(p.decode_policy, ofRole("decode")) : null,
+      pdMinPromptTokens: p.pd_min_prompt_tokens,
+    });
+    this.workload = workloadSource(scenario.workload, rng);
   }
 
   run(): ClusterRunResult {
@@ -58,7 +102,45 @@ export class Cluster {
 
   hasWork(): boolean {
     if (this.arrivalsPending) return true;
-    return this.instances.some((i) => i.numUnfinished > 0);
+    return this.instances.some((i) => i.numUnfinished > 0) || (this.fabric?.numHeld ?? 0) > 0;
+  }
+
+  private makeFabric(rng: RngStreams): TransferFabric {
+    const kv = this.scenario.kv_transfer;
+    return new TransferFabric(
+      this.sim,
+      {
+        linkLatencyUs: msToUs(kv.link.latency_ms),
+        bandwidthBytesPerS: kv.link.bandwidth_gb_per_s * 1e9,
+        kvBytesPerToken: this.scenario.model.kv_bytes_per_token,
+        leaseUs: secondsToUs(kv.lease_s),
+        loadFailureProbability: kv.faults.load_failure_probability,
+        faults: rng.derive("kv_transfer").stream("faults"),
+      },
+      {
+        onTransfer: (record) => {
+          this.transferMetrics.get(record.from)!.recordTransfer(record.to, record);
+          this.transferMetrics.get(record.to)!.recordTransfer(record.from, record);
+          this.listener.onTransfer?.(record);
+        },
+        onHoldEnded: (engineId, requestId, outcome) => {
+          this.transferMetrics.get(engineId)!.recordHoldEnded(outcome);
+          this.listener.onHoldEnded?.(engineId, requestId, outcome);
+        },
+      },
+    );
+  }
+
+  private connectorFor(engineId: string, blockSize: number): ConnectorFactory | null {
+    const fabric = this.fabric;
+    if (fabric === null) return null;
+    switch (this.scenario.kv_transfer.connector) {
+      case "nixl":
+        return (wake) => new NixlConnector(engineId, blockSize, fabric, wake);
+      case "p2p_nccl":
+      case "none":
+        throw new Error(`connector ${this.scenario.kv_transfer.connector} is not simulated`);
+    }
   }
 
   private scheduleNextArrival(): void {
@@ -68,15 +150,10 @@ export class Cluster {
       return;
     }
     this.sim.scheduleAt(Math.max(next.arrivalTime, this.sim.now), () => {
-      this.arrive(next);
+      this.requestsArrived += 1;
+      this.proxy.serve(next, (legs) => this.finish(next, legs));
       this.scheduleNextArrival();
     });
-  }
-
-  private arrive(client: ClientRequest): void {
-    this.requestsArrived += 1;
-    const instance = this.router.pick(client.promptTokenIds);
-    instance.submit(client, (leg) => this.finish(client, [leg]));
   }
 
   private finish(client: ClientRequest, legs: InstanceLeg[]): void {

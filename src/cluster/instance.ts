@@ -7,13 +7,26 @@ import { EngineCore } from "../engine/engine-core.ts";
 import { OutputProcessor } from "../engine/output-processor.ts";
 import { Request } from "../engine/request.ts";
 import type { EngineCoreOutputs } from "../engine/scheduler-output.ts";
+import type { KVConnector, KvTransferParams } from "../kv-transfer/connector.ts";
 import { StatLoggerManager } from "../metrics/index.ts";
 import type { InstanceConfig, Scenario } from "../scenario/types.ts";
-import type { ClientRequest } from "../workload/workload.ts";
 import { outputTokenIdSource } from "../workload/token-ids.ts";
 import type { InstanceLeg, PrefillSources } from "./request-record.ts";
 
-export type LegListener = (leg: InstanceLeg) => void;
+/** What the proxy sends an instance: one leg of a client request. */
+export interface LegRequest {
+  id: string;
+  promptTokenIds: readonly number[];
+  maxTokens: number;
+  stopAfterTokens?: number;
+  kvTransferParams?: KvTransferParams;
+}
+
+/** The leg as the instance finished it, and the kv_transfer_params of its last output. */
+export type LegListener = (leg: InstanceLeg, kvTransferParams: KvTransferParams | null) => void;
+
+/** Builds the instance's connector; `wake` restarts its engine when a transfer ends. */
+export type ConnectorFactory = (wake: () => void) => KVConnector;
 
 export interface LogLine {
   time: SimTime;
@@ -25,6 +38,7 @@ interface InFlight {
   request: Request;
   onDone: LegListener;
   prefill: PrefillSources | null;
+  kvTransferParams: KvTransferParams | null;
 }
 
 export class Instance {
@@ -39,10 +53,12 @@ export class Instance {
     private readonly sim: Simulation,
     readonly config: InstanceConfig,
     scenario: Scenario,
+    makeConnector: ConnectorFactory | null = null,
   ) {
     this.name = config.name;
     this.role = config.role;
     const e = config.engine;
+    const wake = (): void => this.engine.wake();
     this.engine = new EngineCore(
       sim,
       {
@@ -55,6 +71,7 @@ export class Instance {
         enableChunkedPrefill: e.enable_chunked_prefill,
         longPrefillTokenThreshold: e.long_prefill_token_threshold,
         reserveFullIsl: true,
+        kvLoadFailurePolicy: scenario.kv_transfer.load_failure_policy,
       },
       {
         baseMs: scenario.model.step_time.base_ms,
@@ -63,6 +80,7 @@ export class Instance {
         perContextTokenNs: scenario.model.step_time.per_context_token_ns,
       },
       (outputs) => this.onStep(outputs),
+      makeConnector === null ? null : makeConnector(wake),
     );
     this.statLoggers = new StatLoggerManager({
       modelName: scenario.metrics.model_name,
@@ -88,9 +106,9 @@ export class Instance {
    * refused before it reaches the engine (HTTP 400; no engine metric moves), since it leaves no
    * room for the one output token every request asks for.
    */
-  submit(client: ClientRequest, onDone: LegListener): void {
+  submit(leg: LegRequest, onDone: LegListener): void {
     const now = this.sim.now;
-    const n = client.promptTokenIds.length;
+    const n = leg.promptTokenIds.length;
     const maxModelLen = this.config.engine.max_model_len;
     if (n >= maxModelLen) {
       const plus =
@@ -99,20 +117,22 @@ export class Instance {
         this.refusedLeg(now, {
           error: `The decoder prompt (length ${n})${plus} is longer than the maximum model length of ${maxModelLen}.`,
         }),
+        null,
       );
       return;
     }
     const request = new Request({
-      requestId: client.id,
-      promptTokenIds: client.promptTokenIds,
-      maxTokens: client.maxTokens,
-      ...(client.stopAfterTokens === undefined ? {} : { stopAfterTokens: client.stopAfterTokens }),
-      outputTokenId: outputTokenIdSource(client.id),
+      requestId: leg.id,
+      promptTokenIds: leg.promptTokenIds,
+      maxTokens: leg.maxTokens,
+      ...(leg.stopAfterTokens === undefined ? {} : { stopAfterTokens: leg.stopAfterTokens }),
+      outputTokenId: outputTokenIdSource(leg.id),
       arrivalTime: now,
       blockSize: this.config.engine.block_size,
+      kvTransferParams: leg.kvTransferParams === undefined ? null : { ...leg.kvTransferParams },
     });
-    this.inFlight.set(client.id, { request, onDone, prefill: null });
-    this.outputProcessor.addRequest(client.id, n, client.maxTokens, now);
+    this.inFlight.set(leg.id, { request, onDone, prefill: null, kvTransferParams: null });
+    this.outputProcessor.addRequest(leg.id, n, leg.maxTokens, now);
     this.engine.addRequest(request);
   }
 
@@ -141,9 +161,11 @@ export class Instance {
 
   private onStep(outputs: EngineCoreOutputs): void {
     for (const o of outputs.outputs) {
+      const flight = this.inFlight.get(o.requestId)!;
+      if (o.kvTransferParams !== null) flight.kvTransferParams = o.kvTransferParams;
       if (o.prefillStats === null) continue;
       const p = o.prefillStats;
-      this.inFlight.get(o.requestId)!.prefill = {
+      flight.prefill = {
         local_compute: p.numPromptTokens - p.localCacheHit - p.externalKvTransfer,
         local_cache_hit: p.localCacheHit,
         external_kv_transfer: p.externalKvTransfer,
@@ -155,19 +177,23 @@ export class Instance {
       const id = done.stats.requestId;
       const flight = this.inFlight.get(id)!;
       this.inFlight.delete(id);
-      flight.onDone({
-        instance: this.name,
-        role: this.role,
-        arrival_s: done.arrivalTime,
-        first_scheduled_s: done.scheduledTs,
-        first_token_s: done.firstTokenTs,
-        last_token_s: done.lastTokenTs,
-        finish_reason: done.stats.finishReason,
-        num_output_tokens: done.stats.numGenerationTokens,
-        num_preemptions: flight.request.numPreemptions,
-        num_cached_tokens: flight.request.numCachedTokens,
-        prefill: flight.prefill,
-      });
+      flight.onDone(
+        {
+          instance: this.name,
+          role: this.role,
+          arrival_s: done.arrivalTime,
+          first_scheduled_s: done.scheduledTs,
+          first_token_s: done.firstTokenTs,
+          last_token_s: done.stats.numGenerationTokens > 0 ? done.lastTokenTs : null,
+          finish_reason: done.stats.finishReason,
+          num_output_tokens: done.stats.numGenerationTokens,
+          num_preemptions: flight.request.numPreemptions,
+          num_cached_tokens: flight.request.numCachedTokens,
+          num_external_computed_tokens: flight.request.numExternalComputedTokens,
+          prefill: flight.prefill,
+        },
+        flight.kvTransferParams,
+      );
     }
   }
 
@@ -183,6 +209,7 @@ export class Instance {
       num_output_tokens: 0,
       num_preemptions: 0,
       num_cached_tokens: -1,
+      num_external_computed_tokens: 0,
       prefill: null,
       ...extra,
     };

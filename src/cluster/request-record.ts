@@ -23,6 +23,8 @@ export interface InstanceLeg {
   num_preemptions: number;
   /** vLLM's `num_cached_tokens`: num_computed_tokens when the request first became RUNNING (−1 if never). */
   num_cached_tokens: number;
+  /** vLLM's `num_external_computed_tokens`: what the connector last said it could supply. */
+  num_external_computed_tokens: number;
   prefill: PrefillSources | null;
   /** Why the instance refused the request, when it did. */
   error?: string;

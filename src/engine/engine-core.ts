@@ -3,6 +3,7 @@
 // model.
 
 import type { Simulation } from "../../sim/index.ts";
+import type { KVConnector } from "../kv-transfer/connector.ts";
 import { KVCacheManager } from "./kv-cache-manager.ts";
 import type { Request } from "./request.ts";
 import { Scheduler, type SchedulerConfig } from "./scheduler.ts";
@@ -32,6 +33,7 @@ export class EngineCore {
     readonly config: EngineCoreConfig,
     private readonly stepTime: StepTimeModel,
     private readonly onStep: StepListener,
+    connector: KVConnector | null = null,
   ) {
     this.kvCacheManager = new KVCacheManager(
       config.numGpuBlocks,
@@ -39,7 +41,7 @@ export class EngineCore {
       config.maxModelLen,
       config.enablePrefixCaching,
     );
-    this.scheduler = new Scheduler(config, this.kvCacheManager);
+    this.scheduler = new Scheduler(config, this.kvCacheManager, connector);
   }
 
   addRequest(request: Request): void {
@@ -61,12 +63,10 @@ export class EngineCore {
     }
     const schedulerOutput = this.scheduler.schedule(this.sim.now);
     if (schedulerOutput.totalNumScheduledTokens === 0) {
-      // Nothing can run until something outside this engine changes; publish the state and sleep.
+      // Nothing can run until something outside this engine changes (a KV transfer, blocks a
+      // remote reader releases, an arrival): publish the state and any outputs, and sleep.
       this.running = false;
-      this.onStep(
-        { timestamp: this.sim.now, outputs: [], schedulerStats: this.scheduler.makeStats() },
-        schedulerOutput,
-      );
+      this.onStep(this.scheduler.updateFromOutput(schedulerOutput, this.sim.now), schedulerOutput);
       return;
     }
     const duration = stepDuration(this.stepTime, stepShape(schedulerOutput));

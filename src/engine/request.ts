@@ -2,6 +2,7 @@
 // requests: no multimodal inputs, LoRA, structured output or speculative tokens.
 
 import type { SimTime } from "../../sim/index.ts";
+import type { KvTransferParams } from "../kv-transfer/connector.ts";
 import { type BlockHash, NONE_HASH, hashBlockTokens } from "./block-hash.ts";
 import type { RequestStatus } from "./request-status.ts";
 
@@ -29,6 +30,7 @@ export interface RequestInit {
   outputTokenId: (index: number) => number;
   arrivalTime: SimTime;
   blockSize: number;
+  kvTransferParams?: KvTransferParams | null;
 }
 
 export class Request {
@@ -46,6 +48,8 @@ export class Request {
   /** Re-written on every pass through the waiting branch with nothing computed. */
   numExternalComputedTokens = 0;
   numPreemptions = 0;
+  /** What the proxy asked of the connector for this request; the connector updates it. */
+  kvTransferParams: KvTransferParams | null;
   /** Re-recorded on each waiting pass until the first output takes it. */
   prefillStats: PrefillStats | null = null;
   prefillStatsTaken = false;
@@ -62,6 +66,7 @@ export class Request {
     this.arrivalTime = init.arrivalTime;
     this.outputTokenId = init.outputTokenId;
     this.blockSize = init.blockSize;
+    this.kvTransferParams = init.kvTransferParams ?? null;
     this.updateBlockHashes();
   }
 

@@ -2,6 +2,7 @@
 // (SchedulerOutput) and vllm/v1/engine/__init__.py (EngineCoreOutput, EngineCoreOutputs).
 
 import type { SimTime } from "../../sim/index.ts";
+import type { KvTransferParams } from "../kv-transfer/connector.ts";
 import type { EngineCoreEvent, PrefillStats, Request } from "./request.ts";
 import type { FinishReason } from "./request-status.ts";
 import type { SchedulerStats } from "./stats.ts";
@@ -29,6 +30,8 @@ export interface EngineCoreOutput {
   numExternalComputedTokens: number;
   /** Present on the request's first output only. */
   prefillStats: PrefillStats | null;
+  /** On the final output of a request whose blocks are held for a remote reader (the prefill leg). */
+  kvTransferParams: KvTransferParams | null;
 }
 
 export interface EngineCoreOutputs {

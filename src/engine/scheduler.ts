@@ -3,6 +3,8 @@
 // without speculative decoding, encoder inputs, LoRA or structured output.
 
 import type { SimTime } from "../../sim/index.ts";
+import type { KVConnector, KvTransferParams } from "../kv-transfer/connector.ts";
+import type { KVCacheBlock } from "./block-pool.ts";
 import type { KVCacheManager } from "./kv-cache-manager.ts";
 import { RequestQueue } from "./request-queue.ts";
 import type { RequestStatus } from "./request-status.ts";
@@ -13,7 +15,7 @@ import type {
   ScheduledRequest,
   SchedulerOutput,
 } from "./scheduler-output.ts";
-import type { SchedulerStats } from "./stats.ts";
+import { PrefixCacheStats, type SchedulerStats } from "./stats.ts";
 
 export interface SchedulerConfig {
   maxNumBatchedTokens: number;
@@ -24,17 +26,28 @@ export interface SchedulerConfig {
   longPrefillTokenThreshold: number;
   /** Admit a waiting request only if its whole sequence fits in free blocks (vLLM's default). */
   reserveFullIsl: boolean;
+  /** What a failed KV load leads to: an `error` finish, or recomputing what did not arrive. */
+  kvLoadFailurePolicy: "fail" | "recompute";
 }
 
 export class Scheduler {
   readonly waiting = new RequestQueue();
   running: Request[] = [];
+  /** Every request this engine holds, including finished ones whose blocks a remote reader still needs. */
   private readonly requests = new Map<string, Request>();
+  private readonly finishedRecvingKvReqIds = new Set<string>();
+  private readonly failedRecvingKvReqIds = new Set<string>();
+  /** Outputs of requests finished outside a model step (a failed KV load under `fail`). */
+  private pendingOutputs: EngineCoreOutput[] = [];
+  private connectorPrefixCacheStats: PrefixCacheStats | null;
 
   constructor(
     readonly config: SchedulerConfig,
     readonly kvCacheManager: KVCacheManager,
-  ) {}
+    readonly connector: KVConnector | null = null,
+  ) {
+    this.connectorPrefixCacheStats = connector === null ? null : new PrefixCacheStats();
+  }
 
   addRequest(request: Request, now: SimTime): void {
     if (this.requests.has(request.requestId)) {
@@ -45,12 +58,14 @@ export class Scheduler {
     request.recordEvent("QUEUED", now);
   }
 
+  /** True while anything here awaits a step: running, waiting, held for a reader, or an output to deliver. */
   hasRequests(): boolean {
-    return this.running.length > 0 || this.waiting.length > 0;
+    return this.requests.size > 0 || this.pendingOutputs.length > 0;
   }
 
-  get numUnfinishedRequests(): number {
-    return this.requests.size;
+  /** Requests that finished here but whose blocks are held for a remote reader. */
+  get numHeldRequests(): number {
+    return this.requests.size - this.running.length - this.waiting.length;
   }
 
   /**
@@ -64,6 +79,7 @@ export class Scheduler {
     const scheduled: ScheduledRequest[] = [];
     const preempted: Request[] = [];
     let tokenBudget = cfg.maxNumBatchedTokens;
+    this.updateFromKvXferFinished();
 
     let reqIndex = 0;
     while (reqIndex < this.running.length && tokenBudget > 0) {
@@ -110,19 +126,37 @@ export class Scheduler {
   ): number {
     const cfg = this.config;
     const kv = this.kvCacheManager;
+    const skipped: Request[] = [];
     while (this.waiting.length > 0 && tokenBudget > 0) {
       if (this.running.length === cfg.maxNumSeqs) break;
       const request = this.waiting.peekRequest();
 
-      let newComputedBlocks: ReturnType<KVCacheManager["getComputedBlocks"]>["blocks"] = [];
+      if (request.status === "WAITING_FOR_REMOTE_KVS") {
+        if (!this.updateWaitingForRemoteKv(request)) {
+          skipped.push(this.waiting.popRequest());
+          continue;
+        }
+        request.status = request.numPreemptions > 0 ? "PREEMPTED" : "WAITING";
+      }
+
+      let newComputedBlocks: KVCacheBlock[] = [];
       let numNewLocalComputedTokens = 0;
-      const numExternalComputedTokens = 0;
+      let numExternalComputedTokens = 0;
+      let loadKvAsync = false;
+      let connectorQueries = 0;
       let numComputedTokens: number;
       const didPrefixCacheLookup = request.numComputedTokens === 0;
       if (didPrefixCacheLookup) {
         const hit = kv.getComputedBlocks(request);
         newComputedBlocks = hit.blocks;
         numNewLocalComputedTokens = hit.numComputedTokens;
+        if (this.connector !== null) {
+          const matched = this.connector.getNumNewMatchedTokens(request, numNewLocalComputedTokens);
+          numExternalComputedTokens = matched.numExternalTokens;
+          loadKvAsync = matched.loadAsync;
+          request.numExternalComputedTokens = numExternalComputedTokens;
+          connectorQueries = request.numTokens - numNewLocalComputedTokens;
+        }
         numComputedTokens = numNewLocalComputedTokens + numExternalComputedTokens;
         if (!request.prefillStatsTaken) {
           request.prefillStats = {
@@ -132,23 +166,50 @@ export class Scheduler {
           };
         }
       } else {
+        // Resumed after an async KV load (or a partial one): nothing more to look up.
         numComputedTokens = request.numComputedTokens;
       }
 
-      let numNewTokens = this.applyLongPrefillThreshold(request.numTokens - numComputedTokens);
-      if (!cfg.enableChunkedPrefill && numNewTokens > tokenBudget) break;
-      numNewTokens = Math.min(numNewTokens, tokenBudget);
+      let numNewTokens = 0;
+      if (!loadKvAsync) {
+        numNewTokens = this.applyLongPrefillThreshold(request.numTokens - numComputedTokens);
+        if (!cfg.enableChunkedPrefill && numNewTokens > tokenBudget) break;
+        numNewTokens = Math.min(numNewTokens, tokenBudget);
+      }
 
       const newBlocks = kv.allocateSlots(request, numNewTokens, {
         numNewComputedTokens: numNewLocalComputedTokens,
         newComputedBlocks,
         numExternalComputedTokens,
+        delayCacheBlocks: loadKvAsync,
         fullSequenceMustFit: cfg.reserveFullIsl,
       });
       if (newBlocks === null) break; // new requests never preempt running ones
+
+      if (this.connector !== null) {
+        this.connector.updateStateAfterAlloc(
+          request,
+          kv.getBlocks(request.requestId),
+          numExternalComputedTokens,
+        );
+        if (connectorQueries !== 0) {
+          this.connectorPrefixCacheStats!.record(
+            connectorQueries,
+            numExternalComputedTokens,
+            request.numPreemptions > 0,
+          );
+        }
+      }
       if (didPrefixCacheLookup) kv.recordPrefixCacheStats(request, numNewLocalComputedTokens);
 
       this.waiting.popRequest();
+      if (loadKvAsync) {
+        // Blocks for all N tokens are held now; the KV arrives later.
+        request.status = "WAITING_FOR_REMOTE_KVS";
+        request.numComputedTokens = numComputedTokens;
+        skipped.push(request);
+        continue;
+      }
       this.running.push(request);
       request.recordEvent("SCHEDULED", now);
       request.status = "RUNNING";
@@ -157,6 +218,7 @@ export class Scheduler {
       scheduled.push({ request, numNewTokens, numComputedBefore: numComputedTokens });
       tokenBudget -= numNewTokens;
     }
+    for (let i = skipped.length - 1; i >= 0; i--) this.waiting.prependRequest(skipped[i]!);
     return tokenBudget;
   }
 
@@ -180,17 +242,19 @@ export class Scheduler {
    * sequence sampled one token (a partial prefill's sample is discarded), then stop checks.
    */
   updateFromOutput(schedulerOutput: SchedulerOutput, now: SimTime): EngineCoreOutputs {
-    const outputs: EngineCoreOutput[] = [];
+    const outputs: EngineCoreOutput[] = this.pendingOutputs;
+    this.pendingOutputs = [];
     let stopped: Set<Request> | null = null;
     for (const { request } of schedulerOutput.scheduled) {
       if (request.status !== "RUNNING") continue;
       if (request.numComputedTokens < request.numTokens) continue;
       const tokenId = request.appendOutputToken();
       const finished = this.checkStop(request);
+      let kvTransferParams: KvTransferParams | null = null;
       if (finished !== null) {
         request.status = finished;
         (stopped ??= new Set()).add(request);
-        this.freeRequest(request);
+        kvTransferParams = this.freeRequest(request);
       }
       outputs.push({
         requestId: request.requestId,
@@ -201,6 +265,7 @@ export class Scheduler {
         numCachedTokens: request.numCachedTokens,
         numExternalComputedTokens: request.numExternalComputedTokens,
         prefillStats: request.takePrefillStats(),
+        kvTransferParams,
       });
     }
     if (stopped !== null) {
@@ -216,8 +281,85 @@ export class Scheduler {
       numWaitingReqs: this.waiting.length,
       kvCacheUsage: this.kvCacheManager.usage,
       prefixCacheStats: this.kvCacheManager.makePrefixCacheStats(),
-      connectorPrefixCacheStats: null,
+      connectorPrefixCacheStats: this.takeConnectorPrefixCacheStats(),
     };
+  }
+
+  private takeConnectorPrefixCacheStats(): PrefixCacheStats | null {
+    const stats = this.connectorPrefixCacheStats;
+    if (stats !== null) this.connectorPrefixCacheStats = new PrefixCacheStats();
+    return stats;
+  }
+
+  /**
+   * Applies what the connector's workers finished: a remote reader is done with blocks held
+   * here (free them), or an async load into this engine ended (the request may be promoted on
+   * the next pass; a load with invalid blocks is failed or cut back to its valid prefix).
+   */
+  private updateFromKvXferFinished(): void {
+    if (this.connector === null) return;
+    const finished = this.connector.takeFinished();
+    for (const requestId of finished.sending) {
+      const request = this.requests.get(requestId);
+      if (request === undefined) throw new Error(`finished sending unknown request ${requestId}`);
+      this.kvCacheManager.free(request);
+      this.requests.delete(requestId);
+    }
+    for (const [requestId, firstInvalidToken] of finished.recving) {
+      const request = this.requests.get(requestId);
+      if (request === undefined) throw new Error(`finished receiving unknown request ${requestId}`);
+      if (firstInvalidToken !== null) {
+        if (this.config.kvLoadFailurePolicy === "fail") {
+          this.finishWithError(request);
+          continue;
+        }
+        const blockSize = this.kvCacheManager.blockSize;
+        const validTokens = Math.floor(firstInvalidToken / blockSize) * blockSize;
+        request.numComputedTokens = Math.min(request.numComputedTokens, validTokens);
+        this.failedRecvingKvReqIds.add(requestId);
+      }
+      this.finishedRecvingKvReqIds.add(requestId);
+    }
+  }
+
+  /**
+   * Promotes a request whose async load ended. After a full load the request has all N tokens,
+   * but the model needs one input token to produce logits, so num_computed_tokens becomes N − 1.
+   */
+  private updateWaitingForRemoteKv(request: Request): boolean {
+    const id = request.requestId;
+    if (!this.finishedRecvingKvReqIds.has(id)) return false;
+    const kv = this.kvCacheManager;
+    if (this.failedRecvingKvReqIds.has(id)) {
+      // Keep the valid prefix; with none, start over (a local hit may apply on the next pass).
+      if (request.numComputedTokens > 0) kv.cacheBlocks(request, request.numComputedTokens);
+      else kv.free(request);
+      this.failedRecvingKvReqIds.delete(id);
+    } else {
+      let numComputedTokens = Math.min(kv.getBlocks(id).length * kv.blockSize, request.numTokens);
+      if (numComputedTokens === request.numTokens) numComputedTokens -= 1;
+      kv.cacheBlocks(request, numComputedTokens);
+      request.numComputedTokens = numComputedTokens;
+    }
+    this.finishedRecvingKvReqIds.delete(id);
+    return true;
+  }
+
+  /** Under the `fail` policy a failed load ends the request: HTTP 500, no tokens, no PrefillStats. */
+  private finishWithError(request: Request): void {
+    this.waiting.remove(request);
+    request.status = "FINISHED_ERROR";
+    this.freeRequest(request);
+    this.pendingOutputs.push({
+      requestId: request.requestId,
+      newTokenIds: [],
+      finishReason: "error",
+      events: request.takeEvents(),
+      numCachedTokens: request.numCachedTokens,
+      numExternalComputedTokens: 0,
+      prefillStats: null,
+      kvTransferParams: null,
+    });
   }
 
   /** EOS is checked before the length caps, as in vLLM's `check_stop`: a tie finishes with `stop`. */
@@ -232,9 +374,19 @@ export class Scheduler {
     return null;
   }
 
-  private freeRequest(request: Request): void {
-    this.kvCacheManager.free(request);
-    this.requests.delete(request.requestId);
+  /** Frees a finished request's blocks, unless its connector holds them for a remote reader. */
+  private freeRequest(request: Request): KvTransferParams | null {
+    let delayFreeBlocks = false;
+    let kvTransferParams: KvTransferParams | null = null;
+    if (this.connector !== null) {
+      const blockIds = this.kvCacheManager.getBlocks(request.requestId).map((b) => b.blockId);
+      ({ delayFreeBlocks, kvTransferParams } = this.connector.requestFinished(request, blockIds));
+    }
+    if (!delayFreeBlocks) {
+      this.kvCacheManager.free(request);
+      this.requests.delete(request.requestId);
+    }
+    return kvTransferParams;
   }
 
   private assertLimits(total: number, tokenBudget: number): void {

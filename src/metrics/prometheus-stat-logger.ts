@@ -191,7 +191,8 @@ export class PrometheusStatLogger {
     }
   }
 
-  private addFamily(def: FamilyDef): MetricFamily {
+  /** Registers a family beside vLLM's (pdsim's own families use this). */
+  addFamily(def: FamilyDef): MetricFamily {
     if (this.families.has(def.name)) throw new Error(`family ${def.name} defined twice`);
     const family = new MetricFamily(def);
     family.registerIn(this.registry);
@@ -200,7 +201,8 @@ export class PrometheusStatLogger {
     return family;
   }
 
-  private bind<T extends FamilyType>(name: string, type: T, extra: Labels = {}) {
+  /** Creates the series of family `name` for this engine's labels plus `extra`. */
+  bind<T extends FamilyType>(name: string, type: T, extra: Labels = {}) {
     const family = this.families.get(name);
     if (family === undefined || family.type !== type) {
       throw new Error(`no ${type} family ${name} (found ${family?.type ?? "none"})`);

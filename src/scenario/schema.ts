@@ -116,6 +116,8 @@ const proxySchema = z.strictObject({
   decode_policy: z.enum(ROUTING_POLICIES).default("round_robin"),
   /** Requests served whole by unified instances (no P/D) are routed with this policy. */
   unified_policy: z.enum(ROUTING_POLICIES).default("round_robin"),
+  /** With unified and P/D instances side by side, prompts shorter than this go to unified ones. */
+  pd_min_prompt_tokens: nonNegativeInt.default(0),
 });
 
 const metricsSchema = z.strictObject({

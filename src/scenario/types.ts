@@ -74,6 +74,8 @@ export interface ProxyConfig {
   prefill_policy: RoutingPolicy;
   decode_policy: RoutingPolicy;
   unified_policy: RoutingPolicy;
+  /** With unified and P/D instances side by side, prompts shorter than this go to unified ones. */
+  pd_min_prompt_tokens: number;
 }
 
 export type WorkloadConfig = GeneratedWorkloadConfig | ExplicitWorkloadConfig;

@@ -122,14 +122,24 @@ describe("pdsim run exits 2 on bad input, with the place of the problem and no s
     );
   });
 
-  it("a prefill/decode pair, which is not simulated yet", () => {
-    const file = writeScenario(dir, "pd.yaml", [
+  it("a decode instance without a prefill instance", () => {
+    const file = writeScenario(dir, "d-only.yaml", [
+      ...BASE.slice(0, 7),
+      "  - { name: decode-0, role: decode }", // 8
+      ...BASE.slice(8),
+    ]);
+    expectBadInput(pdsim("run", file), `${file}:8:`, "decode");
+  });
+
+  it("the p2p_nccl connector, which is not simulated yet", () => {
+    const file = writeScenario(dir, "p2p.yaml", [
       ...BASE.slice(0, 7),
       "  - { name: prefill-0, role: prefill }", // 8
       "  - { name: decode-0, role: decode }", // 9
       ...BASE.slice(8),
+      "kv_transfer: { connector: p2p_nccl }",
     ]);
-    expectBadInput(pdsim("run", file), `${file}:8:`, `${file}:9:`, "not simulated yet");
+    expectBadInput(pdsim("run", file), `${file}:8:`, "p2p_nccl", "not simulated yet");
   });
 
   it("a --seed that is not a non-negative integer", () => {

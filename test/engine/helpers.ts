@@ -73,6 +73,7 @@ export function engineParams(overrides: Partial<EngineParams> = {}): EngineParam
     enableChunkedPrefill: true,
     longPrefillTokenThreshold: 0,
     reserveFullIsl: true,
+    kvLoadFailurePolicy: "fail",
     ...overrides,
   };
 }

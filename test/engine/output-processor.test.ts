@@ -23,6 +23,7 @@ function out(
     events: fields.events ?? null,
     numCachedTokens: fields.numCachedTokens ?? 0,
     numExternalComputedTokens: 0,
+    kvTransferParams: null,
     prefillStats: fields.prefillStats ?? null,
   };
 }

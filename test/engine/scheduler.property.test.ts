@@ -99,6 +99,7 @@ function paramsFor(w: Workload, prompts: number[][]): EngineParams {
     enableChunkedPrefill: w.chunked,
     longPrefillTokenThreshold: w.threshold,
     reserveFullIsl: w.reserveFullIsl,
+    kvLoadFailurePolicy: "fail",
   };
 }
 

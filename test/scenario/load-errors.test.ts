@@ -107,7 +107,7 @@ describe("unknown keys", () => {
     const issue = onlyIssue(lines("proxy: { zebra: 1 }", ...PD_BASE));
     expect(issue).toMatchObject({ line: 1, column: 10, path: "proxy.zebra" });
     expect(issue.message).toBe(
-      "unknown key 'zebra' in proxy; valid keys are prefill_policy, decode_policy, unified_policy",
+      "unknown key 'zebra' in proxy; valid keys are prefill_policy, decode_policy, unified_policy, pd_min_prompt_tokens",
     );
   });
 

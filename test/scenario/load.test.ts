@@ -49,6 +49,7 @@ describe("loadScenario on valid files", () => {
       prefill_policy: "round_robin",
       decode_policy: "round_robin",
       unified_policy: "round_robin",
+      pd_min_prompt_tokens: 0,
     });
     expect(scenario.workload).toEqual({
       kind: "generated",
@@ -134,6 +135,7 @@ describe("loadScenario on valid files", () => {
         prefill_policy: "round_robin",
         decode_policy: "round_robin",
         unified_policy: "round_robin",
+        pd_min_prompt_tokens: 0,
       },
       workload: {
         kind: "explicit",

@@ -1,0 +1,51 @@
+// The scheduler-side contract of a KV connector; mirrors KVConnectorBase_V1's scheduler methods
+// (vllm/distributed/kv_transfer/kv_connector/v1/base.py) and the kv_transfer_params that the
+// toy proxy passes between the prefill and the decode leg.
+
+import type { KVCacheBlock } from "../engine/block-pool.ts";
+import type { Request } from "../engine/request.ts";
+
+/** `kv_transfer_params` of a request, as the proxy and the instances pass them around. */
+export interface KvTransferParams {
+  do_remote_decode: boolean;
+  do_remote_prefill: boolean;
+  remote_engine_id: string | null;
+  remote_block_ids: number[] | null;
+  remote_request_id: string | null;
+  remote_host: string | null;
+  remote_port: number | null;
+  tp_size?: number;
+}
+
+export interface MatchedTokens {
+  /** Tokens beyond the local hit that the connector can supply. */
+  numExternalTokens: number;
+  /** True: the KV arrives later (WAITING_FOR_REMOTE_KVS); false: it is loaded during the step. */
+  loadAsync: boolean;
+}
+
+/** What the connector's workers finished since the scheduler last asked. */
+export interface FinishedTransfers {
+  /** Requests whose async load ended, with the first token whose KV is invalid (null: all valid). */
+  recving: Map<string, number | null>;
+  /** Requests whose held blocks the remote side no longer needs (read done, or lease expired). */
+  sending: string[];
+}
+
+export interface RequestFinishedResult {
+  /** Keep the blocks after the request finishes, until the remote side has read them. */
+  delayFreeBlocks: boolean;
+  kvTransferParams: KvTransferParams | null;
+}
+
+export interface KVConnector {
+  getNumNewMatchedTokens(request: Request, numComputedTokens: number): MatchedTokens;
+  /** Called once the request's blocks (local hit + external + new) are allocated. */
+  updateStateAfterAlloc(
+    request: Request,
+    blocks: readonly KVCacheBlock[],
+    numExternalTokens: number,
+  ): void;
+  requestFinished(request: Request, blockIds: readonly number[]): RequestFinishedResult;
+  takeFinished(): FinishedTransfers;
+}

@@ -1,0 +1,184 @@
+// The cluster's KV-transfer plane: NIXL-style reads from a prefill instance's held blocks into a
+// decode instance, over one link per (prefill, decode) pair, with the prefill side's lease and
+// injected load failures. Stands in for NIXL agents and the network; no bytes are modelled
+// beyond their count.
+
+import { type Rng, type SimTime, type Simulation } from "../../sim/index.ts";
+import { Link } from "./link.ts";
+
+export interface FabricConfig {
+  linkLatencyUs: SimTime;
+  bandwidthBytesPerS: number;
+  kvBytesPerToken: number;
+  leaseUs: SimTime;
+  loadFailureProbability: number;
+  /** Two draws per finished read: whether it failed, and from which block. */
+  faults: Rng;
+}
+
+export interface ReadSpec {
+  requestId: string;
+  fromEngine: string;
+  remoteRequestId: string;
+  toEngine: string;
+  /** First prompt token read (a block boundary: the decode side's local hit). */
+  firstToken: number;
+  numTokens: number;
+  numBlocks: number;
+  blockSize: number;
+  localBlockIds: number[];
+  /** Called when the read ends: null if all blocks are valid, else the first invalid token. */
+  onDone: (firstInvalidToken: number | null) => void;
+}
+
+export type TransferOutcome = "ok" | "load_failed" | "lease_expired";
+
+export interface TransferRecord {
+  requestId: string;
+  from: string;
+  to: string;
+  tokens: number;
+  bytes: number;
+  startTime: SimTime;
+  endTime: SimTime;
+  outcome: TransferOutcome;
+  firstInvalidToken: number | null;
+}
+
+export type HoldOutcome = "read" | "lease_expired" | "released_unread";
+
+export interface FabricListener {
+  onTransfer?(record: TransferRecord): void;
+  onHoldEnded?(engineId: string, requestId: string, outcome: HoldOutcome): void;
+}
+
+interface Hold {
+  onRelease: () => void;
+  leaseTimer: ReturnType<Simulation["schedule"]>;
+  /** Reads in flight from these blocks; a lease expiry fails them. */
+  readers: Set<() => void>;
+}
+
+export class TransferFabric {
+  private readonly links = new Map<string, Link>();
+  private readonly holds = new Map<string, Hold>();
+  private readonly ports = new Map<string, number>();
+
+  constructor(
+    private readonly sim: Simulation,
+    private readonly config: FabricConfig,
+    private readonly listener: FabricListener = {},
+  ) {}
+
+  /** A made-up side-channel port per engine, so kv_transfer_params look like vLLM's. */
+  sidePort(engineId: string): number {
+    let port = this.ports.get(engineId);
+    if (port === undefined) {
+      port = 5600 + this.ports.size;
+      this.ports.set(engineId, port);
+    }
+    return port;
+  }
+
+  get numHeld(): number {
+    return this.holds.size;
+  }
+
+  /** The prefill side keeps a finished request's blocks until a read completes or the lease runs out. */
+  hold(engineId: string, requestId: string, _numBlocks: number, onRelease: () => void): void {
+    const key = holdKey(engineId, requestId);
+    if (this.holds.has(key)) throw new Error(`blocks of ${key} are already held`);
+    const leaseTimer = this.sim.schedule(this.config.leaseUs, () =>
+      this.expire(engineId, requestId),
+    );
+    this.holds.set(key, { onRelease, leaseTimer, readers: new Set() });
+  }
+
+  /** The reader needs nothing: free the held blocks now. */
+  release(engineId: string, requestId: string): void {
+    this.endHold(engineId, requestId, "released_unread");
+  }
+
+  read(spec: ReadSpec): void {
+    const hold = this.holds.get(holdKey(spec.fromEngine, spec.remoteRequestId));
+    const bytes = spec.numTokens * this.config.kvBytesPerToken;
+    const startTime = this.sim.now;
+    const record = (outcome: TransferOutcome, firstInvalidToken: number | null): void =>
+      this.listener.onTransfer?.({
+        requestId: spec.requestId,
+        from: spec.fromEngine,
+        to: spec.toEngine,
+        tokens: spec.numTokens,
+        bytes,
+        startTime,
+        endTime: this.sim.now,
+        outcome,
+        firstInvalidToken,
+      });
+    if (hold === undefined) {
+      // The lease ran out before the read began: the remote blocks are gone.
+      this.sim.schedule(this.config.linkLatencyUs, () => {
+        record("lease_expired", spec.firstToken);
+        spec.onDone(spec.firstToken);
+      });
+      return;
+    }
+    const link = this.link(spec.fromEngine, spec.toEngine);
+    const failOnExpiry = (): void => {
+      link.abort(transfer);
+      record("lease_expired", spec.firstToken);
+      spec.onDone(spec.firstToken);
+    };
+    hold.readers.add(failOnExpiry);
+    const transfer = link.start(bytes, () => {
+      hold.readers.delete(failOnExpiry);
+      const failed = this.config.faults.next() < this.config.loadFailureProbability;
+      const fromBlock = this.config.faults.int(0, spec.numBlocks - 1);
+      if (failed) {
+        // The read completed with errors; no completion notice reaches the prefill side, whose
+        // blocks stay held until the lease expires.
+        const firstInvalidToken = spec.firstToken + fromBlock * spec.blockSize;
+        record("load_failed", firstInvalidToken);
+        spec.onDone(firstInvalidToken);
+        return;
+      }
+      record("ok", null);
+      this.endHold(spec.fromEngine, spec.remoteRequestId, "read");
+      spec.onDone(null);
+    });
+  }
+
+  private expire(engineId: string, requestId: string): void {
+    const hold = this.holds.get(holdKey(engineId, requestId));
+    if (hold === undefined) return;
+    for (const fail of [...hold.readers]) fail();
+    this.endHold(engineId, requestId, "lease_expired");
+  }
+
+  private endHold(engineId: string, requestId: string, outcome: HoldOutcome): void {
+    const key = holdKey(engineId, requestId);
+    const hold = this.holds.get(key);
+    if (hold === undefined) return;
+    this.holds.delete(key);
+    this.sim.cancel(hold.leaseTimer);
+    this.listener.onHoldEnded?.(engineId, requestId, outcome);
+    hold.onRelease();
+  }
+
+  private link(from: string, to: string): Link {
+    const name = `${from}->${to}`;
+    let link = this.links.get(name);
+    if (link === undefined) {
+      link = new Link(this.sim, name, {
+        latencyUs: this.config.linkLatencyUs,
+        bandwidthBytesPerS: this.config.bandwidthBytesPerS,
+      });
+      this.links.set(name, link);
+    }
+    return link;
+  }
+}
+
+function holdKey(engineId: string, requestId: string): string {
+  return `${engineId}\u0000${requestId}`;
+}
