@@ -11,7 +11,7 @@ import { checkExpectations, type SampleLookup } from "../scenario/expectations.t
 import { ScenarioError, loadScenario } from "../scenario/index.ts";
 import type { ProfileName } from "../scenario/types.ts";
 import { formatSeconds } from "../../sim/index.ts";
-import { validateExpectationMetrics, validateSimulatable } from "./validate.ts";
+import { validateExpectationMetrics } from "./validate.ts";
 
 export interface RunOptions {
   scenario: string;
@@ -31,7 +31,6 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   let out: OutputDir | null = null;
   try {
     const scenario = loadScenario(opts.scenario);
-    validateSimulatable(scenario);
     const seed = opts.seed === undefined ? scenario.seed : parseSeed(opts.seed);
     const profile = (opts.profile as ProfileName | undefined) ?? scenario.metrics.profile;
     const byFinishReason = Object.fromEntries(FINISH_REASONS.map((r) => [r, 0])) as Record<

@@ -1,5 +1,5 @@
-// Checks of a loaded scenario beyond its schema: what this version can simulate, and that every
-// `expect` names a metric its instance actually exports.
+// A check of a loaded scenario that needs the built cluster: every `expect` names a metric that
+// its instance actually exports.
 
 import type { Cluster } from "../cluster/cluster.ts";
 import { ScenarioError, type ScenarioIssue } from "../scenario/index.ts";
@@ -22,19 +22,4 @@ export function validateExpectationMetrics(scenario: Scenario, cluster: Cluster)
     });
   });
   if (issues.length > 0) throw new ScenarioError(issues);
-}
-
-/** The p2p_nccl connector loads (the schema accepts it) but is not simulated yet. */
-export function validateSimulatable(scenario: Scenario): void {
-  const firstPd = scenario.instances.find((i) => i.role !== "unified");
-  if (firstPd === undefined || scenario.kv_transfer.connector !== "p2p_nccl") return;
-  throw new ScenarioError([
-    {
-      file: scenario.file,
-      line: firstPd.line,
-      column: 1,
-      path: "kv_transfer.connector",
-      message: "connector 'p2p_nccl' is not simulated yet; use 'nixl'",
-    },
-  ]);
 }

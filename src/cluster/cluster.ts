@@ -11,6 +11,7 @@ import {
   usToSeconds,
 } from "../../sim/index.ts";
 import { NixlConnector } from "../kv-transfer/nixl-connector.ts";
+import { P2pNcclConnector } from "../kv-transfer/p2p-nccl-connector.ts";
 import { type FabricListener, TransferFabric } from "../kv-transfer/transfer-fabric.ts";
 import { TransferMetrics } from "../metrics/transfer-metrics.ts";
 import type { Scenario } from "../scenario/types.ts";
@@ -62,7 +63,7 @@ export class Cluster {
           scenario,
           config.role === "unified"
             ? null
-            : this.connectorFor(config.name, config.engine.block_size),
+            : this.connectorFor(config.name, config.role, config.engine.block_size),
         ),
     );
     const ofRole = (role: Instance["role"]) => this.instances.filter((i) => i.role === role);
@@ -84,6 +85,7 @@ export class Cluster {
       prefill: disaggregated ? makeRouter(p.prefill_policy, ofRole("prefill")) : null,
       decode: disaggregated ? makeRouter(p.decode_policy, ofRole("decode")) : null,
       pdMinPromptTokens: p.pd_min_prompt_tokens,
+      connector: scenario.kv_transfer.connector === "p2p_nccl" ? "p2p_nccl" : "nixl",
     });
     this.workload = workloadSource(scenario.workload, rng);
   }
@@ -131,15 +133,26 @@ export class Cluster {
     );
   }
 
-  private connectorFor(engineId: string, blockSize: number): ConnectorFactory | null {
+  private connectorFor(
+    engineId: string,
+    role: "prefill" | "decode",
+    blockSize: number,
+  ): ConnectorFactory | null {
     const fabric = this.fabric;
     if (fabric === null) return null;
     switch (this.scenario.kv_transfer.connector) {
       case "nixl":
         return (wake) => new NixlConnector(engineId, blockSize, fabric, wake);
       case "p2p_nccl":
+        return () =>
+          new P2pNcclConnector(
+            engineId,
+            role === "prefill" ? "kv_producer" : "kv_consumer",
+            fabric,
+          );
       case "none":
-        throw new Error(`connector ${this.scenario.kv_transfer.connector} is not simulated`);
+        // The loader refuses prefill and decode instances without a connector.
+        throw new Error(`instance ${engineId} has role ${role} but no connector`);
     }
   }
 

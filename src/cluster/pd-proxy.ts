@@ -1,7 +1,9 @@
 // The proxy's request flow; mirrors vLLM's toy P/D proxy
 // (tests/v1/kv_connector/nixl_integration/toy_proxy_server.py): a prefill leg with max_tokens=1
 // asking for remote decode, then the original request to a decode instance with the prefill
-// side's kv_transfer_params. Requests for unified instances go there whole.
+// side's kv_transfer_params. For a push connector (the P2P NCCL proxy) both instances are picked
+// up front, the prefill leg names the decode instance, and the decode leg carries no params.
+// Requests for unified instances go there whole.
 
 import type { KvTransferParams } from "../kv-transfer/connector.ts";
 import type { ClientRequest } from "../workload/workload.ts";
@@ -15,6 +17,8 @@ export interface PdProxyConfig {
   decode: Router | null;
   /** With both kinds of instances, shorter prompts go to the unified ones. */
   pdMinPromptTokens: number;
+  /** `nixl`: the decode side pulls; `p2p_nccl`: the prefill side pushes. */
+  connector: "nixl" | "p2p_nccl";
 }
 
 /** The first leg the toy proxy sends: the prompt, one token, and a request for remote decode. */
@@ -41,6 +45,18 @@ export class PdProxy {
     const whole = leg(client, client.maxTokens);
     if (!disaggregate) {
       unified!.pick(client.promptTokenIds).submit(whole, (done) => onDone([done]));
+      return;
+    }
+    if (this.config.connector === "p2p_nccl") {
+      const d = decode.pick(client.promptTokenIds);
+      const prefillLeg = {
+        ...leg(client, 1),
+        kvTransferParams: { ...PREFILL_LEG_PARAMS, remote_engine_id: d.name },
+      };
+      prefill.pick(client.promptTokenIds).submit(prefillLeg, (p) => {
+        if (p.finish_reason === "error" || p.finish_reason === "abort") onDone([p]);
+        else d.submit(whole, (dLeg) => onDone([p, dLeg]));
+      });
       return;
     }
     const prefillLeg = { ...leg(client, 1), kvTransferParams: { ...PREFILL_LEG_PARAMS } };

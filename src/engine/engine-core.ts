@@ -27,6 +27,7 @@ export class EngineCore {
   readonly kvCacheManager: KVCacheManager;
   numSteps = 0;
   private running = false;
+  private readonly connector: KVConnector | null;
 
   constructor(
     private readonly sim: Simulation,
@@ -35,6 +36,7 @@ export class EngineCore {
     private readonly onStep: StepListener,
     connector: KVConnector | null = null,
   ) {
+    this.connector = connector;
     this.kvCacheManager = new KVCacheManager(
       config.numGpuBlocks,
       config.blockSize,
@@ -70,11 +72,17 @@ export class EngineCore {
       return;
     }
     const duration = stepDuration(this.stepTime, stepShape(schedulerOutput));
-    this.sim.schedule(duration, () => {
+    const finish = (): void => {
       const outputs = this.scheduler.updateFromOutput(schedulerOutput, this.sim.now);
       this.numSteps += 1;
       this.onStep(outputs, schedulerOutput);
       this.step();
+    };
+    this.sim.schedule(duration, () => {
+      const loads = schedulerOutput.syncLoadRequestIds;
+      if (loads.length > 0 && this.connector?.waitForLoads)
+        this.connector.waitForLoads(loads, finish);
+      else finish();
     });
   }
 }

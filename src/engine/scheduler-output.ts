@@ -19,6 +19,8 @@ export interface SchedulerOutput {
   scheduled: ScheduledRequest[];
   totalNumScheduledTokens: number;
   preempted: Request[];
+  /** Requests whose external KV a synchronous connector loads during this step. */
+  syncLoadRequestIds: string[];
 }
 
 export interface EngineCoreOutput {

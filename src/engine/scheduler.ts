@@ -108,7 +108,10 @@ export class Scheduler {
       reqIndex += 1;
     }
 
-    if (preempted.length === 0) tokenBudget = this.scheduleWaiting(now, tokenBudget, scheduled);
+    const syncLoadRequestIds: string[] = [];
+    if (preempted.length === 0) {
+      tokenBudget = this.scheduleWaiting(now, tokenBudget, scheduled, syncLoadRequestIds);
+    }
 
     let total = 0;
     for (const s of scheduled) {
@@ -116,13 +119,20 @@ export class Scheduler {
       total += s.numNewTokens;
     }
     this.assertLimits(total, tokenBudget);
-    return { timestamp: now, scheduled, totalNumScheduledTokens: total, preempted };
+    return {
+      timestamp: now,
+      scheduled,
+      totalNumScheduledTokens: total,
+      preempted,
+      syncLoadRequestIds,
+    };
   }
 
   private scheduleWaiting(
     now: SimTime,
     tokenBudget: number,
     scheduled: ScheduledRequest[],
+    syncLoadRequestIds: string[],
   ): number {
     const cfg = this.config;
     const kv = this.kvCacheManager;
@@ -216,6 +226,7 @@ export class Scheduler {
       request.numComputedTokens = numComputedTokens;
       if (request.numCachedTokens < 0) request.numCachedTokens = numComputedTokens;
       scheduled.push({ request, numNewTokens, numComputedBefore: numComputedTokens });
+      if (numExternalComputedTokens > 0) syncLoadRequestIds.push(request.requestId);
       tokenBudget -= numNewTokens;
     }
     for (let i = skipped.length - 1; i >= 0; i--) this.waiting.prependRequest(skipped[i]!);

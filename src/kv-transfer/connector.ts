@@ -48,4 +48,9 @@ export interface KVConnector {
   ): void;
   requestFinished(request: Request, blockIds: readonly number[]): RequestFinishedResult;
   takeFinished(): FinishedTransfers;
+  /**
+   * For synchronous loads: calls `then` once the KV of these requests (loaded during the step
+   * that just ran) is all there; a step cannot end before its loads do.
+   */
+  waitForLoads?(requestIds: readonly string[], then: () => void): void;
 }

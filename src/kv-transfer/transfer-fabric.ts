@@ -1,7 +1,8 @@
 // The cluster's KV-transfer plane: NIXL-style reads from a prefill instance's held blocks into a
-// decode instance, over one link per (prefill, decode) pair, with the prefill side's lease and
-// injected load failures. Stands in for NIXL agents and the network; no bytes are modelled
-// beyond their count.
+// decode instance, with the prefill side's lease and injected load failures, and P2P-NCCL-style
+// pushes from a prefill instance into a decode instance's receive buffer; one link per
+// (prefill, decode) pair. Stands in for NIXL agents, NCCL and the network; no bytes are
+// modelled beyond their count.
 
 import { type Rng, type SimTime, type Simulation } from "../../sim/index.ts";
 import { Link } from "./link.ts";
@@ -52,6 +53,18 @@ export interface FabricListener {
   onHoldEnded?(engineId: string, requestId: string, outcome: HoldOutcome): void;
 }
 
+export interface PushSpec {
+  requestId: string;
+  fromEngine: string;
+  toEngine: string;
+  numTokens: number;
+}
+
+interface Push {
+  arrived: boolean;
+  waiters: (() => void)[];
+}
+
 interface Hold {
   onRelease: () => void;
   leaseTimer: ReturnType<Simulation["schedule"]>;
@@ -63,6 +76,8 @@ export class TransferFabric {
   private readonly links = new Map<string, Link>();
   private readonly holds = new Map<string, Hold>();
   private readonly ports = new Map<string, number>();
+  /** Pushed KV by receiving engine and request, until the receiver has loaded it. */
+  private readonly pushes = new Map<string, Push>();
 
   constructor(
     private readonly sim: Simulation,
@@ -146,6 +161,50 @@ export class TransferFabric {
       this.endHold(spec.fromEngine, spec.remoteRequestId, "read");
       spec.onDone(null);
     });
+  }
+
+  /** Sends a request's KV to the decode engine's receive buffer as soon as the prefill is done. */
+  push(spec: PushSpec): void {
+    const key = holdKey(spec.toEngine, spec.requestId);
+    if (this.pushes.has(key))
+      throw new Error(`KV of ${spec.requestId} already pushed to ${spec.toEngine}`);
+    const push: Push = { arrived: false, waiters: [] };
+    this.pushes.set(key, push);
+    const bytes = spec.numTokens * this.config.kvBytesPerToken;
+    const startTime = this.sim.now;
+    this.link(spec.fromEngine, spec.toEngine).start(bytes, () => {
+      push.arrived = true;
+      this.listener.onTransfer?.({
+        requestId: spec.requestId,
+        from: spec.fromEngine,
+        to: spec.toEngine,
+        tokens: spec.numTokens,
+        bytes,
+        startTime,
+        endTime: this.sim.now,
+        outcome: "ok",
+        firstInvalidToken: null,
+      });
+      for (const waiter of push.waiters.splice(0)) waiter();
+    });
+  }
+
+  /** True while pushed KV for the request is on its way to, or waiting in, the engine's buffer. */
+  hasPush(engineId: string, requestId: string): boolean {
+    return this.pushes.has(holdKey(engineId, requestId));
+  }
+
+  /** Calls `then` once the pushed KV has arrived, then drops it from the receive buffer. */
+  loadPush(engineId: string, requestId: string, then: () => void): void {
+    const key = holdKey(engineId, requestId);
+    const push = this.pushes.get(key);
+    if (push === undefined) throw new Error(`no KV was pushed to ${engineId} for ${requestId}`);
+    const done = (): void => {
+      this.pushes.delete(key);
+      then();
+    };
+    if (push.arrived) done();
+    else push.waiters.push(done);
   }
 
   private expire(engineId: string, requestId: string): void {

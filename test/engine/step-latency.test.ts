@@ -26,7 +26,13 @@ function entry(
 
 function output(scheduled: ScheduledRequest[]): SchedulerOutput {
   const total = scheduled.reduce((sum, s) => sum + s.numNewTokens, 0);
-  return { timestamp: 0, scheduled, totalNumScheduledTokens: total, preempted: [] };
+  return {
+    timestamp: 0,
+    scheduled,
+    totalNumScheduledTokens: total,
+    preempted: [],
+    syncLoadRequestIds: [],
+  };
 }
 
 describe("stepShape", () => {
