@@ -131,15 +131,15 @@ describe("pdsim run exits 2 on bad input, with the place of the problem and no s
     expectBadInput(pdsim("run", file), `${file}:8:`, "decode");
   });
 
-  it("the p2p_nccl connector, which is not simulated yet", () => {
-    const file = writeScenario(dir, "p2p.yaml", [
+  it("a KV link with zero bandwidth", () => {
+    const file = writeScenario(dir, "zero-bw.yaml", [
       ...BASE.slice(0, 7),
       "  - { name: prefill-0, role: prefill }", // 8
       "  - { name: decode-0, role: decode }", // 9
       ...BASE.slice(8),
-      "kv_transfer: { connector: p2p_nccl }",
+      "kv_transfer: { connector: nixl, link: { bandwidth_gb_per_s: 0 } }", // 15
     ]);
-    expectBadInput(pdsim("run", file), `${file}:8:`, "p2p_nccl", "not simulated yet");
+    expectBadInput(pdsim("run", file), `${file}:15:`, "bandwidth_gb_per_s", "positive");
   });
 
   it("a --seed that is not a non-negative integer", () => {
