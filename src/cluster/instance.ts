@@ -183,7 +183,8 @@ export class Instance {
           role: this.role,
           arrival_s: done.arrivalTime,
           first_scheduled_s: done.scheduledTs,
-          first_token_s: done.firstTokenTs,
+          // A leg that ended without a token (a failed KV load under `fail`) has no first token.
+          first_token_s: done.stats.numGenerationTokens > 0 ? done.firstTokenTs : null,
           last_token_s: done.stats.numGenerationTokens > 0 ? done.lastTokenTs : null,
           finish_reason: done.stats.finishReason,
           num_output_tokens: done.stats.numGenerationTokens,
