@@ -213,7 +213,7 @@ export class Cluster {
       .filter((i) => i.numUnfinished > 0)
       .map(
         (i) =>
-          `${i.name}: ${i.numUnfinished} unfinished (running ${i.engine.scheduler.running.length}, waiting ${i.engine.scheduler.waiting.length})`,
+          `${i.name}: ${i.numUnfinished} unfinished (running ${i.engine.scheduler.running.length}, waiting ${i.engine.scheduler.numWaiting})`,
       );
     throw new Error(`simulation stalled at t=${usToSeconds(this.sim.now)}s: ${stuck.join("; ")}`);
   }

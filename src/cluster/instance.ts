@@ -94,7 +94,7 @@ export class Instance {
 
   /** Requests this instance holds that have not finished: vLLM's running + waiting. */
   get load(): number {
-    return this.engine.scheduler.running.length + this.engine.scheduler.waiting.length;
+    return this.engine.scheduler.running.length + this.engine.scheduler.numWaiting;
   }
 
   get numUnfinished(): number {

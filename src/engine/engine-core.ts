@@ -65,10 +65,15 @@ export class EngineCore {
     }
     const schedulerOutput = this.scheduler.schedule(this.sim.now);
     if (schedulerOutput.totalNumScheduledTokens === 0) {
-      // Nothing can run until something outside this engine changes (a KV transfer, blocks a
-      // remote reader releases, an arrival): publish the state and any outputs, and sleep.
-      this.running = false;
       this.onStep(this.scheduler.updateFromOutput(schedulerOutput, this.sim.now), schedulerOutput);
+      if (schedulerOutput.preempted.length > 0) {
+        // A pass that preempted admits nothing; vLLM's busy loop simply schedules again.
+        this.sim.schedule(0, () => this.step());
+        return;
+      }
+      // Nothing can run until something outside this engine changes (a KV transfer, blocks a
+      // remote reader releases, an arrival): sleep until woken.
+      this.running = false;
       return;
     }
     const duration = stepDuration(this.stepTime, stepShape(schedulerOutput));

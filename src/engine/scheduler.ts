@@ -32,6 +32,11 @@ export interface SchedulerConfig {
 
 export class Scheduler {
   readonly waiting = new RequestQueue();
+  /**
+   * Requests blocked on a remote KV load. Current vLLM scans them before `waiting`, so a load
+   * that has arrived is promoted even when the head of `waiting` cannot be admitted.
+   */
+  readonly skippedWaiting = new RequestQueue();
   running: Request[] = [];
   /** Every request this engine holds, including finished ones whose blocks a remote reader still needs. */
   private readonly requests = new Map<string, Request>();
@@ -65,7 +70,17 @@ export class Scheduler {
 
   /** Requests that finished here but whose blocks are held for a remote reader. */
   get numHeldRequests(): number {
-    return this.requests.size - this.running.length - this.waiting.length;
+    return this.requests.size - this.running.length - this.numWaiting;
+  }
+
+  /** vLLM's num_waiting_reqs: both waiting queues. */
+  get numWaiting(): number {
+    return this.waiting.length + this.skippedWaiting.length;
+  }
+
+  /** Every waiting request in the order the scheduler will look at them. */
+  waitingRequests(): Request[] {
+    return [...this.skippedWaiting.toArray(), ...this.waiting.toArray()];
   }
 
   /**
@@ -137,13 +152,14 @@ export class Scheduler {
     const cfg = this.config;
     const kv = this.kvCacheManager;
     const skipped: Request[] = [];
-    while (this.waiting.length > 0 && tokenBudget > 0) {
+    while (this.numWaiting > 0 && tokenBudget > 0) {
       if (this.running.length === cfg.maxNumSeqs) break;
-      const request = this.waiting.peekRequest();
+      const queue = this.skippedWaiting.length > 0 ? this.skippedWaiting : this.waiting;
+      const request = queue.peekRequest();
 
       if (request.status === "WAITING_FOR_REMOTE_KVS") {
         if (!this.updateWaitingForRemoteKv(request)) {
-          skipped.push(this.waiting.popRequest());
+          skipped.push(queue.popRequest());
           continue;
         }
         request.status = request.numPreemptions > 0 ? "PREEMPTED" : "WAITING";
@@ -212,7 +228,7 @@ export class Scheduler {
       }
       if (didPrefixCacheLookup) kv.recordPrefixCacheStats(request, numNewLocalComputedTokens);
 
-      this.waiting.popRequest();
+      queue.popRequest();
       if (loadKvAsync) {
         // Blocks for all N tokens are held now; the KV arrives later.
         request.status = "WAITING_FOR_REMOTE_KVS";
@@ -229,7 +245,7 @@ export class Scheduler {
       if (numExternalComputedTokens > 0) syncLoadRequestIds.push(request.requestId);
       tokenBudget -= numNewTokens;
     }
-    for (let i = skipped.length - 1; i >= 0; i--) this.waiting.prependRequest(skipped[i]!);
+    for (let i = skipped.length - 1; i >= 0; i--) this.skippedWaiting.prependRequest(skipped[i]!);
     return tokenBudget;
   }
 
@@ -289,7 +305,7 @@ export class Scheduler {
   makeStats(): SchedulerStats {
     return {
       numRunningReqs: this.running.length,
-      numWaitingReqs: this.waiting.length,
+      numWaitingReqs: this.numWaiting,
       kvCacheUsage: this.kvCacheManager.usage,
       prefixCacheStats: this.kvCacheManager.makePrefixCacheStats(),
       connectorPrefixCacheStats: this.takeConnectorPrefixCacheStats(),
@@ -358,7 +374,7 @@ export class Scheduler {
 
   /** Under the `fail` policy a failed load ends the request: HTTP 500, no tokens, no PrefillStats. */
   private finishWithError(request: Request): void {
-    this.waiting.remove(request);
+    if (!this.skippedWaiting.remove(request)) this.waiting.remove(request);
     request.status = "FINISHED_ERROR";
     this.freeRequest(request);
     this.pendingOutputs.push({

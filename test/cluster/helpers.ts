@@ -75,7 +75,7 @@ export function expectDrained(run: Run): void {
       heldBlocks: held,
       requestsWithBlocks: kv.numRequestsWithBlocks,
       running: instance.engine.scheduler.running.length,
-      waiting: instance.engine.scheduler.waiting.length,
+      waiting: instance.engine.scheduler.numWaiting,
       unfinished: instance.numUnfinished,
     }).toEqual({
       instance: instance.name,

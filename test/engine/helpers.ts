@@ -171,7 +171,7 @@ export function drain(scheduler: Scheduler, maxSteps = 10_000): StepResult[] {
   while (scheduler.hasRequests()) {
     if (results.length >= maxSteps) {
       throw new Error(
-        `drain: still ${scheduler.running.length} running, ${scheduler.waiting.length} waiting after ${maxSteps} steps`,
+        `drain: still ${scheduler.running.length} running, ${scheduler.numWaiting} waiting after ${maxSteps} steps`,
       );
     }
     results.push(step(scheduler, results.length));

@@ -1,9 +1,7 @@
 // fast-check generators of small random P/D clusters (1–3 prefill and 1–3 decode instances with
 // their own block and pool sizes, every routing policy, shared prefixes) and their scenarios.
 import fc from "fast-check";
-import { RngStreams } from "../../sim/index.ts";
 import type { Scenario } from "../../src/scenario/index.ts";
-import { workloadSource } from "../../src/workload/workload.ts";
 import { STEP_TIME, scenarioFrom } from "./helpers.ts";
 
 export const POLICIES = ["round_robin", "least_loaded", "prefix_aware"] as const;
@@ -98,45 +96,30 @@ export function clusterDraw<F extends FaultDraw | null>(
 }
 
 /**
- * vLLM's minimum pool is one max_model_len sequence plus the null block. A decode instance also
- * gets a block for every prompt block of the workload: requests in WAITING_FOR_REMOTE_KVS hold
- * blocks for their whole prompt outside the running list, and with less room the single waiting
- * queue that pdsim models (vLLM before its separate `skipped_waiting` queue) livelocks: a request
- * that preempted itself sits at the head, cannot be re-admitted, and the loaded requests behind it,
- * which would free the blocks, are never reached (pdsim reports "simulation stalled"). Preemption
- * still happens with this floor: running requests outgrow the pool as they decode.
+ * vLLM's minimum pool: one max_model_len sequence plus the null block, and a few spare blocks.
+ * Decode pools this tight fill with requests in WAITING_FOR_REMOTE_KVS, which hold blocks for
+ * their whole prompt outside the running list; they stay schedulable because they wait in
+ * their own queue, scanned before the one where preempted requests go.
  */
 function instanceConfig(
   name: string,
   role: "prefill" | "decode",
   d: InstanceDraw,
   maxModelLen: number,
-  promptLengths: readonly number[],
 ) {
-  let promptBlocks = 0;
-  if (role === "decode") for (const n of promptLengths) promptBlocks += Math.ceil(n / d.blockSize);
   return {
     name,
     role,
     engine: {
       block_size: d.blockSize,
-      num_gpu_blocks: Math.ceil(maxModelLen / d.blockSize) + 1 + promptBlocks + d.spareBlocks,
+      num_gpu_blocks: Math.ceil(maxModelLen / d.blockSize) + 1 + d.spareBlocks,
       max_num_seqs: d.maxNumSeqs,
       max_num_batched_tokens: Math.max(d.maxNumSeqs, maxModelLen),
     },
   };
 }
 
-export function scenarioOf(d: ClusterDraw): Scenario {
-  const draft = scenarioWith(d, []);
-  const source = workloadSource(draft.workload, new RngStreams(d.seed));
-  const promptLengths: number[] = [];
-  for (let r = source.next(); r !== null; r = source.next())
-    promptLengths.push(r.promptTokenIds.length);
-  return scenarioWith(d, promptLengths);
-}
-
-function scenarioWith(draw: ClusterDraw, promptLengths: readonly number[]): Scenario {
+export function scenarioOf(draw: ClusterDraw): Scenario {
   const d = draw.decodePressure ? underPressure(draw) : draw;
   // Every prompt fits max_model_len, so no instance refuses a request outright.
   const promptMax = Math.min(d.promptMin + d.promptSpan, d.maxModelLen - 1);
@@ -146,10 +129,8 @@ function scenarioWith(draw: ClusterDraw, promptLengths: readonly number[]): Scen
     model: { step_time: STEP_TIME },
     engine: { max_model_len: d.maxModelLen, log_stats_interval_s: 1 },
     instances: [
-      ...d.prefill.map((p, i) =>
-        instanceConfig(`p${i}`, "prefill", p, d.maxModelLen, promptLengths),
-      ),
-      ...d.decode.map((p, i) => instanceConfig(`d${i}`, "decode", p, d.maxModelLen, promptLengths)),
+      ...d.prefill.map((p, i) => instanceConfig(`p${i}`, "prefill", p, d.maxModelLen)),
+      ...d.decode.map((p, i) => instanceConfig(`d${i}`, "decode", p, d.maxModelLen)),
     ],
     kv_transfer: {
       connector: "nixl",

@@ -143,7 +143,7 @@ export function instance(cluster: Cluster, name: string): Instance {
 /** The engine's Request object for `requestId`, if it is running or waiting there. */
 export function engineRequest(inst: Instance, requestId: string): Request | undefined {
   const scheduler = inst.engine.scheduler;
-  return [...scheduler.running, ...scheduler.waiting.toArray()].find(
+  return [...scheduler.running, ...scheduler.waitingRequests()].find(
     (r) => r.requestId === requestId,
   );
 }
@@ -224,7 +224,7 @@ export function stepThrough(cluster: Cluster, id: string): Map<string, Snapshot[
         blocks: inst.engine.kvCacheManager.getBlocks(id).length,
         usage: inst.engine.kvCacheManager.usage,
         running: scheduler.running.length,
-        waiting: scheduler.waiting.length,
+        waiting: scheduler.numWaiting,
         held: scheduler.numHeldRequests,
         gaugeUsage: sample(cluster, inst.name, "vllm:kv_cache_usage_perc"),
         gaugeRunning: sample(cluster, inst.name, "vllm:num_requests_running"),
