@@ -3,6 +3,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { PROFILE_NAMES } from "../scenario/index.ts";
+import { explainCommand } from "./explain-command.ts";
 import { runCommand } from "./run-command.ts";
 
 await yargs(hideBin(process.argv))
@@ -22,8 +23,9 @@ await yargs(hideBin(process.argv))
         .option("seed", { type: "string", describe: "Override the scenario's seed" })
         .option("profile", {
           type: "string",
-          choices: PROFILE_NAMES,
-          describe: "Accounting profile (default: the scenario's metrics.profile)",
+          choices: [...PROFILE_NAMES, "all"],
+          describe:
+            "Accounting profile (default: the scenario's metrics.profile); 'all' also writes every profile's expositions to DIR/metrics/<profile>/",
         })
         .option("out", {
           type: "string",
@@ -50,7 +52,29 @@ await yargs(hideBin(process.argv))
       });
     },
   )
-  .demandCommand(1, "Name a command: pdsim run SCENARIO")
+  .command(
+    "explain <scenario>",
+    "Tell one request's story on every instance and compare its prompt accounting under the truth and every vLLM profile",
+    (y) =>
+      y
+        .positional("scenario", {
+          type: "string",
+          demandOption: true,
+          describe: "Scenario YAML file",
+        })
+        .option("request", { type: "string", demandOption: true, describe: "The request id" })
+        .option("seed", { type: "string", describe: "Override the scenario's seed" })
+        .option("json", { type: "boolean", default: false, describe: "Print JSON for tools" }),
+    (argv) => {
+      process.exitCode = explainCommand({
+        scenario: argv.scenario,
+        request: argv.request,
+        seed: argv.seed,
+        json: argv.json,
+      });
+    },
+  )
+  .demandCommand(1, "Name a command: pdsim run SCENARIO, or pdsim explain SCENARIO --request ID")
   .strict()
   .fail((msg, err) => {
     if (err) throw err;

@@ -1,7 +1,7 @@
 // `pdsim run`: load, simulate, print the log lines and a summary, write `--out`, check `expect`.
 
 import { Cluster } from "../cluster/cluster.ts";
-import type { LogLine } from "../cluster/instance.ts";
+import type { InstanceExporterError, LogLine } from "../cluster/instance.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
 import { OutputDir, OutputDirError } from "../output/output-dir.ts";
@@ -9,7 +9,8 @@ import { buildSummary } from "../output/summary.ts";
 import { formatSummary } from "../output/console-report.ts";
 import { checkExpectations, type SampleLookup } from "../scenario/expectations.ts";
 import { ScenarioError, loadScenario } from "../scenario/index.ts";
-import type { ProfileName } from "../scenario/types.ts";
+import { PROFILE_NAMES, type ProfileName } from "../metrics/profiles.ts";
+import { EXPORTER_ERROR_MESSAGE } from "../metrics/prompt-source-counters.ts";
 import { formatSeconds } from "../../sim/index.ts";
 import { validateExpectationMetrics } from "./validate.ts";
 
@@ -32,20 +33,36 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   try {
     const scenario = loadScenario(opts.scenario);
     const seed = opts.seed === undefined ? scenario.seed : parseSeed(opts.seed);
-    const profile = (opts.profile as ProfileName | undefined) ?? scenario.metrics.profile;
+    // `all` exports every profile side by side; the scenario's own profile stays the selected one.
+    const profile =
+      opts.profile === undefined || opts.profile === "all"
+        ? scenario.metrics.profile
+        : (opts.profile as ProfileName);
+    const profiles: ProfileName[] =
+      opts.profile === "all" ? [profile, ...PROFILE_NAMES.filter((p) => p !== profile)] : [profile];
+    const exporterErrors: InstanceExporterError[] = [];
     const byFinishReason = Object.fromEntries(FINISH_REASONS.map((r) => [r, 0])) as Record<
       FinishReason,
       number
     >;
     const printLog = !opts.quiet && !opts.json;
 
-    const cluster = new Cluster(scenario, seed, {
-      onLog: printLog ? (line) => process.stdout.write(formatLogLine(line) + "\n") : undefined,
-      onRequestFinished: (record: RequestRecord) => {
-        byFinishReason[record.finish_reason] += 1;
-        out?.appendRequest(record);
+    const cluster = new Cluster(
+      scenario,
+      seed,
+      {
+        onLog: printLog ? (line) => process.stdout.write(formatLogLine(line) + "\n") : undefined,
+        onRequestFinished: (record: RequestRecord) => {
+          byFinishReason[record.finish_reason] += 1;
+          out?.appendRequest(record);
+        },
+        onExporterError: (error) => {
+          exporterErrors.push(error);
+          process.stderr.write(formatExporterError(error) + "\n");
+        },
       },
-    });
+      profiles,
+    );
     validateExpectationMetrics(scenario, cluster);
     if (opts.out !== undefined) out = new OutputDir(opts.out);
 
@@ -62,15 +79,24 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       cluster,
       result,
       byFinishReason,
-      profile,
+      profiles,
       seed,
       wallSeconds,
       expectations,
+      exporterErrors,
     });
 
     if (out !== null) {
       for (const instance of cluster.instances) {
         out.writeMetrics(instance.name, await instance.statLoggers.prometheus.exposition());
+        if (profiles.length > 1) {
+          for (const exposition of instance.expositions) {
+            out.writeMetrics(
+              `${exposition.profile}/${instance.name}`,
+              await exposition.exposition(),
+            );
+          }
+        }
       }
       out.writeSummary(summary);
       out.commit();
@@ -101,12 +127,23 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 export class UsageError extends Error {}
 
 /** Digits only, so that "", "1.5", "1e3", "0x10" and a repeated --seed are all refused. */
-function parseSeed(text: unknown): number {
+export function parseSeed(text: unknown): number {
   const seed = typeof text === "string" && /^[0-9]+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(seed)) {
     throw new UsageError(`--seed must be a non-negative integer, got '${String(text)}'`);
   }
   return seed;
+}
+
+/**
+ * What vLLM's front end would have logged before its output handler died; pdsim carries on.
+ * `[t=0.009s decode-0] ERROR vllm-pr33290: AsyncLLM output_handler failed: ValueError: …`
+ */
+export function formatExporterError(e: InstanceExporterError): string {
+  return (
+    `[t=${formatSeconds(e.time)}s ${e.instance}] ERROR ${e.profile}: AsyncLLM output_handler failed: ` +
+    `ValueError: ${EXPORTER_ERROR_MESSAGE} (${e.metric} += ${e.amount}; requests ${e.requestIds.join(", ")})`
+  );
 }
 
 /** `[t=20.000s unified-0] Engine 000: Avg prompt throughput: …` */

@@ -16,13 +16,21 @@ import { type FabricListener, TransferFabric } from "../kv-transfer/transfer-fab
 import { TransferMetrics } from "../metrics/transfer-metrics.ts";
 import type { Scenario } from "../scenario/types.ts";
 import { type ClientRequest, type WorkloadSource, workloadSource } from "../workload/workload.ts";
-import { type ConnectorFactory, Instance, type LogLine } from "./instance.ts";
+import {
+  type ConnectorFactory,
+  Instance,
+  type InstanceExporterError,
+  type LogLine,
+} from "./instance.ts";
+import type { ProfileName } from "../metrics/profiles.ts";
+import { RequestTrace } from "../explain/trace.ts";
 import { PdProxy } from "./pd-proxy.ts";
 import { makeRouter } from "./proxy.ts";
 import type { InstanceLeg, RequestRecord } from "./request-record.ts";
 
 export interface ClusterListener extends FabricListener {
   onLog?(line: LogLine): void;
+  onExporterError?(error: InstanceExporterError): void;
   onRequestFinished?(record: RequestRecord): void;
 }
 
@@ -45,38 +53,44 @@ export class Cluster {
   private requestsFinished = 0;
   private lastFinishTime: SimTime = 0;
   private liveLogTimers = 0;
-  private readonly transferMetrics = new Map<string, TransferMetrics>();
+  private trace: RequestTrace | null = null;
+  /** Per instance, one per exposition (every profile exports the transfer families). */
+  private readonly transferMetrics = new Map<string, TransferMetrics[]>();
 
+  /**
+   * `profiles` lists the accounting profiles to export, the selected one first (default: the
+   * scenario's metrics.profile alone).
+   */
   constructor(
     readonly scenario: Scenario,
     seed: number,
     private readonly listener: ClusterListener = {},
+    profiles: readonly ProfileName[] = [scenario.metrics.profile],
   ) {
     const rng = new RngStreams(seed);
     const disaggregated = scenario.instances.some((i) => i.role !== "unified");
     this.fabric = disaggregated ? this.makeFabric(rng) : null;
     this.instances = scenario.instances.map(
       (config) =>
-        new Instance(
-          this.sim,
-          config,
-          scenario,
-          config.role === "unified"
-            ? null
-            : this.connectorFor(config.name, config.role, config.engine.block_size),
-        ),
+        new Instance(this.sim, config, scenario, {
+          makeConnector:
+            config.role === "unified"
+              ? null
+              : this.connectorFor(config.name, config.role, config.engine.block_size),
+          profiles,
+          onExporterError: (error) => this.listener.onExporterError?.(error),
+        }),
     );
     const ofRole = (role: Instance["role"]) => this.instances.filter((i) => i.role === role);
     const names = (role: Instance["role"]) => ofRole(role).map((i) => i.name);
     for (const instance of this.instances) {
       if (instance.role === "unified") continue;
       const send = instance.role === "prefill";
-      const metrics = new TransferMetrics(
-        instance.statLoggers.prometheus,
-        names(send ? "decode" : "prefill"),
-        send ? "send" : "recv",
+      const peers = names(send ? "decode" : "prefill");
+      this.transferMetrics.set(
+        instance.name,
+        instance.expositions.map((e) => new TransferMetrics(e, peers, send ? "send" : "recv")),
       );
-      this.transferMetrics.set(instance.name, metrics);
     }
     const p = scenario.proxy;
     const unified = ofRole("unified");
@@ -88,6 +102,13 @@ export class Cluster {
       connector: scenario.kv_transfer.connector === "p2p_nccl" ? "p2p_nccl" : "nixl",
     });
     this.workload = workloadSource(scenario.workload, rng);
+  }
+
+  /** Follows one request through every instance; call before run(). */
+  traceRequest(requestId: string): RequestTrace {
+    this.trace = new RequestTrace(requestId);
+    for (const instance of this.instances) instance.trace = this.trace;
+    return this.trace;
   }
 
   run(): ClusterRunResult {
@@ -121,12 +142,15 @@ export class Cluster {
       },
       {
         onTransfer: (record) => {
-          this.transferMetrics.get(record.from)!.recordTransfer(record.to, record);
-          this.transferMetrics.get(record.to)!.recordTransfer(record.from, record);
+          this.trace?.transfer(record);
+          for (const m of this.transferMetrics.get(record.from)!)
+            m.recordTransfer(record.to, record);
+          for (const m of this.transferMetrics.get(record.to)!)
+            m.recordTransfer(record.from, record);
           this.listener.onTransfer?.(record);
         },
         onHoldEnded: (engineId, requestId, outcome) => {
-          this.transferMetrics.get(engineId)!.recordHoldEnded(outcome);
+          for (const m of this.transferMetrics.get(engineId)!) m.recordHoldEnded(outcome);
           this.listener.onHoldEnded?.(engineId, requestId, outcome);
         },
       },

@@ -6,12 +6,17 @@ import { hashBlockTokens, NONE_HASH } from "../engine/block-hash.ts";
 import { EngineCore } from "../engine/engine-core.ts";
 import { OutputProcessor } from "../engine/output-processor.ts";
 import { Request } from "../engine/request.ts";
-import type { EngineCoreOutputs } from "../engine/scheduler-output.ts";
+import type { EngineCoreOutputs, SchedulerOutput } from "../engine/scheduler-output.ts";
 import type { KVConnector, KvTransferParams } from "../kv-transfer/connector.ts";
-import { StatLoggerManager } from "../metrics/index.ts";
+import { PrometheusStatLogger, StatLoggerManager } from "../metrics/index.ts";
+import { PrefillLedger } from "../metrics/ledger.ts";
+import { PROFILE_NAMES, type ProfileName, report } from "../metrics/profiles.ts";
+import type { ExporterError } from "../metrics/prompt-source-counters.ts";
+import { TruthMetrics } from "../metrics/truth-metrics.ts";
+import type { RequestTrace } from "../explain/trace.ts";
 import type { InstanceConfig, Scenario } from "../scenario/types.ts";
 import { outputTokenIdSource } from "../workload/token-ids.ts";
-import type { InstanceLeg, PrefillSources } from "./request-record.ts";
+import type { InstanceLeg, ProfileSources } from "./request-record.ts";
 
 /** What the proxy sends an instance: one leg of a client request. */
 export interface LegRequest {
@@ -34,10 +39,16 @@ export interface LogLine {
   message: string;
 }
 
+/** An increment that the exposition of `profile` refused, as vLLM's exporter would have. */
+export interface InstanceExporterError extends ExporterError {
+  time: SimTime;
+  instance: string;
+  profile: ProfileName;
+}
+
 interface InFlight {
   request: Request;
   onDone: LegListener;
-  prefill: PrefillSources | null;
   kvTransferParams: KvTransferParams | null;
 }
 
@@ -45,16 +56,32 @@ export class Instance {
   readonly name: string;
   readonly role: InstanceConfig["role"];
   readonly engine: EngineCore;
+  /** The selected profile's loggers: the log line and the exposition `--out` writes first. */
   readonly statLoggers: StatLoggerManager;
+  /** One exposition per profile asked for, the selected one first. */
+  readonly expositions: PrometheusStatLogger[];
   private readonly outputProcessor = new OutputProcessor();
+  private readonly ledger = new PrefillLedger();
+  private readonly truth: TruthMetrics;
   private readonly inFlight = new Map<string, InFlight>();
+  private readonly onExporterError: (error: InstanceExporterError) => void;
+  /** Set by `pdsim explain` to follow one request. */
+  trace: RequestTrace | null = null;
 
   constructor(
     private readonly sim: Simulation,
     readonly config: InstanceConfig,
     scenario: Scenario,
-    makeConnector: ConnectorFactory | null = null,
+    options: {
+      makeConnector?: ConnectorFactory | null;
+      /** The selected profile first; more to export every profile's numbers side by side. */
+      profiles?: readonly ProfileName[];
+      onExporterError?: (error: InstanceExporterError) => void;
+    } = {},
   ) {
+    const makeConnector = options.makeConnector ?? null;
+    const profiles = options.profiles ?? [scenario.metrics.profile];
+    this.onExporterError = options.onExporterError ?? (() => {});
     this.name = config.name;
     this.role = config.role;
     const e = config.engine;
@@ -79,17 +106,28 @@ export class Instance {
         perDecodeSeqUs: scenario.model.step_time.per_decode_seq_us,
         perContextTokenNs: scenario.model.step_time.per_context_token_ns,
       },
-      (outputs) => this.onStep(outputs),
+      (outputs, schedulerOutput) => this.onStep(outputs, schedulerOutput),
       makeConnector === null ? null : makeConnector(wake),
     );
-    this.statLoggers = new StatLoggerManager({
+    const loggerOptions = {
       modelName: scenario.metrics.model_name,
       engineIndex: 0,
       maxModelLen: e.max_model_len,
       maxNumBatchedTokens: e.max_num_batched_tokens,
-      startTime: 0,
       cacheConfigInfo: cacheConfigInfo(config),
+    };
+    this.statLoggers = new StatLoggerManager({
+      ...loggerOptions,
+      startTime: 0,
+      profile: profiles[0]!,
     });
+    this.expositions = [
+      this.statLoggers.prometheus,
+      ...profiles
+        .slice(1)
+        .map((profile) => new PrometheusStatLogger({ ...loggerOptions, profile })),
+    ];
+    this.truth = new TruthMetrics(this.expositions);
   }
 
   /** Requests this instance holds that have not finished: vLLM's running + waiting. */
@@ -110,16 +148,25 @@ export class Instance {
     const now = this.sim.now;
     const n = leg.promptTokenIds.length;
     const maxModelLen = this.config.engine.max_model_len;
+    const traced = this.trace !== null && this.trace.requestId === leg.id;
     if (n >= maxModelLen) {
       const plus =
         n === maxModelLen ? " plus the number of requested output tokens (at least 1)" : "";
-      onDone(
-        this.refusedLeg(now, {
-          error: `The decoder prompt (length ${n})${plus} is longer than the maximum model length of ${maxModelLen}.`,
-        }),
-        null,
-      );
+      const error = `The decoder prompt (length ${n})${plus} is longer than the maximum model length of ${maxModelLen}.`;
+      if (traced) this.trace!.refused(now, this.name, error);
+      onDone(this.refusedLeg(now, { error }), null);
       return;
+    }
+    if (traced) {
+      this.trace!.arrived({
+        kind: "arrived",
+        t: now,
+        instance: this.name,
+        promptTokens: n,
+        maxTokens: leg.maxTokens,
+        remoteDecode: leg.kvTransferParams?.do_remote_decode ?? false,
+        remotePrefill: leg.kvTransferParams?.do_remote_prefill ?? false,
+      });
     }
     const request = new Request({
       requestId: leg.id,
@@ -131,8 +178,9 @@ export class Instance {
       blockSize: this.config.engine.block_size,
       kvTransferParams: leg.kvTransferParams === undefined ? null : { ...leg.kvTransferParams },
     });
-    this.inFlight.set(leg.id, { request, onDone, prefill: null, kvTransferParams: null });
+    this.inFlight.set(leg.id, { request, onDone, kvTransferParams: null });
     this.outputProcessor.addRequest(leg.id, n, leg.maxTokens, now);
+    this.ledger.add(leg.id, n);
     this.engine.addRequest(request);
   }
 
@@ -159,24 +207,43 @@ export class Instance {
     return { time: now, instance: this.name, message: line.message };
   }
 
-  private onStep(outputs: EngineCoreOutputs): void {
+  private onStep(outputs: EngineCoreOutputs, schedulerOutput: SchedulerOutput | null): void {
     for (const o of outputs.outputs) {
-      const flight = this.inFlight.get(o.requestId)!;
-      if (o.kvTransferParams !== null) flight.kvTransferParams = o.kvTransferParams;
-      if (o.prefillStats === null) continue;
-      const p = o.prefillStats;
-      flight.prefill = {
-        local_compute: p.numPromptTokens - p.localCacheHit - p.externalKvTransfer,
-        local_cache_hit: p.localCacheHit,
-        external_kv_transfer: p.externalKvTransfer,
-      };
+      if (o.kvTransferParams !== null)
+        this.inFlight.get(o.requestId)!.kvTransferParams = o.kvTransferParams;
+    }
+    this.trace?.step(this.name, schedulerOutput, outputs);
+    for (const first of this.ledger.observe(schedulerOutput, outputs)) {
+      if (first.truth !== null) this.truth.recordTruth(first.truth);
     }
     const { iterationStats, finished } = this.outputProcessor.processOutputs(outputs);
-    this.statLoggers.record(outputs.schedulerStats, iterationStats);
+    this.statLoggers.logging?.record(outputs.schedulerStats, iterationStats);
+    for (const exposition of this.expositions) {
+      exposition.record(outputs.schedulerStats, iterationStats);
+      for (const error of exposition.takeExporterErrors()) {
+        this.onExporterError({
+          ...error,
+          time: this.sim.now,
+          instance: this.name,
+          profile: exposition.profile,
+        });
+      }
+    }
     for (const done of finished) {
       const id = done.stats.requestId;
       const flight = this.inFlight.get(id)!;
       this.inFlight.delete(id);
+      const ledger = this.ledger.take(id);
+      if (this.trace?.requestId === id) {
+        this.trace.finished(
+          this.sim.now,
+          this.name,
+          done.stats.finishReason,
+          done.stats.numGenerationTokens,
+        );
+      }
+      this.truth.recordRecomputed(ledger.recomputed);
+      const produced = done.stats.numGenerationTokens > 0;
       flight.onDone(
         {
           instance: this.name,
@@ -184,14 +251,17 @@ export class Instance {
           arrival_s: done.arrivalTime,
           first_scheduled_s: done.scheduledTs,
           // A leg that ended without a token (a failed KV load under `fail`) has no first token.
-          first_token_s: done.stats.numGenerationTokens > 0 ? done.firstTokenTs : null,
-          last_token_s: done.stats.numGenerationTokens > 0 ? done.lastTokenTs : null,
+          first_token_s: produced ? done.firstTokenTs : null,
+          last_token_s: produced ? done.lastTokenTs : null,
           finish_reason: done.stats.finishReason,
           num_output_tokens: done.stats.numGenerationTokens,
           num_preemptions: flight.request.numPreemptions,
           num_cached_tokens: flight.request.numCachedTokens,
           num_external_computed_tokens: flight.request.numExternalComputedTokens,
-          prefill: flight.prefill,
+          truth: ledger.truth,
+          recomputed: ledger.recomputed,
+          kv_transfer_tokens: ledger.transferredTokens,
+          reported: reportedByEveryProfile(done.stats.promptTokenInputs),
         },
         flight.kvTransferParams,
       );
@@ -211,10 +281,33 @@ export class Instance {
       num_preemptions: 0,
       num_cached_tokens: -1,
       num_external_computed_tokens: 0,
-      prefill: null,
+      truth: null,
+      recomputed: null,
+      kv_transfer_tokens: 0,
+      reported: null,
       ...extra,
     };
   }
+}
+
+/** What each vLLM version would have reported for this leg's prompt. */
+function reportedByEveryProfile(
+  inputs: Parameters<typeof report>[1],
+): Record<ProfileName, ProfileSources> {
+  const out = {} as Record<ProfileName, ProfileSources>;
+  for (const profile of PROFILE_NAMES) {
+    const r = report(profile, inputs);
+    out[profile] = r.hasSources
+      ? {
+          local_compute: r.localCompute,
+          local_cache_hit: r.localCacheHit,
+          external_kv_transfer: r.externalKvTransfer,
+          cached: r.cached,
+          ...(r.recomputed === null ? {} : { recomputed: r.recomputed }),
+        }
+      : { prompt_throughput_tokens: r.logPromptTokens };
+  }
+  return out;
 }
 
 /** The labels of `vllm:cache_config_info` that follow from the scenario. */

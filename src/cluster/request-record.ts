@@ -2,14 +2,22 @@
 // of one request (the P/D flow gives a request one leg per instance it visited).
 
 import type { FinishReason } from "../engine/request-status.ts";
+import type { PrefillSources, RecomputedTokens } from "../metrics/ledger.ts";
+import type { ProfileName } from "../metrics/profiles.ts";
 import type { InstanceRole } from "../scenario/types.ts";
 
-/** Where the prompt tokens of the prefill that produced this leg's first token came from. */
-export interface PrefillSources {
-  local_compute: number;
-  local_cache_hit: number;
-  external_kv_transfer: number;
-}
+/** What one vLLM version's prompt-token families would have counted for this leg. */
+export type ProfileSources =
+  | {
+      local_compute: number;
+      local_cache_hit: number;
+      external_kv_transfer: number;
+      cached: number;
+      /** Only the versions that exported vllm:prompt_tokens_recomputed_total. */
+      recomputed?: number;
+    }
+  /** Versions before the source split: only the log line's prompt throughput counted it. */
+  | { prompt_throughput_tokens: number };
 
 export interface InstanceLeg {
   instance: string;
@@ -25,7 +33,14 @@ export interface InstanceLeg {
   num_cached_tokens: number;
   /** vLLM's `num_external_computed_tokens`: what the connector last said it could supply. */
   num_external_computed_tokens: number;
-  prefill: PrefillSources | null;
+  /** Ground truth: the prefill that produced this leg's first token (null if none did). */
+  truth: PrefillSources | null;
+  /** Work outside that prefill, by reason (null for a refused leg). */
+  recomputed: RecomputedTokens | null;
+  /** Tokens whose KV arrived over the connector for this leg, used or not. */
+  kv_transfer_tokens: number;
+  /** What every accounting profile reports for this leg (null for a refused leg). */
+  reported: Record<ProfileName, ProfileSources> | null;
   /** Why the instance refused the request, when it did. */
   error?: string;
 }

@@ -9,6 +9,8 @@ import { PrefixCacheStats } from "./stats.ts";
 export interface ComputedBlocks {
   blocks: KVCacheBlock[];
   numComputedTokens: number;
+  /** Tokens cached but left out by the N − 1 cap: the whole last block when N = k·B and it hit. */
+  numCappedTokens: number;
 }
 
 export interface AllocateSlotsOptions {
@@ -59,7 +61,7 @@ export class KVCacheManager {
    * so a full hit with N a multiple of B recomputes the whole last block.
    */
   getComputedBlocks(request: Request): ComputedBlocks {
-    if (!this.enableCaching) return { blocks: [], numComputedTokens: 0 };
+    if (!this.enableCaching) return { blocks: [], numComputedTokens: 0, numCappedTokens: 0 };
     const maxCacheHitLength = request.numTokens - 1;
     const maxBlocks = Math.floor(maxCacheHitLength / this.blockSize);
     const blocks: KVCacheBlock[] = [];
@@ -69,7 +71,17 @@ export class KVCacheManager {
       if (block === null) break;
       blocks.push(block);
     }
-    return { blocks, numComputedTokens: blocks.length * this.blockSize };
+    // Only a full last block can lie beyond the cap, and only a hit up to the cap reaches it.
+    const capped =
+      blocks.length === maxBlocks &&
+      maxBlocks < hashes.length &&
+      (maxBlocks + 1) * this.blockSize <= request.numTokens &&
+      this.blockPool.getCachedBlock(hashes[maxBlocks]!) !== null;
+    return {
+      blocks,
+      numComputedTokens: blocks.length * this.blockSize,
+      numCappedTokens: capped ? this.blockSize : 0,
+    };
   }
 
   /** Counted at admission, so lookups for requests that could not be scheduled are not. */

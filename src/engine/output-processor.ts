@@ -5,7 +5,7 @@
 import { type SimTime, usToSeconds } from "../../sim/index.ts";
 import type { EngineCoreOutputs } from "./scheduler-output.ts";
 import type { FinishReason } from "./request-status.ts";
-import { type FinishedRequestStats, type IterationStats, emptyPromptTokenStats } from "./stats.ts";
+import type { FinishedRequestStats, IterationStats, PromptTokenInputs } from "./stats.ts";
 
 /** Timestamps in simulated seconds; null until the event happened (0 is a valid time here). */
 interface RequestStateStats {
@@ -23,6 +23,7 @@ interface RequestState {
   maxTokensParam: number;
   isPrefilling: boolean;
   stats: RequestStateStats;
+  promptTokenInputs: PromptTokenInputs | null;
 }
 
 /** A finished request as the front end saw it, for the per-request record. */
@@ -43,6 +44,7 @@ export class OutputProcessor {
       promptLen,
       maxTokensParam: maxTokens,
       isPrefilling: true,
+      promptTokenInputs: null,
       stats: {
         arrivalTime: usToSeconds(arrivalTime),
         queuedTs: null,
@@ -68,7 +70,7 @@ export class OutputProcessor {
       numGenerationTokens: 0,
       numPromptTokens: 0,
       numPreemptedReqs: 0,
-      promptTokenStats: emptyPromptTokenStats(),
+      firstOutputs: [],
       finishedRequests: [],
       maxNumGenerationTokensIter: [],
       nParamsIter: [],
@@ -88,14 +90,16 @@ export class OutputProcessor {
         it.numPromptTokens += state.promptLen;
         it.timeToFirstTokensIter.push(now - s.arrivalTime);
       }
-      if (output.prefillStats !== null) {
-        const p = output.prefillStats;
-        const pts = it.promptTokenStats;
-        pts.total += p.numPromptTokens;
-        pts.computed += p.numPromptTokens - p.localCacheHit - p.externalKvTransfer;
-        pts.localCacheHit += p.localCacheHit;
-        pts.externalKvTransfer += p.externalKvTransfer;
-        pts.cached += p.localCacheHit + p.externalKvTransfer;
+      if (state.promptTokenInputs === null) {
+        // vLLM counts a request's prompt once, with its first output (even one without tokens).
+        state.promptTokenInputs = {
+          requestId: state.requestId,
+          numPromptTokens: state.promptLen,
+          numCachedTokens: output.numCachedTokens,
+          numExternalComputedTokens: output.numExternalComputedTokens,
+          prefillStats: output.prefillStats,
+        };
+        it.firstOutputs.push(state.promptTokenInputs);
       }
       s.numGenerationTokens += output.newTokenIds.length;
       for (const event of output.events ?? []) {
@@ -118,7 +122,7 @@ export class OutputProcessor {
       state.isPrefilling = false;
 
       if (output.finishReason !== null) {
-        const done = this.finishRequest(state, output.finishReason, output.numCachedTokens, now);
+        const done = this.finishRequest(state, output.finishReason, now);
         it.finishedRequests.push(done.stats);
         it.maxNumGenerationTokensIter.push(s.numGenerationTokens);
         it.nParamsIter.push(1);
@@ -131,7 +135,6 @@ export class OutputProcessor {
   private finishRequest(
     state: RequestState,
     finishReason: FinishReason,
-    numCachedTokens: number,
     now: number,
   ): FinishedRequest {
     this.requestStates.delete(state.requestId);
@@ -153,7 +156,7 @@ export class OutputProcessor {
       decodeTime,
       meanTimePerOutputToken:
         s.numGenerationTokens > 1 ? decodeTime / (s.numGenerationTokens - 1) : 0,
-      numCachedTokens,
+      promptTokenInputs: state.promptTokenInputs!,
     };
     return {
       stats,

@@ -55,7 +55,7 @@ export class Request {
   prefillStatsTaken = false;
   private events: EngineCoreEvent[] = [];
   private readonly outputTokenId: (index: number) => number;
-  private readonly blockSize: number;
+  readonly blockSize: number;
 
   constructor(init: RequestInit) {
     this.requestId = init.requestId;

@@ -14,6 +14,29 @@ export interface ScheduledRequest {
   numComputedBefore: number;
 }
 
+/** A pass through the waiting branch that looked up the prefix cache and got blocks. */
+export interface Admission {
+  request: Request;
+  /** N at the time (a re-admission after preemption includes generated tokens). */
+  numTokens: number;
+  /** L */
+  localHit: number;
+  /** Cached tokens the N − 1 cap left out (computed although cached). */
+  cappedTokens: number;
+  /** What the connector said it could supply, and whether asynchronously. */
+  external: number;
+  loadAsync: boolean;
+}
+
+/** A request whose async KV load ended and that left WAITING_FOR_REMOTE_KVS. */
+export interface Promotion {
+  request: Request;
+  numTokens: number;
+  /** num_computed_tokens after the load: N − 1 after a full load, the valid prefix after a failed one. */
+  numComputedTokens: number;
+  failed: boolean;
+}
+
 export interface SchedulerOutput {
   timestamp: SimTime;
   scheduled: ScheduledRequest[];
@@ -21,6 +44,8 @@ export interface SchedulerOutput {
   preempted: Request[];
   /** Requests whose external KV a synchronous connector loads during this step. */
   syncLoadRequestIds: string[];
+  admissions: Admission[];
+  promotions: Promotion[];
 }
 
 export interface EngineCoreOutput {

@@ -10,7 +10,9 @@ import { RequestQueue } from "./request-queue.ts";
 import type { RequestStatus } from "./request-status.ts";
 import type { Request } from "./request.ts";
 import type {
+  Admission,
   EngineCoreOutput,
+  Promotion,
   EngineCoreOutputs,
   ScheduledRequest,
   SchedulerOutput,
@@ -45,6 +47,9 @@ export class Scheduler {
   /** Outputs of requests finished outside a model step (a failed KV load under `fail`). */
   private pendingOutputs: EngineCoreOutput[] = [];
   private connectorPrefixCacheStats: PrefixCacheStats | null;
+  /** Facts for observers (the ledger), gathered during one schedule() call. */
+  private admissions: Admission[] = [];
+  private promotions: Promotion[] = [];
 
   constructor(
     readonly config: SchedulerConfig,
@@ -94,6 +99,8 @@ export class Scheduler {
     const scheduled: ScheduledRequest[] = [];
     const preempted: Request[] = [];
     let tokenBudget = cfg.maxNumBatchedTokens;
+    this.admissions = [];
+    this.promotions = [];
     this.updateFromKvXferFinished();
 
     let reqIndex = 0;
@@ -140,6 +147,8 @@ export class Scheduler {
       totalNumScheduledTokens: total,
       preempted,
       syncLoadRequestIds,
+      admissions: this.admissions,
+      promotions: this.promotions,
     };
   }
 
@@ -167,6 +176,7 @@ export class Scheduler {
 
       let newComputedBlocks: KVCacheBlock[] = [];
       let numNewLocalComputedTokens = 0;
+      let numCappedTokens = 0;
       let numExternalComputedTokens = 0;
       let loadKvAsync = false;
       let connectorQueries = 0;
@@ -176,6 +186,7 @@ export class Scheduler {
         const hit = kv.getComputedBlocks(request);
         newComputedBlocks = hit.blocks;
         numNewLocalComputedTokens = hit.numComputedTokens;
+        numCappedTokens = hit.numCappedTokens;
         if (this.connector !== null) {
           const matched = this.connector.getNumNewMatchedTokens(request, numNewLocalComputedTokens);
           numExternalComputedTokens = matched.numExternalTokens;
@@ -226,7 +237,17 @@ export class Scheduler {
           );
         }
       }
-      if (didPrefixCacheLookup) kv.recordPrefixCacheStats(request, numNewLocalComputedTokens);
+      if (didPrefixCacheLookup) {
+        kv.recordPrefixCacheStats(request, numNewLocalComputedTokens);
+        this.admissions.push({
+          request,
+          numTokens: request.numTokens,
+          localHit: numNewLocalComputedTokens,
+          cappedTokens: numCappedTokens,
+          external: numExternalComputedTokens,
+          loadAsync: loadKvAsync,
+        });
+      }
 
       queue.popRequest();
       if (loadKvAsync) {
@@ -357,7 +378,8 @@ export class Scheduler {
     const id = request.requestId;
     if (!this.finishedRecvingKvReqIds.has(id)) return false;
     const kv = this.kvCacheManager;
-    if (this.failedRecvingKvReqIds.has(id)) {
+    const failed = this.failedRecvingKvReqIds.has(id);
+    if (failed) {
       // Keep the valid prefix; with none, start over (a local hit may apply on the next pass).
       if (request.numComputedTokens > 0) kv.cacheBlocks(request, request.numComputedTokens);
       else kv.free(request);
@@ -369,6 +391,12 @@ export class Scheduler {
       request.numComputedTokens = numComputedTokens;
     }
     this.finishedRecvingKvReqIds.delete(id);
+    this.promotions.push({
+      request,
+      numTokens: request.numTokens,
+      numComputedTokens: request.numComputedTokens,
+      failed,
+    });
     return true;
   }
 

@@ -2,6 +2,7 @@
 // (SchedulerStats, IterationStats, FinishedRequestStats, PrefixCacheStats) without the LoRA,
 // multimodal and speculative-decoding parts. All times are in simulated seconds.
 
+import type { PrefillStats } from "./request.ts";
 import type { FinishReason } from "./request-status.ts";
 
 /** Prefix-cache lookups in one step, as `PrefixCacheStats` counts them (queries and hits in tokens). */
@@ -40,16 +41,19 @@ export interface SchedulerStats {
 }
 
 /**
- * Where the prompt tokens of the requests that produced their first output in one step came
- * from, summed over those requests (vLLM's `PromptTokenStats`, current formula:
- * computed = N − local − external, cached = local + external).
+ * What the front end knows about a request's prompt when its first output arrives: the inputs
+ * every vLLM version's PromptTokenStats formula reads (see src/metrics/profiles.ts).
  */
-export interface PromptTokenStats {
-  total: number;
-  computed: number;
-  localCacheHit: number;
-  externalKvTransfer: number;
-  cached: number;
+export interface PromptTokenInputs {
+  requestId: string;
+  /** N */
+  numPromptTokens: number;
+  /** c: num_computed_tokens when the request first became RUNNING; −1 if it never did. */
+  numCachedTokens: number;
+  /** e: the connector's answer on the request's last waiting pass. */
+  numExternalComputedTokens: number;
+  /** The current scheduler's record (N, L, E); null on an output that carries none. */
+  prefillStats: PrefillStats | null;
 }
 
 export interface FinishedRequestStats {
@@ -64,8 +68,8 @@ export interface FinishedRequestStats {
   inferenceTime: number;
   decodeTime: number;
   meanTimePerOutputToken: number;
-  /** Prompt tokens whose KV was not computed for this request (local hit + external), for `request_prefill_kv_computed_tokens`. */
-  numCachedTokens: number;
+  /** As of the request's first output; `request_prefill_kv_computed_tokens` is derived from them. */
+  promptTokenInputs: PromptTokenInputs;
 }
 
 /** What the front end learned from one step's outputs. */
@@ -75,14 +79,11 @@ export interface IterationStats {
   /** Full prompt length of every request whose first token arrived in this step. */
   numPromptTokens: number;
   numPreemptedReqs: number;
-  promptTokenStats: PromptTokenStats;
+  /** One per request whose first output arrived in this step, in output order. */
+  firstOutputs: PromptTokenInputs[];
   finishedRequests: FinishedRequestStats[];
   maxNumGenerationTokensIter: number[];
   nParamsIter: number[];
   timeToFirstTokensIter: number[];
   interTokenLatenciesIter: number[];
-}
-
-export function emptyPromptTokenStats(): PromptTokenStats {
-  return { total: 0, computed: 0, localCacheHit: 0, externalKvTransfer: 0, cached: 0 };
 }

@@ -5,6 +5,7 @@
 import type { IterationStats, SchedulerStats } from "../engine/stats.ts";
 import { CachingMetrics } from "./caching-metrics.ts";
 import { formatFixed, formatInt } from "./printf.ts";
+import { type ProfileName, report } from "./profiles.ts";
 
 export interface LogLine {
   /** vLLM logs at DEBUG when this interval and the previous one both had zero throughput. */
@@ -32,15 +33,19 @@ export class LoggingStatLogger {
   constructor(
     readonly engineIndex: number,
     startTime: number,
+    /** Decides what the prompt throughput counts: every prompt token before vLLM #33290, computed ones after. */
+    readonly profile: ProfileName = "vllm-pr37460",
   ) {
     this.lastLogTime = startTime;
   }
 
   record(schedulerStats: SchedulerStats | null, iterationStats: IterationStats | null): void {
     if (iterationStats !== null) {
-      // Locally computed prompt tokens: a decode instance that received its prompt's KV
-      // shows (almost) no prompt throughput.
-      this.numPromptTokens += iterationStats.promptTokenStats.computed;
+      // Since vLLM #33290, locally computed prompt tokens only: a decode instance that received
+      // its prompt's KV shows (almost) no prompt throughput.
+      for (const inputs of iterationStats.firstOutputs) {
+        this.numPromptTokens += report(this.profile, inputs).logPromptTokens;
+      }
       this.numGenerationTokens += iterationStats.numGenerationTokens;
       this.numPreemptions += iterationStats.numPreemptedReqs;
     }

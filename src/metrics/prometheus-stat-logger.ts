@@ -1,7 +1,8 @@
 // One engine's Prometheus families; mirrors vLLM's PrometheusStatLogger
-// (vllm/v1/metrics/loggers.py) for a single engine index, leaving out the prompt-token-source
-// counters (added by profiles), LoRA, speculative decoding, KV-connector transfer metrics,
-// KV-residency sampling, MFU and the NaN-in-logits counter.
+// (vllm/v1/metrics/loggers.py) for a single engine index, as the selected vLLM version
+// (accounting profile) registered and fed its prompt-token families, leaving out LoRA,
+// speculative decoding, KV-connector transfer metrics, KV-residency sampling, MFU and the
+// NaN-in-logits counter.
 
 import { Registry } from "prom-client";
 import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
@@ -16,6 +17,8 @@ import {
   type Labels,
 } from "./metric-family.ts";
 import { SLEEP_STATES, cacheConfigInfoFamily, vllmFamilies } from "./vllm-families.ts";
+import { type ExporterError, PromptSourceCounters } from "./prompt-source-counters.ts";
+import { DEFAULT_PROFILE, type ProfileName, report } from "./profiles.ts";
 
 export interface PrometheusStatLoggerOptions {
   /** vLLM's served model name, the `model_name` label. */
@@ -27,7 +30,17 @@ export interface PrometheusStatLoggerOptions {
   maxNumBatchedTokens: number;
   /** `CacheConfig.metrics_info()`: when given, `vllm:cache_config_info` is exported. */
   cacheConfigInfo?: Readonly<Record<string, string>>;
+  /** The vLLM version whose prompt-token accounting this exposition follows. */
+  profile?: ProfileName;
 }
+
+/** pdsim's count of the increments the selected version's exporter would have refused. */
+const EXPORTER_ERRORS_FAMILY: FamilyDef = {
+  name: "pdsim:exporter_errors_total",
+  help: "Counter increments the selected vLLM version's exporter would have refused (negative amounts), by metric.",
+  type: "counter",
+  labelNames: ["model_name", "engine", "metric"],
+};
 
 export class PrometheusStatLogger {
   readonly registry = new Registry();
@@ -45,7 +58,10 @@ export class PrometheusStatLogger {
   private readonly externalPrefixCacheQueries: CounterSeries;
   private readonly externalPrefixCacheHits: CounterSeries;
   private readonly preemptions: CounterSeries;
-  private readonly promptTokens: CounterSeries;
+  private readonly promptSources: PromptSourceCounters;
+  private readonly exporterErrors = new Map<string, CounterSeries>();
+  private pendingExporterErrors: ExporterError[] = [];
+  readonly profile: ProfileName;
   private readonly generationTokens: CounterSeries;
   private readonly requestSuccess: Record<FinishReason, CounterSeries>;
   private readonly requestPromptTokens: HistogramSeries;
@@ -67,7 +83,8 @@ export class PrometheusStatLogger {
   constructor(options: PrometheusStatLoggerOptions) {
     this.engine = String(options.engineIndex);
     this.engineLabels = { model_name: options.modelName, engine: this.engine };
-    for (const def of vllmFamilies(options.maxModelLen)) this.addFamily(def);
+    this.profile = options.profile ?? DEFAULT_PROFILE;
+    for (const def of vllmFamilies(options.maxModelLen, this.profile)) this.addFamily(def);
 
     this.running = this.bind("vllm:num_requests_running", "gauge");
     this.waiting = this.bind("vllm:num_requests_waiting", "gauge");
@@ -87,7 +104,7 @@ export class PrometheusStatLogger {
     this.bind("vllm:mm_cache_queries_total", "counter");
     this.bind("vllm:mm_cache_hits_total", "counter");
     this.preemptions = this.bind("vllm:num_preemptions_total", "counter");
-    this.promptTokens = this.bind("vllm:prompt_tokens_total", "counter");
+    this.promptSources = new PromptSourceCounters(this, this.profile, (e) => this.refused(e));
     this.generationTokens = this.bind("vllm:generation_tokens_total", "counter");
     this.requestSuccess = this.bindFinishReasons();
     this.requestPromptTokens = this.bind("vllm:request_prompt_tokens", "histogram");
@@ -113,6 +130,24 @@ export class PrometheusStatLogger {
     this.prefillKvComputed = this.bind("vllm:request_prefill_kv_computed_tokens", "histogram");
 
     if (options.cacheConfigInfo !== undefined) this.exportCacheConfig(options.cacheConfigInfo);
+    this.addFamily(EXPORTER_ERRORS_FAMILY);
+  }
+
+  /** The refused increments since the last call, for the run's report. */
+  takeExporterErrors(): ExporterError[] {
+    const errors = this.pendingExporterErrors;
+    this.pendingExporterErrors = [];
+    return errors;
+  }
+
+  private refused(error: ExporterError): void {
+    let series = this.exporterErrors.get(error.metric);
+    if (series === undefined) {
+      series = this.bind("pdsim:exporter_errors_total", "counter", { metric: error.metric });
+      this.exporterErrors.set(error.metric, series);
+    }
+    series.inc();
+    this.pendingExporterErrors.push(error);
   }
 
   record(schedulerStats: SchedulerStats | null, iterationStats: IterationStats | null): void {
@@ -160,7 +195,7 @@ export class PrometheusStatLogger {
 
   private recordIteration(stats: IterationStats): void {
     this.preemptions.inc(stats.numPreemptedReqs);
-    this.promptTokens.inc(stats.numPromptTokens);
+    this.promptSources.record(stats.firstOutputs);
     this.generationTokens.inc(stats.numGenerationTokens);
     // Full prompt length of newly started requests plus generated tokens: not the tokens the
     // step computed (a prefix hit or a chunked prefill is counted whole, at its first token).
@@ -179,9 +214,8 @@ export class PrometheusStatLogger {
       this.prefillTime.observe(finished.prefillTime);
       this.inferenceTime.observe(finished.inferenceTime);
       this.decodeTime.observe(finished.decodeTime);
-      // numCachedTokens is −1 for a request that never ran.
       this.prefillKvComputed.observe(
-        finished.numPromptTokens - Math.max(finished.numCachedTokens, 0),
+        report(this.profile, finished.promptTokenInputs).prefillKvComputed,
       );
       this.requestPromptTokens.observe(finished.numPromptTokens);
       this.requestGenerationTokens.observe(finished.numGenerationTokens);

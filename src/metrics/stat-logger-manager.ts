@@ -25,7 +25,7 @@ export class StatLoggerManager {
     this.logging =
       options.enableLogging === false
         ? null
-        : new LoggingStatLogger(options.engineIndex, options.startTime);
+        : new LoggingStatLogger(options.engineIndex, options.startTime, options.profile);
   }
 
   record(schedulerStats: SchedulerStats | null, iterationStats: IterationStats | null): void {

@@ -1,6 +1,6 @@
 // The families PrometheusStatLogger (vllm/v1/metrics/loggers.py) registers for a text model
 // without LoRA, speculative decoding, KV-residency sampling, MFU or NaN checks, in vLLM's
-// registration order; the prompt-token-source families are added elsewhere.
+// registration order; the prompt-token-source families follow the accounting profile.
 
 import {
   INTER_TOKEN_LATENCY_BUCKETS,
@@ -11,6 +11,7 @@ import {
   build1_2_5Buckets,
 } from "./buckets.ts";
 import type { FamilyDef } from "./metric-family.ts";
+import type { ProfileName } from "./profiles.ts";
 
 export const ENGINE_LABEL_NAMES = ["model_name", "engine"] as const;
 
@@ -39,7 +40,28 @@ const histogram = (name: string, help: string, buckets: readonly number[]): Fami
   buckets,
 });
 
-export function vllmFamilies(maxModelLen: number): FamilyDef[] {
+/** The prompt-token-source families each version registered, between prompt and generation tokens. */
+export function promptSourceFamilies(profile: ProfileName): FamilyDef[] {
+  if (profile === "vllm-pre33290") return [];
+  const families = [
+    counter("vllm:prompt_tokens_by_source_total", "Number of prompt tokens by source.", ["source"]),
+    counter(
+      "vllm:prompt_tokens_cached_total",
+      "Number of cached prompt tokens (local + external).",
+    ),
+  ];
+  if (profile === "vllm-pr33290" || profile === "vllm-pr37160") {
+    families.push(
+      counter(
+        "vllm:prompt_tokens_recomputed_total",
+        "Number of cached tokens recomputed for forward pass.",
+      ),
+    );
+  }
+  return families;
+}
+
+export function vllmFamilies(maxModelLen: number, profile: ProfileName): FamilyDef[] {
   const tokenBuckets = build1_2_5Buckets(maxModelLen);
   return [
     gauge("vllm:num_requests_running", "Number of requests in model execution batches."),
@@ -79,7 +101,7 @@ export function vllmFamilies(maxModelLen: number): FamilyDef[] {
     ),
     counter("vllm:num_preemptions_total", "Cumulative number of preemption from the engine."),
     counter("vllm:prompt_tokens_total", "Number of prefill tokens processed."),
-    // vLLM registers the prompt-token-source families here, between prompt and generation tokens.
+    ...promptSourceFamilies(profile),
     counter("vllm:generation_tokens_total", "Number of generation tokens processed."),
     counter("vllm:request_success_total", "Count of successfully processed requests.", [
       "finished_reason",

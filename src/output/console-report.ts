@@ -26,7 +26,8 @@ export function formatSummary(
         "role",
         "finished",
         "prompt tok",
-        "computed tok",
+        "computed (truth)",
+        "computed (vLLM)",
         "gen tok",
         "prefix hit",
         "preempt",
@@ -38,6 +39,7 @@ export function formatSummary(
         String(Object.values(i.requests_finished).reduce((a, b) => a + b, 0)),
         String(i.prompt_tokens),
         String(i.prompt_tokens_computed),
+        String(i.prompt_tokens_computed_reported),
         String(i.generation_tokens),
         `${(i.prefix_cache_hit_rate * 100).toFixed(1)}%`,
         String(i.preemptions),
@@ -45,6 +47,14 @@ export function formatSummary(
       ]),
     ),
   );
+  const refused = summary.exporter_errors;
+  if (refused.length > 0) {
+    const requests = new Set(refused.flatMap((e) => e.request_ids));
+    lines.push(
+      `exporter errors: ${refused.length} increments vLLM's exporter would have refused ` +
+        `(negative amounts), caused by ${requests.size} requests; see stderr and summary.json`,
+    );
+  }
   if (expectations.length > 0) {
     const failed = expectations.filter((e) => !e.passed);
     lines.push(

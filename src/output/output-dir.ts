@@ -49,8 +49,11 @@ export class OutputDir {
     if (this.pendingBytes >= FLUSH_BYTES) this.flush();
   }
 
-  writeMetrics(instance: string, exposition: string): void {
-    fs.writeFileSync(path.join(this.staging, "metrics", `${instance}.prom`), exposition);
+  /** `name` is an instance, or `<profile>/<instance>` for a profile's side-by-side copy. */
+  writeMetrics(name: string, exposition: string): void {
+    const file = path.join(this.staging, "metrics", `${name}.prom`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, exposition);
   }
 
   writeSummary(summary: unknown): void {

@@ -5,6 +5,8 @@ import type { Cluster, ClusterRunResult } from "../cluster/cluster.ts";
 import type { Instance } from "../cluster/instance.ts";
 import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
 import type { ExpectationResult } from "../scenario/expectations.ts";
+import type { InstanceExporterError } from "../cluster/instance.ts";
+import type { ProfileName } from "../metrics/profiles.ts";
 import { usToSeconds } from "../../sim/index.ts";
 
 export interface InstanceTotals {
@@ -12,7 +14,10 @@ export interface InstanceTotals {
   role: string;
   requests_finished: Record<FinishReason, number>;
   prompt_tokens: number;
+  /** Ground truth: prompt tokens computed in the prefills that produced a first token here. */
   prompt_tokens_computed: number;
+  /** What the selected profile's vllm:request_prefill_kv_computed_tokens says was computed. */
+  prompt_tokens_computed_reported: number;
   generation_tokens: number;
   prefix_cache_queries: number;
   prefix_cache_hits: number;
@@ -24,7 +29,10 @@ export interface InstanceTotals {
 export interface RunSummary {
   scenario: { name: string; file: string };
   seed: number;
+  /** The selected accounting profile: the one the vllm: families of metrics/<instance>.prom follow. */
   profile: string;
+  /** Every profile exported (more than one with --profile all). */
+  profiles: string[];
   simulated_seconds: number;
   /** The only field that differs between two runs of the same scenario and seed. */
   wall_seconds: number;
@@ -32,6 +40,15 @@ export interface RunSummary {
   requests: { arrived: number; finished: number; by_finish_reason: Record<FinishReason, number> };
   instances: InstanceTotals[];
   expectations: { instance: string; metric: string; actual: number | null; passed: boolean }[];
+  /** Increments the profiles' exporters would have refused, and the requests behind them. */
+  exporter_errors: {
+    time_s: number;
+    instance: string;
+    profile: string;
+    metric: string;
+    amount: number;
+    request_ids: string[];
+  }[];
 }
 
 export function instanceTotals(instance: Instance): InstanceTotals {
@@ -48,7 +65,10 @@ export function instanceTotals(instance: Instance): InstanceTotals {
     role: instance.role,
     requests_finished: requestsFinished,
     prompt_tokens: value("vllm:prompt_tokens_total"),
-    prompt_tokens_computed: value("vllm:request_prefill_kv_computed_tokens_sum"),
+    prompt_tokens_computed: value("pdsim:prompt_tokens_by_source_total", {
+      source: "local_compute",
+    }),
+    prompt_tokens_computed_reported: value("vllm:request_prefill_kv_computed_tokens_sum"),
     generation_tokens: value("vllm:generation_tokens_total"),
     prefix_cache_queries: queries,
     prefix_cache_hits: hits,
@@ -62,16 +82,18 @@ export function buildSummary(args: {
   cluster: Cluster;
   result: ClusterRunResult;
   byFinishReason: Record<FinishReason, number>;
-  profile: string;
+  profiles: readonly ProfileName[];
   seed: number;
   wallSeconds: number;
   expectations: readonly ExpectationResult[];
+  exporterErrors: readonly InstanceExporterError[];
 }): RunSummary {
   const { cluster, result } = args;
   return {
     scenario: { name: cluster.scenario.name, file: cluster.scenario.file },
     seed: args.seed,
-    profile: args.profile,
+    profile: args.profiles[0]!,
+    profiles: [...args.profiles],
     simulated_seconds: usToSeconds(result.lastFinishTime),
     wall_seconds: args.wallSeconds,
     events: result.events,
@@ -86,6 +108,14 @@ export function buildSummary(args: {
       metric: r.expectation.metric,
       actual: r.actual ?? null,
       passed: r.passed,
+    })),
+    exporter_errors: args.exporterErrors.map((e) => ({
+      time_s: usToSeconds(e.time),
+      instance: e.instance,
+      profile: e.profile,
+      metric: e.metric,
+      amount: e.amount,
+      request_ids: e.requestIds,
     })),
   };
 }

@@ -1,13 +1,7 @@
 // The closed sets of names a scenario may use, in the order error messages list them.
 
 /** Accounting profiles: vLLM versions whose prompt-token metrics pdsim reproduces. */
-export const PROFILE_NAMES = [
-  "vllm-pre33290",
-  "vllm-pr33290",
-  "vllm-pr37160",
-  "vllm-pr38709",
-  "vllm-pr37460",
-] as const;
+export { PROFILE_NAMES } from "../metrics/profiles.ts";
 
 export const CONNECTORS = ["nixl", "p2p_nccl", "none"] as const;
 

@@ -1,0 +1,89 @@
+// The profile-driven prompt counters of one exposition: vllm:prompt_tokens_total and the
+// prompt-token-source families, incremented the way vLLM does it — one PromptTokenStats summed
+// over a step's first outputs, then one increment per counter — so a negative sum is exactly
+// where vLLM's Prometheus client would have raised.
+
+import type { PromptTokenInputs } from "../engine/stats.ts";
+import type { CounterSeries } from "./metric-family.ts";
+import type { PrometheusStatLogger } from "./prometheus-stat-logger.ts";
+import { type ProfileName, report } from "./profiles.ts";
+
+export const PROMPT_SOURCES = ["local_compute", "local_cache_hit", "external_kv_transfer"] as const;
+export type PromptSource = (typeof PROMPT_SOURCES)[number];
+
+/** A counter increment vLLM's exporter would have refused (prometheus_client raises ValueError). */
+export interface ExporterError {
+  /** The series, as written in an exposition. */
+  metric: string;
+  amount: number;
+  /** The requests whose first output was in the refused step. */
+  requestIds: string[];
+}
+
+export const EXPORTER_ERROR_MESSAGE = "Counters can only be incremented by non-negative amounts.";
+
+export class PromptSourceCounters {
+  private readonly total: CounterSeries;
+  private readonly bySource: Record<PromptSource, CounterSeries> | null = null;
+  private readonly cached: CounterSeries | null = null;
+  private readonly recomputed: CounterSeries | null = null;
+
+  constructor(
+    logger: PrometheusStatLogger,
+    readonly profile: ProfileName,
+    private readonly onError: (error: ExporterError) => void,
+  ) {
+    this.total = logger.bind("vllm:prompt_tokens_total", "counter");
+    if (profile === "vllm-pre33290") return;
+    this.bySource = Object.fromEntries(
+      PROMPT_SOURCES.map((source) => [
+        source,
+        logger.bind("vllm:prompt_tokens_by_source_total", "counter", { source }),
+      ]),
+    ) as Record<PromptSource, CounterSeries>;
+    this.cached = logger.bind("vllm:prompt_tokens_cached_total", "counter");
+    if (profile === "vllm-pr33290" || profile === "vllm-pr37160") {
+      this.recomputed = logger.bind("vllm:prompt_tokens_recomputed_total", "counter");
+    }
+  }
+
+  record(firstOutputs: readonly PromptTokenInputs[]): void {
+    if (firstOutputs.length === 0) return;
+    const sum = {
+      total: 0,
+      local_compute: 0,
+      local_cache_hit: 0,
+      external_kv_transfer: 0,
+      cached: 0,
+      recomputed: 0,
+    };
+    for (const inputs of firstOutputs) {
+      const r = report(this.profile, inputs);
+      sum.total += r.promptTokensTotal;
+      sum.local_compute += r.localCompute;
+      sum.local_cache_hit += r.localCacheHit;
+      sum.external_kv_transfer += r.externalKvTransfer;
+      sum.cached += r.cached;
+      sum.recomputed += r.recomputed ?? 0;
+    }
+    const ids = () => firstOutputs.map((i) => i.requestId);
+    this.inc(this.total, sum.total, "vllm:prompt_tokens_total", ids);
+    if (this.bySource !== null) {
+      for (const source of PROMPT_SOURCES) {
+        const metric = `vllm:prompt_tokens_by_source_total{source="${source}"}`;
+        this.inc(this.bySource[source], sum[source], metric, ids);
+      }
+    }
+    if (this.cached !== null)
+      this.inc(this.cached, sum.cached, "vllm:prompt_tokens_cached_total", ids);
+    if (this.recomputed !== null) {
+      this.inc(this.recomputed, sum.recomputed, "vllm:prompt_tokens_recomputed_total", ids);
+    }
+  }
+
+  /** vLLM would crash its output handler here; pdsim skips the increment and reports it. */
+  private inc(series: CounterSeries, amount: number, metric: string, ids: () => string[]): void {
+    if (amount >= 0) series.inc(amount);
+    else this.onError({ metric, amount, requestIds: ids() });
+  }
+}
