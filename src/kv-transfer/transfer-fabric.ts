@@ -117,19 +117,7 @@ export class TransferFabric {
   read(spec: ReadSpec): void {
     const hold = this.holds.get(holdKey(spec.fromEngine, spec.remoteRequestId));
     const bytes = spec.numTokens * this.config.kvBytesPerToken;
-    const startTime = this.sim.now;
-    const record = (outcome: TransferOutcome, firstInvalidToken: number | null): void =>
-      this.listener.onTransfer?.({
-        requestId: spec.requestId,
-        from: spec.fromEngine,
-        to: spec.toEngine,
-        tokens: spec.numTokens,
-        bytes,
-        startTime,
-        endTime: this.sim.now,
-        outcome,
-        firstInvalidToken,
-      });
+    const record = this.recorder(spec, bytes);
     if (hold === undefined) {
       // The lease ran out before the read began: the remote blocks are gone.
       this.sim.schedule(this.config.linkLatencyUs, () => {
@@ -171,20 +159,10 @@ export class TransferFabric {
     const push: Push = { arrived: false, waiters: [] };
     this.pushes.set(key, push);
     const bytes = spec.numTokens * this.config.kvBytesPerToken;
-    const startTime = this.sim.now;
+    const record = this.recorder(spec, bytes);
     this.link(spec.fromEngine, spec.toEngine).start(bytes, () => {
       push.arrived = true;
-      this.listener.onTransfer?.({
-        requestId: spec.requestId,
-        from: spec.fromEngine,
-        to: spec.toEngine,
-        tokens: spec.numTokens,
-        bytes,
-        startTime,
-        endTime: this.sim.now,
-        outcome: "ok",
-        firstInvalidToken: null,
-      });
+      record("ok", null);
       for (const waiter of push.waiters.splice(0)) waiter();
     });
   }
@@ -205,6 +183,26 @@ export class TransferFabric {
     };
     if (push.arrived) done();
     else push.waiters.push(done);
+  }
+
+  /** Reports a transfer that starts now to the listener once it ends, with its outcome. */
+  private recorder(
+    spec: { requestId: string; fromEngine: string; toEngine: string; numTokens: number },
+    bytes: number,
+  ): (outcome: TransferOutcome, firstInvalidToken: number | null) => void {
+    const startTime = this.sim.now;
+    return (outcome, firstInvalidToken) =>
+      this.listener.onTransfer?.({
+        requestId: spec.requestId,
+        from: spec.fromEngine,
+        to: spec.toEngine,
+        tokens: spec.numTokens,
+        bytes,
+        startTime,
+        endTime: this.sim.now,
+        outcome,
+        firstInvalidToken,
+      });
   }
 
   private expire(engineId: string, requestId: string): void {
