@@ -256,8 +256,9 @@ export class Instance {
           finish_reason: done.stats.finishReason,
           num_output_tokens: done.stats.numGenerationTokens,
           num_preemptions: flight.request.numPreemptions,
-          num_cached_tokens: flight.request.numCachedTokens,
-          num_external_computed_tokens: flight.request.numExternalComputedTokens,
+          // c and e as the first output carried them: what every version's formula read.
+          num_cached_tokens: done.stats.promptTokenInputs.numCachedTokens,
+          num_external_computed_tokens: done.stats.promptTokenInputs.numExternalComputedTokens,
           truth: ledger.truth,
           recomputed: ledger.recomputed,
           kv_transfer_tokens: ledger.transferredTokens,

@@ -29,9 +29,9 @@ export interface InstanceLeg {
   finish_reason: FinishReason;
   num_output_tokens: number;
   num_preemptions: number;
-  /** vLLM's `num_cached_tokens`: num_computed_tokens when the request first became RUNNING (−1 if never). */
+  /** vLLM's `num_cached_tokens` as the first output carried it: num_computed_tokens at the first RUNNING (−1 if never). */
   num_cached_tokens: number;
-  /** vLLM's `num_external_computed_tokens`: what the connector last said it could supply. */
+  /** vLLM's `num_external_computed_tokens` as the first output carried it (0 on a `fail` output). */
   num_external_computed_tokens: number;
   /** Ground truth: the prefill that produced this leg's first token (null if none did). */
   truth: PrefillSources | null;

@@ -3,7 +3,8 @@
 import { expect } from "vitest";
 import { RngStreams } from "../../sim/index.ts";
 import { Cluster, type ClusterRunResult } from "../../src/cluster/cluster.ts";
-import type { RequestRecord } from "../../src/cluster/request-record.ts";
+import type { InstanceLeg, RequestRecord } from "../../src/cluster/request-record.ts";
+import type { ProfileName } from "../../src/metrics/profiles.ts";
 import { parseScenario, type Scenario } from "../../src/scenario/index.ts";
 import { workloadSource } from "../../src/workload/workload.ts";
 
@@ -99,4 +100,13 @@ export function sampleOf(
   const found = run.cluster.instances.find((i) => i.name === instance);
   if (found === undefined) throw new Error(`no instance ${instance}`);
   return found.statLoggers.prometheus.sampleValue(name, labels);
+}
+
+/** The source split `profile` reported for a leg; throws for a refused leg or a version without one. */
+export function reportedBy(leg: InstanceLeg, profile: ProfileName) {
+  const reported = leg.reported?.[profile];
+  if (reported === undefined || !("local_compute" in reported)) {
+    throw new Error(`${leg.instance}: ${profile} reported no source split`);
+  }
+  return reported;
 }

@@ -90,7 +90,7 @@ describe("routing over several unified instances", () => {
       ["fresh", "u0"], // no instance has it cached and all are idle: the first
     ]);
     const hits = Object.fromEntries(
-      run.records.map((r) => [r.id, r.legs[0]!.prefill?.local_cache_hit]),
+      run.records.map((r) => [r.id, r.legs[0]!.truth?.local_cache_hit]),
     );
     // ⌊(300 − 1) / 16⌋ · 16 = 288 tokens of each repeat came from the instance's prefix cache.
     expect(hits).toMatchObject({ "a-again": 288, "b-again": 288, "c-again": 288, fresh: 0 });

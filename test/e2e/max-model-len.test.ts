@@ -42,7 +42,8 @@ describe("a prompt longer than max_model_len", () => {
           instance: "unified-0",
           finish_reason: "error",
           num_output_tokens: 0,
-          prefill: null,
+          truth: null,
+          reported: null,
           error: expect.stringContaining(
             "(length 300) is longer than the maximum model length of 256",
           ),

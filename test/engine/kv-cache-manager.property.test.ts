@@ -201,7 +201,7 @@ function runCase(c: Case): Reached {
     }
   };
 
-  const noHit: Hit = { blocks: [], numComputedTokens: 0 };
+  const noHit: Hit = { blocks: [], numComputedTokens: 0, numCappedTokens: 0 };
   const allocate = (request: Request, numNewTokens: number, hit: Hit = noHit): boolean => {
     const newBlocks = kv.allocateSlots(request, numNewTokens, {
       numNewComputedTokens: hit.numComputedTokens,

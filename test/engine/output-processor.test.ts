@@ -4,6 +4,7 @@ import type { EngineCoreEvent, PrefillStats } from "../../src/engine/request.ts"
 import type { EngineCoreOutput, EngineCoreOutputs } from "../../src/engine/scheduler-output.ts";
 import type { FinishReason } from "../../src/engine/request-status.ts";
 import { PrefixCacheStats } from "../../src/engine/stats.ts";
+import { report } from "../../src/metrics/profiles.ts";
 
 const S = 1_000_000; // microseconds per second
 
@@ -14,6 +15,7 @@ function out(
     finishReason?: FinishReason;
     prefillStats?: PrefillStats;
     numCachedTokens?: number;
+    numExternalComputedTokens?: number;
   } = {},
 ): EngineCoreOutput {
   return {
@@ -22,7 +24,7 @@ function out(
     finishReason: fields.finishReason ?? null,
     events: fields.events ?? null,
     numCachedTokens: fields.numCachedTokens ?? 0,
-    numExternalComputedTokens: 0,
+    numExternalComputedTokens: fields.numExternalComputedTokens ?? 0,
     kvTransferParams: null,
     prefillStats: fields.prefillStats ?? null,
   };
@@ -139,7 +141,17 @@ describe("OutputProcessor", () => {
         }),
       ]),
     );
-    expect(iterationStats.promptTokenStats).toEqual({
+    // Current vLLM's PromptTokenStats, summed over the step's first outputs.
+    const current = iterationStats.firstOutputs.map((inputs) => report("vllm-pr37460", inputs));
+    const sum = (f: (r: (typeof current)[number]) => number) =>
+      current.reduce((a, r) => a + f(r), 0);
+    expect({
+      total: sum((r) => r.promptTokensTotal),
+      computed: sum((r) => r.localCompute),
+      localCacheHit: sum((r) => r.localCacheHit),
+      externalKvTransfer: sum((r) => r.externalKvTransfer),
+      cached: sum((r) => r.cached),
+    }).toEqual({
       total: 140,
       computed: 8 + 24,
       localCacheHit: 48,
@@ -147,16 +159,27 @@ describe("OutputProcessor", () => {
       cached: 108,
     });
     const later = op.processOutputs(at(2 * S, [out("a"), out("b")]));
-    expect(later.iterationStats.promptTokenStats.total).toBe(0);
+    expect(later.iterationStats.firstOutputs).toEqual([]);
   });
 
-  it("passes num_cached_tokens through to the finished request's stats", () => {
+  it("passes num_cached_tokens and num_external_computed_tokens of the first output through to the finished request's stats", () => {
     const op = new OutputProcessor();
-    op.addRequest("a", 40, 1, 0);
-    const { finished } = op.processOutputs(
-      at(S, [out("a", { finishReason: "length", numCachedTokens: 32 })]),
+    op.addRequest("a", 40, 2, 0);
+    const first = op.processOutputs(
+      at(S, [out("a", { numCachedTokens: 32, numExternalComputedTokens: 16 })]),
     );
-    expect(finished[0]!.stats.numCachedTokens).toBe(32);
+    expect(first.finished).toEqual([]);
+    // A later output's values (a preemption re-wrote e) do not replace the first output's.
+    const { finished } = op.processOutputs(
+      at(2 * S, [out("a", { finishReason: "length", numCachedTokens: 0 })]),
+    );
+    expect(finished[0]!.stats.promptTokenInputs).toEqual({
+      requestId: "a",
+      numPromptTokens: 40,
+      numCachedTokens: 32,
+      numExternalComputedTokens: 16,
+      prefillStats: null,
+    });
   });
 
   it("rejects an output for a request it does not know", () => {

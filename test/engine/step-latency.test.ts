@@ -32,6 +32,8 @@ function output(scheduled: ScheduledRequest[]): SchedulerOutput {
     totalNumScheduledTokens: total,
     preempted: [],
     syncLoadRequestIds: [],
+    admissions: [],
+    promotions: [],
   };
 }
 

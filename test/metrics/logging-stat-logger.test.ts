@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { emptyPromptTokenStats } from "../../src/engine/stats.ts";
 import { LoggingStatLogger } from "../../src/metrics/logging-stat-logger.ts";
-import { iterationStats, prefixStats, schedulerStats } from "./stats-builders.ts";
-
-const computed = (tokens: number) => ({ ...emptyPromptTokenStats(), computed: tokens });
+import { firstOutput, iterationStats, prefixStats, schedulerStats } from "./stats-builders.ts";
 
 describe("LoggingStatLogger.log", () => {
   it("prints vLLM's line with throughputs, queue sizes, KV usage and prefix hit rate", () => {
@@ -14,7 +11,7 @@ describe("LoggingStatLogger.log", () => {
         kvCacheUsage: 0.001,
         prefixCacheStats: prefixStats(1, 100, 50),
       }),
-      iterationStats({ promptTokenStats: computed(123), numGenerationTokens: 45 }),
+      iterationStats({ firstOutputs: [firstOutput(123)], numGenerationTokens: 45 }),
     );
     expect(logger.log(10)).toEqual({
       level: "info",
@@ -26,8 +23,9 @@ describe("LoggingStatLogger.log", () => {
 
   it("counts locally computed prompt tokens, not full prompt lengths", () => {
     const logger = new LoggingStatLogger(0, 0);
-    // A decode instance: the whole 1000-token prompt arrived by transfer, one token computed.
-    logger.record(null, iterationStats({ numPromptTokens: 1000, promptTokenStats: computed(1) }));
+    // A decode instance: 999 of the 1000 prompt tokens arrived by transfer, one was computed.
+    const decode = firstOutput(1000, { external: 999 });
+    logger.record(null, iterationStats({ numPromptTokens: 1000, firstOutputs: [decode] }));
     expect(logger.log(10).message).toContain("Avg prompt throughput: 0.1 tokens/s");
   });
 
@@ -106,7 +104,7 @@ describe("LoggingStatLogger.log", () => {
     expect(logger.log(10).level).toBe("info");
     expect(logger.log(20).level).toBe("info"); // the previous interval was busy
     expect(logger.log(30).level).toBe("debug");
-    logger.record(null, iterationStats({ promptTokenStats: computed(1) }));
+    logger.record(null, iterationStats({ firstOutputs: [firstOutput(1)] }));
     expect(logger.log(40).level).toBe("info");
   });
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { PrometheusStatLogger } from "../../src/metrics/prometheus-stat-logger.ts";
-import { finishedRequest, iterationStats, prefixStats, schedulerStats } from "./stats-builders.ts";
+import {
+  finishedRequest,
+  firstOutput,
+  iterationStats,
+  prefixStats,
+  schedulerStats,
+} from "./stats-builders.ts";
 
 const options = { modelName: "m", engineIndex: 0, maxModelLen: 4096, maxNumBatchedTokens: 2048 };
 const ENGINE = { model_name: "m", engine: "0" };
@@ -47,6 +53,13 @@ const FAMILIES: [string, string, string][] = [
   ],
   ["vllm:num_preemptions_total", "counter", "Cumulative number of preemption from the engine."],
   ["vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed."],
+  // The default profile's (current vLLM's) prompt-token-source families.
+  ["vllm:prompt_tokens_by_source_total", "counter", "Number of prompt tokens by source."],
+  [
+    "vllm:prompt_tokens_cached_total",
+    "counter",
+    "Number of cached prompt tokens (local + external).",
+  ],
   ["vllm:generation_tokens_total", "counter", "Number of generation tokens processed."],
   ["vllm:request_success_total", "counter", "Count of successfully processed requests."],
   ["vllm:request_prompt_tokens", "histogram", "Number of prefill tokens processed."],
@@ -91,6 +104,15 @@ const FAMILIES: [string, string, string][] = [
     "vllm:request_prefill_kv_computed_tokens",
     "histogram",
     "Histogram of new KV tokens computed during prefill (excluding cached tokens).",
+  ],
+];
+
+// pdsim's own families, after vLLM's.
+const PDSIM_FAMILIES: [string, string, string][] = [
+  [
+    "pdsim:exporter_errors_total",
+    "counter",
+    "Counter increments the selected vLLM version's exporter would have refused (negative amounts), by metric.",
   ],
 ];
 
@@ -142,11 +164,11 @@ function bucketBounds(text: string, family: string): string[] {
 }
 
 describe("PrometheusStatLogger exposition", () => {
-  it("holds exactly vLLM's families, in order, with their HELP and TYPE lines", async () => {
+  it("holds exactly vLLM's families, in order, with their HELP and TYPE lines, then pdsim's", async () => {
     const text = await new PrometheusStatLogger(options).exposition();
     const headers = text.split("\n").filter((line) => line.startsWith("# "));
     expect(headers).toEqual(
-      FAMILIES.flatMap(([name, type, help]) => [
+      [...FAMILIES, ...PDSIM_FAMILIES].flatMap(([name, type, help]) => [
         `# HELP ${name} ${help}`,
         `# TYPE ${name} ${type}`,
       ]),
@@ -201,7 +223,8 @@ describe("PrometheusStatLogger exposition", () => {
   it("uses its own registry, so two instances never collide", async () => {
     const a = new PrometheusStatLogger(options);
     const b = new PrometheusStatLogger({ ...options, engineIndex: 1 });
-    a.record(null, iterationStats({ numPromptTokens: 5 }));
+    a.record(null, iterationStats({ numPromptTokens: 5, firstOutputs: [firstOutput(5)] }));
+    expect(a.sampleValue("vllm:prompt_tokens_total")).toBe(5);
     expect(b.sampleValue("vllm:prompt_tokens_total")).toBe(0);
     expect(await b.exposition()).not.toContain("process_cpu");
   });
@@ -228,7 +251,12 @@ describe("PrometheusStatLogger.record", () => {
     for (let i = 0; i < 3; i++) {
       logger.record(
         schedulerStats({ prefixCacheStats: prefixStats(1, 100, 48) }),
-        iterationStats({ numPromptTokens: 100, numGenerationTokens: 7, numPreemptedReqs: 1 }),
+        iterationStats({
+          numPromptTokens: 100,
+          firstOutputs: [firstOutput(100)],
+          numGenerationTokens: 7,
+          numPreemptedReqs: 1,
+        }),
       );
     }
     expect(logger.sampleValue("vllm:prefix_cache_queries_total")).toBe(300);
@@ -308,7 +336,16 @@ describe("PrometheusStatLogger.record", () => {
 
   it("counts a request that never ran (cached −1) as computing its whole prompt", () => {
     const logger = new PrometheusStatLogger(options);
-    const never = finishedRequest({ numPromptTokens: 70, numCachedTokens: -1 });
+    const never = finishedRequest({
+      numPromptTokens: 70,
+      promptTokenInputs: {
+        requestId: "r0",
+        numPromptTokens: 70,
+        numCachedTokens: -1,
+        numExternalComputedTokens: 0,
+        prefillStats: null,
+      },
+    });
     logger.record(null, iterationStats({ finishedRequests: [never] }));
     expect(logger.sampleValue("vllm:request_prefill_kv_computed_tokens_sum")).toBe(70);
   });
@@ -324,15 +361,16 @@ describe("PrometheusStatLogger.record", () => {
   });
 
   it("fails loudly on a negative counter increment, as prometheus_client does", () => {
+    // The prompt-token families report a version's negative sums instead (test/accounting/).
     const logger = new PrometheusStatLogger(options);
-    expect(() => logger.record(null, iterationStats({ numPromptTokens: -1 }))).toThrow(
-      /Counters can only be incremented by non-negative amounts: vllm:prompt_tokens_total/,
+    expect(() => logger.record(null, iterationStats({ numGenerationTokens: -1 }))).toThrow(
+      /Counters can only be incremented by non-negative amounts: vllm:generation_tokens_total/,
     );
   });
 
   it("shows recorded values in the exposition text", async () => {
     const logger = new PrometheusStatLogger(options);
-    logger.record(null, iterationStats({ numPromptTokens: 12 }));
+    logger.record(null, iterationStats({ numPromptTokens: 12, firstOutputs: [firstOutput(12)] }));
     expect(await logger.exposition()).toContain(
       'vllm:prompt_tokens_total{model_name="m",engine="0"} 12\n',
     );
@@ -364,6 +402,7 @@ describe("PrometheusStatLogger.sampleValue", () => {
     expect(names).toContain("vllm:e2e_request_latency_seconds_sum");
     expect(names).toContain("vllm:e2e_request_latency_seconds_count");
     expect(names).not.toContain("vllm:e2e_request_latency_seconds");
-    expect(names).toHaveLength(14 + 15 * 3);
+    // 16 vLLM counters and gauges, pdsim:exporter_errors_total, 15 histograms of 3 samples each.
+    expect(names).toHaveLength(16 + 1 + 15 * 3);
   });
 });

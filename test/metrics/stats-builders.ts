@@ -2,9 +2,9 @@
 
 import {
   PrefixCacheStats,
-  emptyPromptTokenStats,
   type FinishedRequestStats,
   type IterationStats,
+  type PromptTokenInputs,
   type SchedulerStats,
 } from "../../src/engine/stats.ts";
 
@@ -27,13 +27,31 @@ export function schedulerStats(fields: Partial<SchedulerStats> = {}): SchedulerS
   };
 }
 
+/**
+ * A first output whose inputs agree across every version: N prompt tokens, `local` hit in the
+ * prefix cache and `external` loaded synchronously, so c = local + external and e = external
+ * (no async −1 step, no preemption): all versions but the oldest report computed N − c.
+ */
+export function firstOutput(
+  n: number,
+  { local = 0, external = 0, requestId = "r0" } = {},
+): PromptTokenInputs {
+  return {
+    requestId,
+    numPromptTokens: n,
+    numCachedTokens: local + external,
+    numExternalComputedTokens: external,
+    prefillStats: { numPromptTokens: n, localCacheHit: local, externalKvTransfer: external },
+  };
+}
+
 export function iterationStats(fields: Partial<IterationStats> = {}): IterationStats {
   return {
     iterationTimestamp: 0,
     numGenerationTokens: 0,
     numPromptTokens: 0,
     numPreemptedReqs: 0,
-    promptTokenStats: emptyPromptTokenStats(),
+    firstOutputs: [],
     finishedRequests: [],
     maxNumGenerationTokensIter: [],
     nParamsIter: [],
@@ -44,11 +62,12 @@ export function iterationStats(fields: Partial<IterationStats> = {}): IterationS
 }
 
 export function finishedRequest(fields: Partial<FinishedRequestStats> = {}): FinishedRequestStats {
+  const numPromptTokens = fields.numPromptTokens ?? 100;
   return {
     requestId: "r0",
     finishReason: "stop",
     e2eLatency: 1.2,
-    numPromptTokens: 100,
+    numPromptTokens,
     numGenerationTokens: 10,
     maxTokensParam: 16,
     queuedTime: 0.1,
@@ -56,7 +75,7 @@ export function finishedRequest(fields: Partial<FinishedRequestStats> = {}): Fin
     inferenceTime: 1.1,
     decodeTime: 0.9,
     meanTimePerOutputToken: 0.09,
-    numCachedTokens: 32,
+    promptTokenInputs: firstOutput(numPromptTokens, { local: 32 }),
     ...fields,
   };
 }

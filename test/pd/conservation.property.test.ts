@@ -10,6 +10,7 @@ import {
   decodeLeg,
   expectEveryRequestFinishedOnce,
   expectNothingHeld,
+  reportedBy,
   runPd,
   sample,
   sampleOverRole,
@@ -77,19 +78,23 @@ function checkConservation(draw: ClusterDraw, run: PdRun, scenario: ReturnType<t
     expect(record.legs.map((l) => l.role)).toEqual(["prefill", "decode"]);
     const leg = decodeLeg(record)!;
     const n = record.prompt_tokens;
-    const l = leg.prefill!.local_cache_hit;
+    const l = leg.truth!.local_cache_hit;
     const transfer = run.transfers.find((t) => t.requestId === record.id)!;
     // The connector is asked again on any waiting pass with num_computed_tokens = 0, and by then
     // it has nothing left to offer: after a preemption, and after the load of a 1-token prompt
     // (N − 1 = 0 computed tokens), which also re-records the prefill stats (reference §4).
-    const askedAgain = leg.num_preemptions > 0 || n === 1;
+    // e is what the first output carried: a preemption after it changes nothing, one before it
+    // (rare) re-asks the connector, whose pull is spent.
+    const askedAgain =
+      n === 1 || (leg.num_preemptions > 0 && leg.num_external_computed_tokens === 0);
     expect({
       id: record.id,
       reads: readsOf.get(record.id),
       from: transfer.from,
       to: transfer.to,
       tokens: transfer.tokens,
-      external: leg.prefill!.external_kv_transfer,
+      // What current vLLM reports: the connector's E, the last token included.
+      external: reportedBy(leg, "vllm-pr37460").external_kv_transfer,
       c: leg.num_cached_tokens,
       e: leg.num_external_computed_tokens,
       finish: leg.finish_reason,
@@ -122,9 +127,7 @@ describe("KV conservation over random P/D clusters", () => {
         const run = runPd(scenario, draw.seed);
         checkConservation(draw, run, scenario);
         reached.push({
-          decodeLocalHit: run.records.some(
-            (r) => (decodeLeg(r)?.prefill?.local_cache_hit ?? 0) > 0,
-          ),
+          decodeLocalHit: run.records.some((r) => (decodeLeg(r)?.truth?.local_cache_hit ?? 0) > 0),
           overlappingReadsOnOneLink: overlappingReads(run),
           decodePreemption: sampleOverRole(run.cluster, "decode", "vllm:num_preemptions_total") > 0,
         });

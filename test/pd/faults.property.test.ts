@@ -12,6 +12,7 @@ import {
   decodeLeg,
   expectEveryRequestFinishedOnce,
   expectNothingHeld,
+  reportedBy,
   runPd,
   sampleOverRole,
 } from "./helpers.ts";
@@ -85,7 +86,7 @@ function checkFaults(faults: FaultDraw, run: PdRun): Reached {
         clientFinish: record.finish_reason,
         tokens: leg.num_output_tokens,
         firstToken: leg.first_token_s,
-        prefill: leg.prefill,
+        truth: leg.truth,
         c: leg.num_cached_tokens,
       }).toEqual({
         id: record.id,
@@ -93,7 +94,7 @@ function checkFaults(faults: FaultDraw, run: PdRun): Reached {
         clientFinish: "error",
         tokens: 0,
         firstToken: null,
-        prefill: null,
+        truth: null,
         c: -1,
       });
       continue;
@@ -108,13 +109,13 @@ function checkFaults(faults: FaultDraw, run: PdRun): Reached {
         id: record.id,
         c: leg.num_cached_tokens,
         // The first counts stay (reference §4, v4).
-        external: leg.prefill!.external_kv_transfer,
+        external: reportedBy(leg, "vllm-pr37460").external_kv_transfer,
       }).toEqual({ id: record.id, c: firstInvalid, external: n - l });
     } else {
       expect({
         id: record.id,
         e: leg.num_external_computed_tokens,
-        external: leg.prefill!.external_kv_transfer,
+        external: reportedBy(leg, "vllm-pr37460").external_kv_transfer,
       }).toEqual({ id: record.id, e: 0, external: 0 });
       expect(leg.num_cached_tokens).toBeLessThan(n);
     }

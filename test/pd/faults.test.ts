@@ -42,7 +42,7 @@ describe("a failed KV load", () => {
       first_token_s: null,
       last_token_s: null,
       num_cached_tokens: -1,
-      prefill: null,
+      truth: null,
     });
     expect(record).toMatchObject({ finish_reason: "error", first_token_s: null });
     expect(sample(cluster, "d", "vllm:request_success_total", { finished_reason: "error" })).toBe(
@@ -85,7 +85,10 @@ describe("a failed KV load", () => {
       num_output_tokens: 5,
       num_cached_tokens: 0,
       num_external_computed_tokens: 0,
-      prefill: { local_compute: 10, local_cache_hit: 0, external_kv_transfer: 0 },
+      truth: { local_compute: 10, local_cache_hit: 0, external_kv_transfer: 0 },
+      reported: {
+        "vllm-pr37460": { local_compute: 10, local_cache_hit: 0, external_kv_transfer: 0 },
+      },
     });
     expect(sample(cluster, "d", "vllm:request_success_total", { finished_reason: "error" })).toBe(
       0,
@@ -121,7 +124,9 @@ describe("a failed KV load", () => {
       num_output_tokens: 5,
       num_cached_tokens: firstInvalid,
       // The first counts stay (reference §4, v4).
-      prefill: { local_compute: 0, local_cache_hit: 0, external_kv_transfer: N },
+      reported: {
+        "vllm-pr37460": { local_compute: 0, local_cache_hit: 0, external_kv_transfer: N },
+      },
     });
     expectNothingHeld(cluster);
 

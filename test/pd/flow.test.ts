@@ -176,7 +176,14 @@ describe("the P/D flow on one prefill and one decode instance (NIXL, async pull)
         instance: "d",
         num_cached_tokens: n - 1,
         num_external_computed_tokens: n - l,
-        prefill: { local_compute: 0, local_cache_hit: l, external_kv_transfer: n - l },
+        reported: {
+          "vllm-pr37460": {
+            local_compute: 0,
+            local_cache_hit: l,
+            external_kv_transfer: n - l,
+            cached: n,
+          },
+        },
       });
     }
     const c = run.cluster;

@@ -120,11 +120,16 @@ function instanceConfig(
 }
 
 export function scenarioOf(draw: ClusterDraw): Scenario {
+  return scenarioFrom(scenarioFileOf(draw));
+}
+
+/** The scenario file (a plain object, before the loader) that `scenarioOf` parses. */
+export function scenarioFileOf(draw: ClusterDraw): Record<string, unknown> {
   const d = draw.decodePressure ? underPressure(draw) : draw;
   // Every prompt fits max_model_len, so no instance refuses a request outright.
   const promptMax = Math.min(d.promptMin + d.promptSpan, d.maxModelLen - 1);
   const promptMin = Math.min(d.promptMin, promptMax);
-  return scenarioFrom({
+  return {
     seed: d.seed,
     model: { step_time: STEP_TIME },
     engine: { max_model_len: d.maxModelLen, log_stats_interval_s: 1 },
@@ -155,7 +160,7 @@ export function scenarioOf(draw: ClusterDraw): Scenario {
         probability: d.prefixProbability,
       },
     },
-  });
+  };
 }
 
 function underPressure(d: ClusterDraw): ClusterDraw {

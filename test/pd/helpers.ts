@@ -10,7 +10,7 @@ import type { HoldOutcome, TransferRecord } from "../../src/kv-transfer/transfer
 import type { Scenario } from "../../src/scenario/index.ts";
 import { expectDrained, type Run, scenarioFrom } from "../cluster/helpers.ts";
 
-export { expectEveryRequestFinishedOnce, scenarioFrom } from "../cluster/helpers.ts";
+export { expectEveryRequestFinishedOnce, reportedBy, scenarioFrom } from "../cluster/helpers.ts";
 
 /** A step-time model with round numbers, so expected durations can be worked out by hand. */
 export const STEP_TIME = {
