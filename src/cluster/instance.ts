@@ -217,9 +217,10 @@ export class Instance {
       if (first.truth !== null) this.truth.recordTruth(first.truth);
     }
     const { iterationStats, finished } = this.outputProcessor.processOutputs(outputs);
-    this.statLoggers.logging?.record(outputs.schedulerStats, iterationStats);
+    this.statLoggers.record(outputs.schedulerStats, iterationStats);
+    for (const extra of this.expositions.slice(1))
+      extra.record(outputs.schedulerStats, iterationStats);
     for (const exposition of this.expositions) {
-      exposition.record(outputs.schedulerStats, iterationStats);
       for (const error of exposition.takeExporterErrors()) {
         this.onExporterError({
           ...error,
