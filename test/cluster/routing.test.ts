@@ -1,15 +1,9 @@
 // The proxy's policies for unified instances, seen from where each request ran.
 import { describe, expect, it } from "vitest";
-import type { RoutingPolicy } from "../../src/scenario/index.ts";
+import type { ExplicitRequestConfig, RoutingPolicy } from "../../src/scenario/index.ts";
 import { routeOf, runCluster, scenarioFrom } from "./helpers.ts";
 
-interface ExplicitRequest {
-  id: string;
-  at_s: number;
-  prompt_tokens?: number;
-  prompt_from?: string;
-  max_tokens: number;
-}
+type ExplicitRequest = Omit<ExplicitRequestConfig, "line">;
 
 function routed(policy: RoutingPolicy, numInstances: number, requests: ExplicitRequest[]) {
   const scenario = scenarioFrom({

@@ -9,37 +9,16 @@ import { KVCacheManager } from "../../src/engine/kv-cache-manager.ts";
 import type { Request } from "../../src/engine/request.ts";
 import { expectReached, propertyParamsWithRuns } from "../support/property.ts";
 import { checkAllBlocksFree, checkBlockConservation, makeRequest, prompt } from "./helpers.ts";
+import { type PromptShape, promptLength, promptShapeArb, sharedLength } from "./prompt-shape.ts";
 
-/** A prompt shape: N = k·B + r tokens, the first `shared` of them from a prefix group. */
-interface Template {
-  k: number;
-  r: "zero" | "one" | "last" | number;
-  group: number;
-  shared: "all" | { k: number; r: number };
-}
+type Template = PromptShape;
 
 type Op =
   | { kind: "admit"; template: number; chunk: number; readmit: boolean }
   | { kind: "grow"; pick: number; chunk: number }
   | { kind: "free"; pick: number };
 
-const templateArb: fc.Arbitrary<Template> = fc.record({
-  k: fc.integer({ min: 0, max: 5 }),
-  r: fc.oneof(
-    { weight: 3, arbitrary: fc.constant("zero" as const) },
-    { weight: 2, arbitrary: fc.constant("one" as const) },
-    { weight: 1, arbitrary: fc.constant("last" as const) },
-    { weight: 1, arbitrary: fc.nat({ max: 15 }) },
-  ),
-  group: fc.integer({ min: 0, max: 1 }),
-  shared: fc.oneof(
-    { weight: 2, arbitrary: fc.constant("all" as const) },
-    {
-      weight: 1,
-      arbitrary: fc.record({ k: fc.integer({ min: 0, max: 4 }), r: fc.nat({ max: 15 }) }),
-    },
-  ),
-});
+const templateArb = promptShapeArb(5, 4);
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -71,16 +50,6 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   templates: fc.array(templateArb, { minLength: 1, maxLength: 3 }),
   ops: fc.array(opArb, { minLength: 10, maxLength: 40 }),
 });
-
-function promptLength(t: Template, blockSize: number): number {
-  const r =
-    t.r === "zero" ? 0 : t.r === "one" ? 1 : t.r === "last" ? blockSize - 1 : t.r % blockSize;
-  return Math.max(1, t.k * blockSize + r);
-}
-
-function sharedLength(t: Template, n: number, blockSize: number): number {
-  return t.shared === "all" ? n : Math.min(n, t.shared.k * blockSize + (t.shared.r % blockSize));
-}
 
 /** The interesting situations a run reached; the test checks the generator reaches each of them. */
 interface Reached {

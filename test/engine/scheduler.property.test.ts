@@ -16,12 +16,9 @@ import {
   prompt,
   type EngineParams,
 } from "./helpers.ts";
+import { type PromptShape, promptLength, promptShapeArb, sharedLength } from "./prompt-shape.ts";
 
-interface RequestShape {
-  k: number;
-  r: "zero" | "one" | "last" | number;
-  group: number;
-  shared: "all" | { k: number; r: number };
+interface RequestShape extends PromptShape {
   maxTokens: number;
   stopAfter: number | null;
   arrivalStep: number;
@@ -40,26 +37,16 @@ interface Workload {
   requests: RequestShape[];
 }
 
-const shapeArb: fc.Arbitrary<RequestShape> = fc.record({
-  k: fc.integer({ min: 0, max: 4 }),
-  r: fc.oneof(
-    { weight: 3, arbitrary: fc.constant("zero" as const) },
-    { weight: 2, arbitrary: fc.constant("one" as const) },
-    { weight: 1, arbitrary: fc.constant("last" as const) },
-    { weight: 1, arbitrary: fc.nat({ max: 15 }) },
-  ),
-  group: fc.integer({ min: 0, max: 1 }),
-  shared: fc.oneof(
-    { weight: 2, arbitrary: fc.constant("all" as const) },
-    {
-      weight: 1,
-      arbitrary: fc.record({ k: fc.integer({ min: 0, max: 3 }), r: fc.nat({ max: 15 }) }),
-    },
-  ),
-  maxTokens: fc.integer({ min: 1, max: 16 }),
-  stopAfter: fc.option(fc.integer({ min: 1, max: 16 }), { nil: null }),
-  arrivalStep: fc.integer({ min: 0, max: 6 }),
-});
+const shapeArb: fc.Arbitrary<RequestShape> = fc
+  .tuple(
+    promptShapeArb(4, 3),
+    fc.record({
+      maxTokens: fc.integer({ min: 1, max: 16 }),
+      stopAfter: fc.option(fc.integer({ min: 1, max: 16 }), { nil: null }),
+      arrivalStep: fc.integer({ min: 0, max: 6 }),
+    }),
+  )
+  .map(([shape, rest]) => ({ ...shape, ...rest }));
 
 const workloadArb: fc.Arbitrary<Workload> = fc
   .record({
@@ -78,11 +65,6 @@ const workloadArb: fc.Arbitrary<Workload> = fc
     requests: fc.array(shapeArb, { minLength: 2, maxLength: 8 }),
   })
   .map((w) => (w.chunked ? w : { ...w, threshold: 0 }));
-
-function promptLength(s: RequestShape, B: number): number {
-  const r = s.r === "zero" ? 0 : s.r === "one" ? 1 : s.r === "last" ? B - 1 : s.r % B;
-  return Math.max(1, s.k * B + r);
-}
 
 /** Engine parameters in which every request fits the pool alone, so every request can finish. */
 function paramsFor(w: Workload, prompts: number[][]): EngineParams {
@@ -312,8 +294,7 @@ function runWorkload(w: Workload): Reached {
   const B = w.blockSize;
   const prompts = w.requests.map((shape, i) => {
     const n = promptLength(shape, B);
-    const shared =
-      shape.shared === "all" ? n : Math.min(n, shape.shared.k * B + (shape.shared.r % B));
+    const shared = sharedLength(shape, n, B);
     return prompt(n, 100 + i, { stream: shape.group, tokens: shared });
   });
   const p = paramsFor(w, prompts);

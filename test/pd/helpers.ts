@@ -7,7 +7,7 @@ import type { RequestRecord } from "../../src/cluster/request-record.ts";
 import type { Request } from "../../src/engine/request.ts";
 import type { RequestStatus } from "../../src/engine/request-status.ts";
 import type { HoldOutcome, TransferRecord } from "../../src/kv-transfer/transfer-fabric.ts";
-import type { Scenario } from "../../src/scenario/index.ts";
+import type { ExplicitRequestConfig, Scenario } from "../../src/scenario/index.ts";
 import { expectDrained, type Run, scenarioFrom } from "../cluster/helpers.ts";
 
 export { expectEveryRequestFinishedOnce, reportedBy, scenarioFrom } from "../cluster/helpers.ts";
@@ -25,15 +25,8 @@ export const KV_BYTES_PER_TOKEN = 114688;
 export const LATENCY_US = 500;
 const BANDWIDTH_BYTES_PER_US = 25_000; // 25 GB/s
 
-export interface ExplicitRequest {
-  id: string;
-  at_s: number;
-  prompt_tokens?: number;
-  prompt_from?: string;
-  prefix?: { group: string; tokens: number };
-  max_tokens: number;
-  output_tokens?: number;
-}
+/** An explicit request as a scenario file writes it (the loader adds `line`). */
+export type ExplicitRequest = Omit<ExplicitRequestConfig, "line">;
 
 /**
  * One prefill instance `p` and one decode instance `d` (block size 16, 64 blocks) joined by a
