@@ -85,7 +85,7 @@ export class NixlConnector implements KVConnector {
     if (!params?.do_remote_decode || failed)
       return { delayFreeBlocks: false, kvTransferParams: null };
     const requestId = request.requestId;
-    this.fabric.hold(this.engineId, requestId, blockIds.length, () => {
+    this.fabric.hold(this.engineId, requestId, () => {
       this.sending.push(requestId);
       this.wake();
     });

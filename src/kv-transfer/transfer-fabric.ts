@@ -100,7 +100,7 @@ export class TransferFabric {
   }
 
   /** The prefill side keeps a finished request's blocks until a read completes or the lease runs out. */
-  hold(engineId: string, requestId: string, _numBlocks: number, onRelease: () => void): void {
+  hold(engineId: string, requestId: string, onRelease: () => void): void {
     const key = holdKey(engineId, requestId);
     if (this.holds.has(key)) throw new Error(`blocks of ${key} are already held`);
     const leaseTimer = this.sim.schedule(this.config.leaseUs, () =>
