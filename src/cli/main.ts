@@ -3,6 +3,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { PROFILE_NAMES } from "../scenario/index.ts";
+import { DEFAULT_CHECK_RUNS, checkCommand } from "./check-command.ts";
 import { explainCommand } from "./explain-command.ts";
 import { runCommand } from "./run-command.ts";
 
@@ -74,7 +75,49 @@ await yargs(hideBin(process.argv))
       });
     },
   )
-  .demandCommand(1, "Name a command: pdsim run SCENARIO, or pdsim explain SCENARIO --request ID")
+  .command(
+    "check <scenario>",
+    "Check the invariant catalogue (INVARIANTS.md) over the scenario and perturbations of it; print each broken invariant's smallest counterexample",
+    (y) =>
+      y
+        .positional("scenario", {
+          type: "string",
+          demandOption: true,
+          describe: "Scenario YAML file",
+        })
+        .option("runs", {
+          type: "string",
+          describe: `Runs to check: the scenario itself, then perturbations (default ${DEFAULT_CHECK_RUNS})`,
+        })
+        .option("profile", {
+          type: "string",
+          choices: [...PROFILE_NAMES],
+          describe:
+            "Accounting profile to hold to the catalogue (default: the scenario's metrics.profile)",
+        })
+        .option("seed", {
+          type: "string",
+          describe: "Seed of the perturbation search (default: the scenario's seed)",
+        })
+        .option("out", {
+          type: "string",
+          describe:
+            "Write each counterexample to DIR/<invariant>.<subject>.yaml and the report to DIR/check.txt",
+        }),
+    (argv) => {
+      process.exitCode = checkCommand({
+        scenario: argv.scenario,
+        runs: argv.runs,
+        profile: argv.profile,
+        seed: argv.seed,
+        out: argv.out,
+      });
+    },
+  )
+  .demandCommand(
+    1,
+    "Name a command: pdsim run SCENARIO, pdsim check SCENARIO, or pdsim explain SCENARIO --request ID",
+  )
   .strict()
   .fail((msg, err) => {
     if (err) throw err;

@@ -14,6 +14,7 @@ import { NixlConnector } from "../kv-transfer/nixl-connector.ts";
 import { P2pNcclConnector } from "../kv-transfer/p2p-nccl-connector.ts";
 import { type FabricListener, TransferFabric } from "../kv-transfer/transfer-fabric.ts";
 import { TransferMetrics } from "../metrics/transfer-metrics.ts";
+import type { EngineCoreOutputs, SchedulerOutput } from "../engine/scheduler-output.ts";
 import type { Scenario } from "../scenario/types.ts";
 import { type ClientRequest, type WorkloadSource, workloadSource } from "../workload/workload.ts";
 import {
@@ -32,6 +33,12 @@ export interface ClusterListener extends FabricListener {
   onLog?(line: LogLine): void;
   onExporterError?(error: InstanceExporterError): void;
   onRequestFinished?(record: RequestRecord): void;
+  /** Every engine step of every instance, after its stat loggers recorded it. */
+  onEngineStep?(
+    instance: Instance,
+    schedulerOutput: SchedulerOutput | null,
+    outputs: EngineCoreOutputs,
+  ): void;
 }
 
 export interface ClusterRunResult {
@@ -70,17 +77,21 @@ export class Cluster {
     const rng = new RngStreams(seed);
     const disaggregated = scenario.instances.some((i) => i.role !== "unified");
     this.fabric = disaggregated ? this.makeFabric(rng) : null;
-    this.instances = scenario.instances.map(
-      (config) =>
-        new Instance(this.sim, config, scenario, {
-          makeConnector:
-            config.role === "unified"
-              ? null
-              : this.connectorFor(config.name, config.role, config.engine.block_size),
-          profiles,
-          onExporterError: (error) => this.listener.onExporterError?.(error),
-        }),
-    );
+    const watchSteps = listener.onEngineStep !== undefined;
+    this.instances = scenario.instances.map((config) => {
+      const instance: Instance = new Instance(this.sim, config, scenario, {
+        makeConnector:
+          config.role === "unified"
+            ? null
+            : this.connectorFor(config.name, config.role, config.engine.block_size),
+        profiles,
+        onExporterError: (error) => this.listener.onExporterError?.(error),
+        ...(watchSteps
+          ? { onStep: (outputs, output) => this.listener.onEngineStep?.(instance, output, outputs) }
+          : {}),
+      });
+      return instance;
+    });
     const ofRole = (role: Instance["role"]) => this.instances.filter((i) => i.role === role);
     const names = (role: Instance["role"]) => ofRole(role).map((i) => i.name);
     for (const instance of this.instances) {
@@ -102,6 +113,11 @@ export class Cluster {
       connector: scenario.kv_transfer.connector === "p2p_nccl" ? "p2p_nccl" : "nixl",
     });
     this.workload = workloadSource(scenario.workload, rng);
+  }
+
+  /** How many requests the workload sends. */
+  get workloadSize(): number {
+    return this.workload.totalRequests;
   }
 
   /** Follows one request through every instance; call before run(). */

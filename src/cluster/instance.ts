@@ -39,6 +39,11 @@ export interface LogLine {
   message: string;
 }
 
+export type StepWatcher = (
+  outputs: EngineCoreOutputs,
+  schedulerOutput: SchedulerOutput | null,
+) => void;
+
 /** An increment that the exposition of `profile` refused, as vLLM's exporter would have. */
 export interface InstanceExporterError extends ExporterError {
   time: SimTime;
@@ -65,6 +70,7 @@ export class Instance {
   private readonly truth: TruthMetrics;
   private readonly inFlight = new Map<string, InFlight>();
   private readonly onExporterError: (error: InstanceExporterError) => void;
+  private readonly watchStep: StepWatcher | null;
   /** Set by `pdsim explain` to follow one request. */
   trace: RequestTrace | null = null;
 
@@ -77,11 +83,14 @@ export class Instance {
       /** The selected profile first; more to export every profile's numbers side by side. */
       profiles?: readonly ProfileName[];
       onExporterError?: (error: InstanceExporterError) => void;
+      /** Watches every engine step once the loggers have recorded it (`pdsim check`). */
+      onStep?: StepWatcher;
     } = {},
   ) {
     const makeConnector = options.makeConnector ?? null;
     const profiles = options.profiles ?? [scenario.metrics.profile];
     this.onExporterError = options.onExporterError ?? (() => {});
+    this.watchStep = options.onStep ?? null;
     this.name = config.name;
     this.role = config.role;
     const e = config.engine;
@@ -268,6 +277,7 @@ export class Instance {
         flight.kvTransferParams,
       );
     }
+    this.watchStep?.(outputs, schedulerOutput);
   }
 
   private refusedLeg(now: SimTime, extra: Partial<InstanceLeg>): InstanceLeg {
@@ -305,6 +315,7 @@ function reportedByEveryProfile(
           local_cache_hit: r.localCacheHit,
           external_kv_transfer: r.externalKvTransfer,
           cached: r.cached,
+          prompt_tokens: r.promptTokensTotal,
           ...(r.recomputed === null ? {} : { recomputed: r.recomputed }),
         }
       : { prompt_throughput_tokens: r.logPromptTokens };

@@ -13,6 +13,8 @@ export type ProfileSources =
       local_cache_hit: number;
       external_kv_transfer: number;
       cached: number;
+      /** What it added to vllm:prompt_tokens_total. */
+      prompt_tokens: number;
       /** Only the versions that exported vllm:prompt_tokens_recomputed_total. */
       recomputed?: number;
     }

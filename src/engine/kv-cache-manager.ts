@@ -173,6 +173,15 @@ export class KVCacheManager {
     return this.reqToBlocks.get(requestId) ?? [];
   }
 
+  /** How many requests hold each block: what every block's refCnt should be. */
+  blockHolders(): Map<KVCacheBlock, number> {
+    const holders = new Map<KVCacheBlock, number>();
+    for (const blocks of this.reqToBlocks.values()) {
+      for (const block of blocks) holders.set(block, (holders.get(block) ?? 0) + 1);
+    }
+    return holders;
+  }
+
   /** Number of requests holding blocks; for conservation checks. */
   get numRequestsWithBlocks(): number {
     return this.reqToBlocks.size;

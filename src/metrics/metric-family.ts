@@ -142,6 +142,18 @@ export class MetricFamily<T extends FamilyType = FamilyType> {
     return out;
   }
 
+  /**
+   * Appends the values that may only grow (counter values; histogram per-bucket counts, sums and
+   * counts), series in creation order; nothing for a gauge.
+   */
+  appendCumulativeValues(out: number[]): void {
+    for (const series of this.children) {
+      if (series instanceof CounterSeries) out.push(series.value);
+      else if (series instanceof HistogramSeries)
+        out.push(...series.counts, series.sum, series.count);
+    }
+  }
+
   /** What prom-client's Registry reads from each registered metric to render it. */
   async get(): Promise<object> {
     const values = this.samples().map((s) => ({

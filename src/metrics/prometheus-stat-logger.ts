@@ -15,6 +15,7 @@ import {
   type FamilyDef,
   type FamilyType,
   type Labels,
+  type Sample,
 } from "./metric-family.ts";
 import { SLEEP_STATES, cacheConfigInfoFamily, vllmFamilies } from "./vllm-families.ts";
 import { type ExporterError, PromptSourceCounters } from "./prompt-source-counters.ts";
@@ -41,6 +42,12 @@ const EXPORTER_ERRORS_FAMILY: FamilyDef = {
   type: "counter",
   labelNames: ["model_name", "engine", "metric"],
 };
+
+/** Family `f`'s values are `values[offsets[f]]` up to `values[offsets[f + 1]]`. */
+export interface CumulativeValues {
+  values: number[];
+  offsets: number[];
+}
 
 export class PrometheusStatLogger {
   readonly registry = new Registry();
@@ -173,6 +180,31 @@ export class PrometheusStatLogger {
       total = (total ?? 0) + sample.value;
     }
     return total;
+  }
+
+  /** Every sample of every family, in exposition order. */
+  samples(): Sample[] {
+    return [...this.families.values()].flatMap((family) => family.samples());
+  }
+
+  /**
+   * The values that may only grow, family after family in registration order. A series added
+   * later extends its family's run, so each family's earlier values keep their order.
+   */
+  cumulativeValues(): CumulativeValues {
+    const values: number[] = [];
+    const offsets: number[] = [];
+    for (const family of this.families.values()) {
+      offsets.push(values.length);
+      family.appendCumulativeValues(values);
+    }
+    offsets.push(values.length);
+    return { values, offsets };
+  }
+
+  /** Family names in registration order, the order of `cumulativeValues`. */
+  familyNames(): string[] {
+    return [...this.families.keys()];
   }
 
   /** Every sample name the exposition holds, in exposition order. */

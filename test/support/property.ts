@@ -2,21 +2,30 @@
 
 import type { Parameters } from "fast-check";
 
-const seed = Number(process.env.PDSIM_PROPERTY_SEED ?? 20240601);
+export const propertySeed = Number(process.env.PDSIM_PROPERTY_SEED ?? 20240601);
 const runsOverride = process.env.PDSIM_PROPERTY_RUNS;
+// fast-check prints the seed and path of a failure; both replay it (the path names one property,
+// so run that property's test alone with vitest -t).
+const path = process.env.PDSIM_PROPERTY_PATH;
 
 /** Set PDSIM_PROPERTY_RUNS (and optionally PDSIM_PROPERTY_SEED) to search harder. */
-export const propertyParams: Parameters<unknown> = {
-  seed,
-  numRuns: Number(runsOverride ?? 200),
-};
+export const propertyParams: Parameters<unknown> = propertyParamsWithRuns(200);
 
 /**
  * The same seed with a smaller default number of runs, for properties whose every run drives a
  * whole simulation; PDSIM_PROPERTY_RUNS still overrides it.
  */
 export function propertyParamsWithRuns(defaultRuns: number): Parameters<unknown> {
-  return { seed, numRuns: Number(runsOverride ?? defaultRuns) };
+  return {
+    seed: propertySeed,
+    numRuns: propertyRuns(defaultRuns),
+    ...(path === undefined ? {} : { path }),
+  };
+}
+
+/** The number of runs a property makes: `defaultRuns`, or PDSIM_PROPERTY_RUNS when set. */
+export function propertyRuns(defaultRuns: number): number {
+  return Number(runsOverride ?? defaultRuns);
 }
 
 /**

@@ -1,0 +1,102 @@
+// Invariants across the cluster: nothing lost, nothing created on the links, time only forward.
+
+import { FINISH_REASONS } from "../../engine/request-status.ts";
+import type { Invariant, Violation } from "./types.ts";
+
+export const oneFinishPerRequest: Invariant = {
+  id: "one-finish-per-request",
+  statement:
+    "Every request the workload sends arrives once and finishes exactly once, with a finish reason, on every instance it visited; faults included.",
+  level: "cluster",
+  subjects: ["simulator"],
+  promisedBy: ["simulator"],
+  watch: (run) => () => {
+    const violations: Violation[] = [];
+    const add = (where: string, message: string, requestId?: string) =>
+      violations.push({
+        subject: "simulator",
+        where,
+        message,
+        ...(requestId === undefined ? {} : { requestId }),
+      });
+    const { result, records } = run.outputs;
+    const sent = run.cluster.workloadSize;
+    if (result !== null && (result.requestsArrived !== sent || result.requestsFinished !== sent)) {
+      add(
+        "cluster",
+        `${sent} requests sent, ${result.requestsArrived} arrived, ${result.requestsFinished} finished`,
+      );
+    }
+    const seen = new Set<string>();
+    for (const record of records) {
+      if (seen.has(record.id)) add(record.id, "finished twice", record.id);
+      seen.add(record.id);
+      const reasons = [record.finish_reason, ...record.legs.map((l) => l.finish_reason)];
+      if (record.legs.length === 0 || reasons.some((r) => !FINISH_REASONS.includes(r))) {
+        add(record.id, `finished without a reason on some leg (${reasons.join(", ")})`, record.id);
+      }
+    }
+    if (records.length !== sent) add("cluster", `${sent} requests sent, ${records.length} records`);
+    return violations;
+  },
+};
+
+export const linkTokensConserved: Invariant = {
+  id: "link-tokens-conserved",
+  statement:
+    "On every prefill→decode link, the tokens and bytes the decode side counts as received equal those the prefill side counts as sent.",
+  level: "cluster",
+  subjects: ["simulator"],
+  promisedBy: ["simulator"],
+  watch: (run) => () => {
+    const violations: Violation[] = [];
+    const instances = run.cluster.instances;
+    for (const p of instances.filter((i) => i.role === "prefill")) {
+      for (const d of instances.filter((i) => i.role === "decode")) {
+        for (const metric of ["pdsim:kv_transfer_tokens_total", "pdsim:kv_transfer_bytes_total"]) {
+          const sent =
+            p.expositions[0]!.sampleValue(metric, { peer: d.name, direction: "send" }) ?? 0;
+          const got =
+            d.expositions[0]!.sampleValue(metric, { peer: p.name, direction: "recv" }) ?? 0;
+          if (sent === got) continue;
+          violations.push({
+            subject: "simulator",
+            where: `${p.name}->${d.name}`,
+            message: `${metric}: ${sent} sent, ${got} received`,
+          });
+        }
+      }
+    }
+    return violations;
+  },
+};
+
+export const clockMonotone: Invariant = {
+  id: "clock-monotone",
+  statement:
+    "The simulated clock never goes back: engine steps, transfers, finishes and log lines happen in non-decreasing time.",
+  level: "cluster",
+  subjects: ["simulator"],
+  promisedBy: ["simulator"],
+  watch(run) {
+    const violations: Violation[] = [];
+    let last = 0;
+    run.onTime((now) => {
+      if (now < last && violations.length === 0) {
+        violations.push({
+          subject: "simulator",
+          where: "clock",
+          message: `the clock went from ${last} µs back to ${now} µs`,
+        });
+      }
+      last = Math.max(last, now);
+    });
+    return () => violations;
+  },
+};
+
+export const CLUSTER_INVARIANTS: readonly Invariant[] = [
+  oneFinishPerRequest,
+  linkTokensConserved,
+  clockMonotone,
+];

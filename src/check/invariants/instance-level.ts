@@ -1,0 +1,242 @@
+// Invariants about one instance's exposition and KV cache: counters that only grow, lookups
+// that count what they looked up, histograms that see every finished request, blocks that are
+// never lost.
+
+import type { Instance } from "../../cluster/instance.ts";
+import { FINISH_REASONS } from "../../engine/request-status.ts";
+import { PROFILE_NAMES } from "../../metrics/profiles.ts";
+import type {
+  CumulativeValues,
+  PrometheusStatLogger,
+} from "../../metrics/prometheus-stat-logger.ts";
+import { isProfile } from "../subjects.ts";
+import type { Invariant, Violation } from "./types.ts";
+
+export const incrementsNonNegative: Invariant = {
+  id: "increments-non-negative",
+  statement:
+    "No counter increment is negative (vLLM's Prometheus client raises on one, and its output handler dies).",
+  level: "instance",
+  subjects: PROFILE_NAMES,
+  promisedBy: ["vllm-pre33290", "vllm-pr37460"],
+  watch: (run) => () =>
+    run.outputs.exporterErrors.map((e) => ({
+      subject: e.profile,
+      where: e.instance,
+      ...(e.requestIds[0] === undefined ? {} : { requestId: e.requestIds[0] }),
+      message: `${e.metric} += ${e.amount} (requests ${e.requestIds.join(", ")})`,
+    })),
+};
+
+export const countersNeverDecrease: Invariant = {
+  id: "counters-never-decrease",
+  statement:
+    "Scraped after every engine step, no counter, histogram bucket, sum or count is ever lower than at the scrape before.",
+  level: "instance",
+  subjects: PROFILE_NAMES,
+  promisedBy: PROFILE_NAMES,
+  watch(run) {
+    const violations: Violation[] = [];
+    const last = new Map<PrometheusStatLogger, CumulativeValues>();
+    run.onStep(({ instance }) => {
+      for (const exposition of instance.expositions) {
+        const now = exposition.cumulativeValues();
+        const before = last.get(exposition);
+        last.set(exposition, now);
+        if (before === undefined) continue;
+        const family = firstDecrease(before, now);
+        if (family === -1 || violations.some((v) => v.subject === exposition.profile)) continue;
+        violations.push({
+          subject: exposition.profile,
+          where: instance.name,
+          message: `${exposition.familyNames()[family]} went down at t=${run.cluster.sim.now} µs`,
+        });
+      }
+    });
+    return () => violations;
+  },
+};
+
+/** The index of the first family with a value lower than before, or −1. */
+function firstDecrease(before: CumulativeValues, now: CumulativeValues): number {
+  const { offsets } = before;
+  for (let f = 0; f + 1 < offsets.length; f++) {
+    const from = offsets[f]!;
+    const to = offsets[f + 1]!;
+    const shift = now.offsets[f]! - from;
+    for (let i = from; i < to; i++) if (!(now.values[i + shift]! >= before.values[i]!)) return f;
+  }
+  return -1;
+}
+
+export const externalQueriesMatchLookups: Invariant = {
+  id: "external-queries-match-lookups",
+  statement:
+    "Each connector lookup of a request never preempted queries exactly the N − L prompt tokens the local prefix cache did not hit, and hits what the connector offered: vllm:external_prefix_cache_queries_total and _hits_total grow by exactly that each step.",
+  level: "instance",
+  subjects: ["simulator"],
+  promisedBy: ["simulator"],
+  watch(run) {
+    const violations: Violation[] = [];
+    const last = new Map<Instance, { queries: number; hits: number }>();
+    run.onStep(({ instance, schedulerOutput }) => {
+      const e = instance.expositions[0]!;
+      const now = {
+        queries: e.sampleValue("vllm:external_prefix_cache_queries_total") ?? 0,
+        hits: e.sampleValue("vllm:external_prefix_cache_hits_total") ?? 0,
+      };
+      const before = last.get(instance) ?? { queries: 0, hits: 0 };
+      last.set(instance, now);
+      const looked = { queries: 0, hits: 0 };
+      if (instance.role !== "unified") {
+        for (const a of schedulerOutput?.admissions ?? []) {
+          // vLLM counts a preempted request's lookups apart, in stats it does not export.
+          if (a.request.numPreemptions > 0) continue;
+          looked.queries += a.numTokens - a.localHit;
+          looked.hits += a.external;
+        }
+      }
+      const grew = { queries: now.queries - before.queries, hits: now.hits - before.hits };
+      if (grew.queries === looked.queries && grew.hits === looked.hits) return;
+      if (violations.length > 0) return;
+      violations.push({
+        subject: "simulator",
+        where: instance.name,
+        message: `at t=${run.cluster.sim.now} µs the lookups asked ${looked.queries} and were offered ${looked.hits}, the counters grew by ${grew.queries} and ${grew.hits}`,
+      });
+    });
+    return () => violations;
+  },
+};
+
+/** vLLM observes these once per finished request, whatever its finish reason. */
+const PER_REQUEST_HISTOGRAMS = [
+  "vllm:e2e_request_latency_seconds",
+  "vllm:request_prompt_tokens",
+  "vllm:request_generation_tokens",
+  "vllm:request_max_num_generation_tokens",
+  "vllm:request_params_n",
+  "vllm:request_params_max_tokens",
+  "vllm:request_queue_time_seconds",
+  "vllm:request_inference_time_seconds",
+  "vllm:request_prefill_time_seconds",
+  "vllm:request_decode_time_seconds",
+  "vllm:request_prefill_kv_computed_tokens",
+];
+
+export const histogramsCountFinished: Invariant = {
+  id: "histograms-count-finished",
+  statement:
+    "Every per-request histogram's _count equals vllm:request_success_total summed over finish reasons, which equals the requests the instance finished.",
+  level: "instance",
+  subjects: PROFILE_NAMES,
+  promisedBy: PROFILE_NAMES,
+  watch: (run) => () => {
+    const violations: Violation[] = [];
+    const finished = new Map<string, number>();
+    for (const record of run.outputs.records) {
+      for (const leg of record.legs)
+        finished.set(leg.instance, (finished.get(leg.instance) ?? 0) + 1);
+    }
+    for (const instance of run.cluster.instances) {
+      const legs = finished.get(instance.name) ?? 0;
+      for (const e of instance.expositions) {
+        const successes = FINISH_REASONS.reduce(
+          (sum, reason) =>
+            sum + (e.sampleValue("vllm:request_success_total", { finished_reason: reason }) ?? 0),
+          0,
+        );
+        const counts = PER_REQUEST_HISTOGRAMS.map(
+          (name) => [name, e.sampleValue(`${name}_count`) ?? 0] as const,
+        );
+        const off = counts.find(([, count]) => count !== legs);
+        if (successes === legs && off === undefined) continue;
+        violations.push({
+          subject: e.profile,
+          where: instance.name,
+          message: `${legs} requests finished here; vllm:request_success_total is ${successes}${off === undefined ? "" : `, ${off[0]}_count is ${off[1]}`}`,
+        });
+      }
+    }
+    return violations.filter((v) => isProfile(v.subject));
+  },
+};
+
+export const blocksConserved: Invariant = {
+  id: "blocks-conserved",
+  statement:
+    "After every engine step, each KV block is free or referenced, and each block's reference count equals the number of requests holding it: free + in use + the null block = num_gpu_blocks.",
+  level: "instance",
+  subjects: ["simulator"],
+  promisedBy: ["simulator"],
+  watch(run) {
+    const violations: Violation[] = [];
+    run.onStep(({ instance }) => {
+      if (violations.length > 0) return;
+      const problem = blockAccountingProblem(instance);
+      if (problem === null) return;
+      violations.push({
+        subject: "simulator",
+        where: instance.name,
+        message: `${problem} at t=${run.cluster.sim.now} µs`,
+      });
+    });
+    return () => violations;
+  },
+};
+
+function blockAccountingProblem(instance: Instance): string | null {
+  const kv = instance.engine.scheduler.kvCacheManager;
+  const pool = kv.blockPool;
+  const holders = kv.blockHolders();
+  for (const [block, held] of holders) {
+    if (block.refCnt !== held) {
+      return `block ${block.blockId} has refCnt ${block.refCnt} but ${held} requests hold it`;
+    }
+  }
+  // A referenced block nobody holds, or a free one still referenced, makes this sum miss.
+  const free = pool.getNumFreeBlocks();
+  if (free + holders.size + 1 === pool.numGpuBlocks) return null;
+  return `${free} free + ${holders.size} in use + 1 null ≠ ${pool.numGpuBlocks} blocks`;
+}
+
+export const blocksReleasedAtDrain: Invariant = {
+  id: "blocks-released-at-drain",
+  statement:
+    "Once the run drains, no request holds a KV block on any instance and no prefill instance holds blocks for a reader.",
+  level: "instance",
+  subjects: ["simulator"],
+  promisedBy: ["simulator"],
+  watch: (run) => () => {
+    const violations: Violation[] = [];
+    for (const instance of run.cluster.instances) {
+      const kv = instance.engine.scheduler.kvCacheManager;
+      const free = kv.blockPool.getNumFreeBlocks();
+      const total = kv.blockPool.numGpuBlocks - 1;
+      if (kv.numRequestsWithBlocks === 0 && free === total) continue;
+      violations.push({
+        subject: "simulator",
+        where: instance.name,
+        message: `${kv.numRequestsWithBlocks} requests still hold blocks; ${free} of ${total} blocks free`,
+      });
+    }
+    const held = run.cluster.fabric?.numHeld ?? 0;
+    if (held > 0) {
+      violations.push({
+        subject: "simulator",
+        where: "fabric",
+        message: `${held} requests' blocks still held for a reader`,
+      });
+    }
+    return violations;
+  },
+};
+
+export const INSTANCE_INVARIANTS: readonly Invariant[] = [
+  incrementsNonNegative,
+  countersNeverDecrease,
+  externalQueriesMatchLookups,
+  histogramsCountFinished,
+  blocksConserved,
+  blocksReleasedAtDrain,
+];

@@ -1,0 +1,154 @@
+// Perturbations of one scenario for `pdsim check`: a window of its requests (made explicit, so
+// any window replays exactly), another seed, another block size, a cache tight enough to evict
+// and preempt, a small step budget, prompts moved onto block edges, a burst, short outputs, and
+// on P/D scenarios load failures and the other connector. Each shrinks towards "as written".
+
+import fc from "fast-check";
+import type { ProfileName } from "../metrics/profiles.ts";
+import type { Scenario } from "../scenario/types.ts";
+import { type FaultsDraw, faultsDraw } from "./scenario-arbitrary.ts";
+import { type RequestEntry, type ScenarioDoc, explicitRequests } from "./scenario-doc.ts";
+
+export interface Perturbation {
+  /** Null: the scenario's own seed. */
+  seed: number | null;
+  /** Requests [start, start + count) of the explicit workload, plus those they repeat. */
+  window: { start: number; count: number };
+  blockSize: number | null;
+  tightCache: boolean;
+  smallBudget: boolean;
+  /** Move every prompt length to the nearest k·B + offset. */
+  promptEdge: -1 | 0 | 1 | null;
+  /** Every request arrives at the first one's time. */
+  burst: boolean;
+  shortOutputs: boolean;
+  /** P/D scenarios only. */
+  faults: FaultsDraw | null;
+  connector: "nixl" | "p2p_nccl" | null;
+}
+
+/** What a scenario is perturbed from: its file as written, resolved, and its requests made explicit. */
+export interface CheckBase {
+  doc: ScenarioDoc;
+  scenario: Scenario;
+  requests: RequestEntry[];
+}
+
+export function checkBase(doc: ScenarioDoc, scenario: Scenario): CheckBase {
+  return { doc, scenario, requests: explicitRequests(scenario) };
+}
+
+/** Windows are mostly small, so that a run is cheap and a break is easy to read. */
+const SMALL_WINDOW = 8;
+
+export function identity(base: CheckBase): Perturbation {
+  return {
+    seed: null,
+    window: { start: 0, count: base.requests.length },
+    blockSize: null,
+    tightCache: false,
+    smallBudget: false,
+    promptEdge: null,
+    burst: false,
+    shortOutputs: false,
+    faults: null,
+    connector: null,
+  };
+}
+
+export function perturbations(base: CheckBase): fc.Arbitrary<Perturbation> {
+  const n = base.requests.length;
+  const disaggregated = base.scenario.instances.some((i) => i.role !== "unified");
+  return fc.record({
+    seed: fc.option(fc.nat({ max: 999_999 }), { freq: 2 }),
+    window: fc.record({
+      start: fc.nat({ max: n - 1 }),
+      count: fc.oneof(
+        { arbitrary: fc.integer({ min: 1, max: Math.min(n, SMALL_WINDOW) }), weight: 4 },
+        { arbitrary: fc.integer({ min: 1, max: n }), weight: 1 },
+      ),
+    }),
+    blockSize: fc.option(fc.constantFrom(4, 8, 16, 32), { freq: 2 }),
+    tightCache: fc.boolean(),
+    smallBudget: fc.boolean(),
+    promptEdge: fc.option(fc.constantFrom<(-1 | 0 | 1)[]>(0, 1, -1), { freq: 2 }),
+    burst: fc.boolean(),
+    shortOutputs: fc.boolean(),
+    faults: disaggregated ? fc.option(faultsDraw, { freq: 2 }) : fc.constant(null),
+    connector: disaggregated
+      ? fc.option(fc.constantFrom<("nixl" | "p2p_nccl")[]>("nixl", "p2p_nccl"), { freq: 2 })
+      : fc.constant(null),
+  });
+}
+
+/** The requests of the window, with every earlier request one of them repeats. */
+function windowOf(requests: readonly RequestEntry[], start: number, count: number): RequestEntry[] {
+  const keep = new Set<number>();
+  const byId = new Map(requests.map((r, i) => [r.id, i]));
+  const add = (i: number) => {
+    if (keep.has(i)) return;
+    keep.add(i);
+    const from = requests[i]!.prompt_from;
+    if (from !== undefined) add(byId.get(from)!);
+  };
+  for (let i = start; i < Math.min(start + count, requests.length); i++) add(i);
+  return requests.filter((_, i) => keep.has(i));
+}
+
+function onEdge(n: number, blockSize: number, offset: -1 | 0 | 1): number {
+  const k = Math.max(1, Math.round(n / blockSize));
+  return Math.max(1, k * blockSize + offset);
+}
+
+/** The scenario file a perturbation stands for, reported under `profile`. */
+export function perturbedDoc(base: CheckBase, p: Perturbation, profile: ProfileName): ScenarioDoc {
+  const { expect: _expect, ...rest } = base.doc;
+  const doc: ScenarioDoc = structuredClone(rest);
+  doc.name = `${String(base.doc.name ?? base.scenario.name)}-perturbed`;
+  if (p.seed !== null) doc.seed = p.seed;
+  const edgeBlock = p.blockSize ?? base.scenario.instances[0]!.engine.block_size;
+  let requests = windowOf(base.requests, p.window.start, p.window.count).map((r) => {
+    const out: RequestEntry = { ...r };
+    if (p.promptEdge !== null && out.prompt_tokens !== undefined) {
+      out.prompt_tokens = onEdge(out.prompt_tokens, edgeBlock, p.promptEdge);
+      if (out.prefix !== undefined) {
+        out.prefix = { ...out.prefix, tokens: Math.min(out.prefix.tokens, out.prompt_tokens) };
+      }
+    }
+    if (p.shortOutputs) {
+      out.max_tokens = Math.min(out.max_tokens, 2);
+      delete out.output_tokens;
+    }
+    return out;
+  });
+  if (p.burst) requests = requests.map((r) => ({ ...r, at_s: requests[0]!.at_s }));
+  doc.workload = { requests };
+  doc.instances = base.scenario.instances.map((resolved, i) => {
+    const written = (base.doc.instances as Record<string, unknown>[])[i]!;
+    const engine = { ...((written.engine as Record<string, unknown> | undefined) ?? {}) };
+    const e = resolved.engine;
+    const blockSize = p.blockSize ?? e.block_size;
+    const minBlocks = Math.ceil(e.max_model_len / blockSize) + 1;
+    if (p.blockSize !== null) engine.block_size = blockSize;
+    if (p.tightCache) engine.num_gpu_blocks = minBlocks;
+    else if (e.num_gpu_blocks < minBlocks) engine.num_gpu_blocks = minBlocks;
+    if (p.smallBudget) {
+      engine.enable_chunked_prefill = true;
+      engine.max_num_batched_tokens = Math.max(2 * blockSize, e.max_num_seqs, 8);
+    }
+    const { engine: _engine, ...instance } = written;
+    return Object.keys(engine).length === 0 ? instance : { ...instance, engine };
+  });
+  if (p.faults !== null || p.connector !== null) {
+    const kv = { ...((doc.kv_transfer as Record<string, unknown> | undefined) ?? {}) };
+    if (p.connector !== null) kv.connector = p.connector;
+    if (p.faults !== null) {
+      kv.load_failure_policy = p.faults.policy;
+      kv.faults = { load_failure_probability: p.faults.probability };
+      if (p.faults.shortLease) kv.lease_s = 0.002;
+    }
+    doc.kv_transfer = kv;
+  }
+  doc.metrics = { ...((doc.metrics as Record<string, unknown> | undefined) ?? {}), profile };
+  return doc;
+}
