@@ -22,8 +22,11 @@ export function evaluate(
   scenario: Scenario,
   seed: number,
   invariants: readonly Invariant[] = INVARIANTS,
+  /** Sees the run before it starts, to watch it for more than the invariants. */
+  beforeRun?: (run: WatchedRun) => void,
 ): RunVerdict {
   const run = new WatchedRun(scenario, seed);
+  beforeRun?.(run);
   const verdicts = invariants.map((inv) => [inv, inv.watch(run)] as const);
   const { error } = run.run();
   const violations = new Map<string, Map<Subject, Violation[]>>();

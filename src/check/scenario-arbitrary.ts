@@ -12,7 +12,7 @@ export const TOPOLOGIES = ["unified", "1P1D", "1P2D", "2P1D", "2P2D", "mixed"] a
 export type Topology = (typeof TOPOLOGIES)[number];
 
 /** Long enough for every prompt and output the generator draws. */
-const MAX_MODEL_LEN = 256;
+const MAX_MODEL_LEN = 160;
 
 type PromptDraw =
   | { kind: "tokens"; tokens: number }
@@ -68,7 +68,7 @@ const requestDraw: fc.Arbitrary<RequestDraw> = fc.record({
   // Half the requests arrive together: bursts that queue, share links and preempt.
   atMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 60 })),
   prompt: promptDraw,
-  maxTokens: fc.integer({ min: 1, max: 24 }),
+  maxTokens: fc.integer({ min: 1, max: 48 }),
 });
 
 export const faultsDraw: fc.Arbitrary<FaultsDraw> = fc.record({
@@ -87,7 +87,7 @@ export function scenarioDraw(
     blockSize: fc.constantFrom(4, 8, 16),
     tightCache: fc.boolean(),
     smallBudget: fc.boolean(),
-    requests: fc.array(requestDraw, { minLength: 1, maxLength: 6 }),
+      requests: fc.array(requestDraw, { minLength: 1, maxLength: 8 }),
     faults: fc.option(faultsDraw, { freq: 3 }),
     seed: fc.nat({ max: 999 }),
   });
