@@ -42,12 +42,13 @@ function instanceEdits(doc: ScenarioDoc, keepRoles: boolean): Edit[] {
   const instances = instancesOf(doc);
   const edits: Edit[] = [];
   // The smallest cluster of all: one unified instance.
-  if (!keepRoles && (instances.length > 1 || instances[0]?.role !== "unified")) {
+  const oneUnified = instances.length === 1 && instances[0]!.role === "unified";
+  if (!keepRoles && instances.length > 0 && !oneUnified) {
     edits.push((d) => withInstances(d, [{ name: "unified-0", role: "unified" }]));
   }
   instances.forEach((instance, index) => {
     const last = instances.filter((i) => i.role === instance.role).length === 1;
-    if (keepRoles && last) return;
+    if (instances.length === 1 || (keepRoles && last)) return;
     edits.push((d) =>
       withInstances(
         d,

@@ -87,7 +87,7 @@ export function scenarioDraw(
     blockSize: fc.constantFrom(4, 8, 16),
     tightCache: fc.boolean(),
     smallBudget: fc.boolean(),
-      requests: fc.array(requestDraw, { minLength: 1, maxLength: 8 }),
+    requests: fc.array(requestDraw, { minLength: 1, maxLength: 8 }),
     faults: fc.option(faultsDraw, { freq: 3 }),
     seed: fc.nat({ max: 999 }),
   });

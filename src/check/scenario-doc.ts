@@ -50,7 +50,7 @@ export function scenarioOfDoc(doc: ScenarioDoc, file = "counterexample.yaml"): S
 
 /**
  * The shape of a scenario in one line, e.g. `1P1D nixl, B=4: 1 request (N=2)` or
- * `unified, B=16, 2 requests (N=17; N=17 repeating r1)`.
+ * `unified, B=16: 2 requests (N=17; N=17 repeating r1)`.
  */
 export function describeScenario(scenario: Scenario): string {
   const roles = scenario.instances.map((i) => i.role);

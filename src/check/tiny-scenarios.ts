@@ -8,6 +8,7 @@ import type { RequestEntry, ScenarioDoc } from "./scenario-doc.ts";
 interface InstanceEntry {
   name: string;
   role: string;
+  engine?: Record<string, unknown>;
 }
 
 /** Order: requests, then instances, then faults, then prompt tokens. */
@@ -31,8 +32,8 @@ function smaller(a: Size, b: Size): boolean {
 function topologies(doc: ScenarioDoc, keepRoles: boolean): InstanceEntry[][] {
   const instances = (doc.instances ?? []) as InstanceEntry[];
   const firstOf = (role: string) => instances.find((i) => i.role === role);
-  const roles = ["unified", "prefill", "decode"].filter((r) => firstOf(r) !== undefined);
-  const own = roles.map((r) => ({ name: firstOf(r)!.name, role: r }));
+  // The document's own first instance of each role, with its engine overrides.
+  const own = ["unified", "prefill", "decode"].flatMap((r) => firstOf(r) ?? []);
   const pd = [
     { name: "prefill-0", role: "prefill" },
     { name: "decode-0", role: "decode" },
@@ -69,7 +70,8 @@ function tinyDoc(
   }
   out.kv_transfer = kv;
   const proxy = doc.proxy as Record<string, unknown> | undefined;
-  if (proxy?.pd_min_prompt_tokens !== undefined) {
+  // The threshold sends short prompts to a unified instance; without one it has no meaning.
+  if (proxy?.pd_min_prompt_tokens !== undefined && !instances.some((i) => i.role === "unified")) {
     const { pd_min_prompt_tokens: _min, ...rest } = proxy;
     out.proxy = rest;
   }

@@ -127,7 +127,7 @@ const PER_REQUEST_HISTOGRAMS = [
 export const histogramsCountFinished: Invariant = {
   id: "histograms-count-finished",
   statement:
-    "Every per-request histogram's _count equals vllm:request_success_total summed over finish reasons, which equals the requests the instance finished.",
+    "Every per-request histogram's _count equals vllm:request_success_total summed over finish reasons, which equals the requests the instance's engine finished.",
   level: "instance",
   subjects: PROFILE_NAMES,
   promisedBy: PROFILE_NAMES,
@@ -135,8 +135,11 @@ export const histogramsCountFinished: Invariant = {
     const violations: Violation[] = [];
     const finished = new Map<string, number>();
     for (const record of run.outputs.records) {
-      for (const leg of record.legs)
+      for (const leg of record.legs) {
+        // A leg the instance refused (a prompt too long for it) never reached its engine.
+        if (leg.error !== undefined) continue;
         finished.set(leg.instance, (finished.get(leg.instance) ?? 0) + 1);
+      }
     }
     for (const instance of run.cluster.instances) {
       const legs = finished.get(instance.name) ?? 0;
@@ -189,12 +192,15 @@ function blockAccountingProblem(instance: Instance): string | null {
   const kv = instance.engine.scheduler.kvCacheManager;
   const pool = kv.blockPool;
   const holders = kv.blockHolders();
-  for (const [block, held] of holders) {
-    if (block.refCnt !== held) {
+  for (const block of pool.blocks) {
+    // Most blocks are free: one comparison each, and the map only for referenced ones.
+    if (block.refCnt === 0 && !holders.has(block)) continue;
+    const held = holders.get(block) ?? 0;
+    if (!block.isNull && block.refCnt !== held) {
       return `block ${block.blockId} has refCnt ${block.refCnt} but ${held} requests hold it`;
     }
   }
-  // A referenced block nobody holds, or a free one still referenced, makes this sum miss.
+  // Every referenced block is held, so a block both free and held makes this sum overshoot.
   const free = pool.getNumFreeBlocks();
   if (free + holders.size + 1 === pool.numGpuBlocks) return null;
   return `${free} free + ${holders.size} in use + 1 null ≠ ${pool.numGpuBlocks} blocks`;
