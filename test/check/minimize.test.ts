@@ -192,6 +192,17 @@ describe("minimize", () => {
     expect(smallest.kv_transfer).toBeDefined();
   });
 
+  it("never empties the cluster: a predicate blind to instances still gets the requests shrunk", () => {
+    // Only the requests matter to this predicate; dropping the last instance would loop forever
+    // between no instance and one unified instance, spending the budget on nothing.
+    const breaks = (d: ScenarioDoc) => requestsOf(d).length >= 1;
+    const result = minimize(bigDoc(), breaks, { budget: 200 });
+    expect((result.instances as unknown[]).length).toBe(1);
+    expect(requestsOf(result)).toEqual([
+      { id: expect.any(String), at_s: 0, prompt_tokens: 1, max_tokens: 1 },
+    ]);
+  });
+
   it("tries no more candidates than its budget", () => {
     for (const budget of [0, 1, 5, 17]) {
       let calls = 0;
