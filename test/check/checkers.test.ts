@@ -580,7 +580,8 @@ describe("blocks-released-at-drain", () => {
       {
         subject: "simulator",
         where: "decode-0",
-        message: "0 requests still hold blocks; 62 of 63 blocks free",
+        message:
+          "0 requests still hold blocks; 62 of 63 blocks free, 1 referenced; 0 running, 0 waiting, 0 unfinished",
       },
     ]);
   });
@@ -609,13 +610,40 @@ describe("one-finish-per-request", () => {
   it("reports a request that finished twice", () => {
     expect(checkRecords((records) => records.push(structuredClone(records[0]!)))).toEqual([
       { subject: "simulator", where: "r1", requestId: "r1", message: "finished twice" },
-      { subject: "simulator", where: "cluster", message: "1 requests sent, 2 records" },
     ]);
   });
 
   it("reports a request that never finished", () => {
     expect(checkRecords((records) => void records.pop())).toEqual([
-      { subject: "simulator", where: "cluster", message: "1 requests sent, 0 records" },
+      {
+        subject: "simulator",
+        where: "cluster",
+        requestId: "r1",
+        message: "1 of 1 requests never finished (r1)",
+      },
+    ]);
+  });
+
+  it("reports a request that was never sent, and one whose last leg ended otherwise", () => {
+    expect(
+      checkRecords((records) => {
+        records.push({ ...structuredClone(records[0]!), id: "ghost" });
+        records[0]!.finish_reason = "stop";
+        records[0]!.legs.at(-1)!.finish_reason = "length";
+      }),
+    ).toEqual([
+      {
+        subject: "simulator",
+        where: "r1",
+        requestId: "r1",
+        message: "finished 'stop' but its last leg 'length'",
+      },
+      {
+        subject: "simulator",
+        where: "ghost",
+        requestId: "ghost",
+        message: "finished but was never sent",
+      },
     ]);
   });
 

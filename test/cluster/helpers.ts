@@ -1,12 +1,12 @@
 // Helpers for the in-process cluster tests: build a scenario from a plain object (YAML is a
 // superset of JSON, so it goes through the real loader), run it, and check that it drained.
 import { expect } from "vitest";
-import { RngStreams } from "../../sim/index.ts";
 import { Cluster, type ClusterRunResult } from "../../src/cluster/cluster.ts";
 import type { InstanceLeg, RequestRecord } from "../../src/cluster/request-record.ts";
 import type { ProfileName } from "../../src/metrics/profiles.ts";
 import { parseScenario, type Scenario } from "../../src/scenario/index.ts";
-import { workloadSource } from "../../src/workload/workload.ts";
+import { lostOrDuplicated, workloadIds } from "../../src/check/invariants/cluster-level.ts";
+import { undrained } from "../../src/check/invariants/instance-level.ts";
 
 /** Parses `file` (a scenario as a plain object) through the scenario loader. */
 export function scenarioFrom(file: Record<string, unknown>, name = "generated.yaml"): Scenario {
@@ -29,13 +29,7 @@ export function runCluster(scenario: Scenario, seed = scenario.seed): Run {
   return { cluster, result, records };
 }
 
-/** The ids the workload sends, in arrival order, read from the workload source itself. */
-export function workloadIds(scenario: Scenario, seed = scenario.seed): string[] {
-  const source = workloadSource(scenario.workload, new RngStreams(seed));
-  const ids: string[] = [];
-  for (let r = source.next(); r !== null; r = source.next()) ids.push(r.id);
-  return ids;
-}
+export { workloadIds };
 
 /** Request id → the instance its (single, unified) leg ran on, in arrival order. */
 export function routeOf(run: Run): Map<string, string> {
@@ -47,47 +41,14 @@ export function routeOf(run: Run): Map<string, string> {
  * Every request the workload sends finished exactly once with one finish reason, and every
  * instance is back to an empty engine with all its blocks free.
  */
+/** The catalogue's `one-finish-per-request`, on a run made by these helpers. */
 export function expectEveryRequestFinishedOnce(run: Run, scenario: Scenario, seed: number): void {
-  const expected = workloadIds(scenario, seed);
-  const finished = run.records.map((r) => r.id);
-  const counts = new Map<string, number>();
-  for (const id of finished) counts.set(id, (counts.get(id) ?? 0) + 1);
-  const twice = [...counts].filter(([, n]) => n > 1).map(([id]) => id);
-  const missing = expected.filter((id) => !counts.has(id));
-  const unknown = finished.filter((id) => !expected.includes(id));
-  expect({ twice, missing, unknown }).toEqual({ twice: [], missing: [], unknown: [] });
-  expect(run.result.requestsArrived).toBe(expected.length);
-  expect(run.result.requestsFinished).toBe(expected.length);
-  for (const record of run.records) {
-    expect(["stop", "length", "abort", "error"]).toContain(record.finish_reason);
-    expect(record.legs.length).toBeGreaterThan(0);
-    expect(record.legs[record.legs.length - 1]!.finish_reason).toBe(record.finish_reason);
-  }
+  expect(lostOrDuplicated(workloadIds(scenario, seed), run.result, run.records)).toEqual([]);
 }
 
-export function expectDrained(run: Run): void {
-  for (const instance of run.cluster.instances) {
-    const kv = instance.engine.kvCacheManager;
-    const pool = kv.blockPool;
-    const held = pool.blocks.filter((b) => !b.isNull && b.refCnt !== 0).map((b) => b.blockId);
-    expect({
-      instance: instance.name,
-      free: pool.getNumFreeBlocks(),
-      heldBlocks: held,
-      requestsWithBlocks: kv.numRequestsWithBlocks,
-      running: instance.engine.scheduler.running.length,
-      waiting: instance.engine.scheduler.numWaiting,
-      unfinished: instance.numUnfinished,
-    }).toEqual({
-      instance: instance.name,
-      free: instance.config.engine.num_gpu_blocks - 1,
-      heldBlocks: [],
-      requestsWithBlocks: 0,
-      running: 0,
-      waiting: 0,
-      unfinished: 0,
-    });
-  }
+/** The catalogue's `blocks-released-at-drain`, on a run made by these helpers. */
+export function expectDrained(run: Pick<Run, "cluster">): void {
+  expect(undrained(run.cluster)).toEqual([]);
 }
 
 /** A Prometheus sample of one instance, summed over every series with these labels. */

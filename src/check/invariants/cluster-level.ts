@@ -1,6 +1,11 @@
 // Invariants across the cluster: nothing lost, nothing created on the links, time only forward.
 
+import { RngStreams } from "../../../sim/index.ts";
+import type { ClusterRunResult } from "../../cluster/cluster.ts";
+import type { RequestRecord } from "../../cluster/request-record.ts";
 import { FINISH_REASONS } from "../../engine/request-status.ts";
+import type { Scenario } from "../../scenario/types.ts";
+import { workloadSource } from "../../workload/workload.ts";
 import type { Invariant, Violation } from "./types.ts";
 
 export const oneFinishPerRequest: Invariant = {
@@ -11,35 +16,71 @@ export const oneFinishPerRequest: Invariant = {
   subjects: ["simulator"],
   promisedBy: ["simulator"],
   watch: (run) => () => {
-    const violations: Violation[] = [];
-    const add = (where: string, message: string, requestId?: string) =>
-      violations.push({
-        subject: "simulator",
-        where,
-        message,
-        ...(requestId === undefined ? {} : { requestId }),
-      });
-    const { result, records } = run.outputs;
-    const sent = run.cluster.workloadSize;
-    if (result !== null && (result.requestsArrived !== sent || result.requestsFinished !== sent)) {
-      add(
-        "cluster",
-        `${sent} requests sent, ${result.requestsArrived} arrived, ${result.requestsFinished} finished`,
-      );
-    }
-    const seen = new Set<string>();
-    for (const record of records) {
-      if (seen.has(record.id)) add(record.id, "finished twice", record.id);
-      seen.add(record.id);
-      const reasons = [record.finish_reason, ...record.legs.map((l) => l.finish_reason)];
-      if (record.legs.length === 0 || reasons.some((r) => !FINISH_REASONS.includes(r))) {
-        add(record.id, `finished without a reason on some leg (${reasons.join(", ")})`, record.id);
-      }
-    }
-    if (records.length !== sent) add("cluster", `${sent} requests sent, ${records.length} records`);
-    return violations;
+    const sent = workloadIds(run.scenario, run.seed);
+    return lostOrDuplicated(sent, run.outputs.result, run.outputs.records);
   },
 };
+
+/** The ids the workload sends, in arrival order. */
+export function workloadIds(scenario: Scenario, seed: number): string[] {
+  const source = workloadSource(scenario.workload, new RngStreams(seed));
+  const ids: string[] = [];
+  for (let r = source.next(); r !== null; r = source.next()) ids.push(r.id);
+  return ids;
+}
+
+/**
+ * What breaks `one-finish-per-request` given the ids sent, the run's result (null if it stopped
+ * early) and its records.
+ */
+export function lostOrDuplicated(
+  sent: readonly string[],
+  result: ClusterRunResult | null,
+  records: readonly RequestRecord[],
+): Violation[] {
+  const violations: Violation[] = [];
+  const add = (where: string, message: string, requestId?: string) =>
+    violations.push({
+      subject: "simulator",
+      where,
+      message,
+      ...(requestId === undefined ? {} : { requestId }),
+    });
+  const n = sent.length;
+  if (result !== null && (result.requestsArrived !== n || result.requestsFinished !== n)) {
+    add(
+      "cluster",
+      `${n} requests sent, ${result.requestsArrived} arrived, ${result.requestsFinished} finished`,
+    );
+  }
+  const expected = new Set(sent);
+  const seen = new Set<string>();
+  for (const record of records) {
+    if (seen.has(record.id)) add(record.id, "finished twice", record.id);
+    if (!expected.has(record.id)) add(record.id, "finished but was never sent", record.id);
+    seen.add(record.id);
+    const last = record.legs.at(-1);
+    const reasons = [record.finish_reason, ...record.legs.map((l) => l.finish_reason)];
+    if (last === undefined || reasons.some((r) => !FINISH_REASONS.includes(r))) {
+      add(record.id, `finished without a reason on some leg (${reasons.join(", ")})`, record.id);
+    } else if (last.finish_reason !== record.finish_reason) {
+      add(
+        record.id,
+        `finished '${record.finish_reason}' but its last leg '${last.finish_reason}'`,
+        record.id,
+      );
+    }
+  }
+  const missing = sent.filter((id) => !seen.has(id));
+  if (missing.length > 0) {
+    add(
+      "cluster",
+      `${missing.length} of ${n} requests never finished (${missing.slice(0, 5).join(", ")})`,
+      missing[0],
+    );
+  }
+  return violations;
+}
 
 export const linkTokensConserved: Invariant = {
   id: "link-tokens-conserved",

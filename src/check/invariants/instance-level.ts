@@ -2,6 +2,7 @@
 // that count what they looked up, histograms that see every finished request, blocks that are
 // never lost.
 
+import type { Cluster } from "../../cluster/cluster.ts";
 import type { Instance } from "../../cluster/instance.ts";
 import { FINISH_REASONS } from "../../engine/request-status.ts";
 import { PROFILE_NAMES } from "../../metrics/profiles.ts";
@@ -213,30 +214,42 @@ export const blocksReleasedAtDrain: Invariant = {
   level: "instance",
   subjects: ["simulator"],
   promisedBy: ["simulator"],
-  watch: (run) => () => {
-    const violations: Violation[] = [];
-    for (const instance of run.cluster.instances) {
-      const kv = instance.engine.scheduler.kvCacheManager;
-      const free = kv.blockPool.getNumFreeBlocks();
-      const total = kv.blockPool.numGpuBlocks - 1;
-      if (kv.numRequestsWithBlocks === 0 && free === total) continue;
-      violations.push({
-        subject: "simulator",
-        where: instance.name,
-        message: `${kv.numRequestsWithBlocks} requests still hold blocks; ${free} of ${total} blocks free`,
-      });
-    }
-    const held = run.cluster.fabric?.numHeld ?? 0;
-    if (held > 0) {
-      violations.push({
-        subject: "simulator",
-        where: "fabric",
-        message: `${held} requests' blocks still held for a reader`,
-      });
-    }
-    return violations;
-  },
+  watch: (run) => () => undrained(run.cluster),
 };
+
+/** What breaks `blocks-released-at-drain` in a cluster whose run has ended. */
+export function undrained(cluster: Cluster): Violation[] {
+  const violations: Violation[] = [];
+  for (const instance of cluster.instances) {
+    const scheduler = instance.engine.scheduler;
+    const kv = scheduler.kvCacheManager;
+    const pool = kv.blockPool;
+    const free = pool.getNumFreeBlocks();
+    const total = pool.numGpuBlocks - 1;
+    const referenced = pool.blocks.filter((b) => !b.isNull && b.refCnt !== 0).length;
+    const queued = scheduler.running.length + scheduler.numWaiting + instance.numUnfinished;
+    if (kv.numRequestsWithBlocks === 0 && free === total && referenced === 0 && queued === 0) {
+      continue;
+    }
+    violations.push({
+      subject: "simulator",
+      where: instance.name,
+      message:
+        `${kv.numRequestsWithBlocks} requests still hold blocks; ${free} of ${total} blocks free, ` +
+        `${referenced} referenced; ${scheduler.running.length} running, ${scheduler.numWaiting} waiting, ` +
+        `${instance.numUnfinished} unfinished`,
+    });
+  }
+  const held = cluster.fabric?.numHeld ?? 0;
+  if (held > 0) {
+    violations.push({
+      subject: "simulator",
+      where: "fabric",
+      message: `${held} requests' blocks still held for a reader`,
+    });
+  }
+  return violations;
+}
 
 export const INSTANCE_INVARIANTS: readonly Invariant[] = [
   incrementsNonNegative,
