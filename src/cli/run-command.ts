@@ -4,6 +4,7 @@ import { Cluster } from "../cluster/cluster.ts";
 import type { InstanceExporterError, LogLine } from "../cluster/instance.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
+import { type ScrapeTarget, SeriesRecorder } from "../metrics/series-recorder.ts";
 import { OutputDir, OutputDirError } from "../output/output-dir.ts";
 import { buildSummary } from "../output/summary.ts";
 import { formatSummary } from "../output/console-report.ts";
@@ -41,6 +42,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const profiles: ProfileName[] =
       opts.profile === "all" ? [profile, ...PROFILE_NAMES.filter((p) => p !== profile)] : [profile];
     const exporterErrors: InstanceExporterError[] = [];
+    let series: SeriesRecorder | null = null;
     const byFinishReason = Object.fromEntries(FINISH_REASONS.map((r) => [r, 0])) as Record<
       FinishReason,
       number
@@ -60,11 +62,17 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           exporterErrors.push(error);
           process.stderr.write(formatExporterError(error) + "\n");
         },
+        ...(opts.out === undefined
+          ? {}
+          : {
+              onScrape: (time: number) => series?.scrape(time),
+            }),
       },
       profiles,
     );
     validateExpectationMetrics(scenario, cluster);
     if (opts.out !== undefined) out = new OutputDir(opts.out);
+    if (out !== null) series = new SeriesRecorder(scrapeTargets(cluster));
 
     const wallStart = performance.now();
     const result = cluster.run();
@@ -98,6 +106,12 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           }
         }
       }
+      out.writeStreamed("metrics.om", (write) =>
+        series!.writeOpenMetrics(write, {
+          startMs: Date.parse(scenario.metrics.start_time),
+          job: scenario.metrics.job,
+        }),
+      );
       out.writeSummary(summary);
       out.commit();
       out = null;
@@ -122,6 +136,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     }
     throw err;
   }
+}
+
+/** Each instance's selected exposition, under the instance's name. */
+function scrapeTargets(cluster: Cluster): ScrapeTarget[] {
+  return cluster.instances.map((i) => ({ instance: i.name, exposition: i.statLoggers.prometheus }));
 }
 
 export class UsageError extends Error {}

@@ -33,6 +33,12 @@ export interface ClusterListener extends FabricListener {
   onLog?(line: LogLine): void;
   onExporterError?(error: InstanceExporterError): void;
   onRequestFinished?(record: RequestRecord): void;
+  /**
+   * A Prometheus scrape of every instance, at simulated time 0, every
+   * `metrics.scrape_interval_s` while there is work, and once more when the run ends (possibly
+   * at the time of the scrape before).
+   */
+  onScrape?(time: SimTime): void;
   /** Every engine step of every instance, after its stat loggers recorded it. */
   onEngineStep?(
     instance: Instance,
@@ -59,7 +65,7 @@ export class Cluster {
   private requestsArrived = 0;
   private requestsFinished = 0;
   private lastFinishTime: SimTime = 0;
-  private liveLogTimers = 0;
+  private liveTimers = 0;
   private trace: RequestTrace | null = null;
   /** Per instance, one per exposition (every profile exports the transfer families). */
   private readonly transferMetrics = new Map<string, TransferMetrics[]>();
@@ -128,9 +134,21 @@ export class Cluster {
   }
 
   run(): ClusterRunResult {
+    this.start();
+    this.sim.run();
+    return this.finishRun();
+  }
+
+  /** Schedules the first arrival and the periodic timers; then step the kernel, then `finishRun`. */
+  start(): void {
     this.scheduleNextArrival();
     for (const instance of this.instances) this.startLogTimer(instance);
-    this.sim.run();
+    if (this.listener.onScrape !== undefined) this.startScrapeTimer(this.listener.onScrape);
+  }
+
+  /** Once the kernel has run dry: the last scrape, and what the run came to. */
+  finishRun(): ClusterRunResult {
+    this.listener.onScrape?.(this.sim.now);
     return {
       requestsArrived: this.requestsArrived,
       requestsFinished: this.requestsFinished,
@@ -230,25 +248,42 @@ export class Cluster {
   private startLogTimer(instance: Instance): void {
     const interval = secondsToUs(instance.config.engine.log_stats_interval_s);
     const tick = (): void => {
-      this.liveLogTimers -= 1;
+      this.liveTimers -= 1;
       const line = instance.logStats(this.sim.now);
       if (line !== null) this.listener.onLog?.(line);
       if (line !== null || this.hasWork()) {
         this.assertProgressPossible();
         this.sim.schedule(interval, tick);
-        this.liveLogTimers += 1;
+        this.liveTimers += 1;
       }
     };
     this.sim.schedule(interval, tick);
-    this.liveLogTimers += 1;
+    this.liveTimers += 1;
+  }
+
+  /** A scrape at time 0 and at every interval while there is work (`onScrape` sees each). */
+  private startScrapeTimer(onScrape: (time: SimTime) => void): void {
+    const interval = secondsToUs(this.scenario.metrics.scrape_interval_s);
+    const tick = (): void => {
+      this.liveTimers -= 1;
+      onScrape(this.sim.now);
+      if (this.hasWork()) {
+        this.assertProgressPossible();
+        this.sim.schedule(interval, tick);
+        this.liveTimers += 1;
+      }
+    };
+    onScrape(this.sim.now);
+    this.sim.schedule(interval, tick);
+    this.liveTimers += 1;
   }
 
   /**
-   * Unfinished requests with nothing but log timers left to run can never finish; without this
+   * Unfinished requests with nothing but timers left to run can never finish; without this
    * check the timers would tick forever.
    */
   private assertProgressPossible(): void {
-    if (this.sim.pendingEvents > this.liveLogTimers || !this.hasWork()) return;
+    if (this.sim.pendingEvents > this.liveTimers || !this.hasWork()) return;
     const stuck = this.instances
       .filter((i) => i.numUnfinished > 0)
       .map(

@@ -182,6 +182,11 @@ export class PrometheusStatLogger {
     return total;
   }
 
+  /** Every family with its samples, in exposition order. */
+  familySamples(): { family: MetricFamily; samples: Sample[] }[] {
+    return [...this.families.values()].map((family) => ({ family, samples: family.samples() }));
+  }
+
   /** Every sample of every family, in exposition order. */
   samples(): Sample[] {
     return [...this.families.values()].flatMap((family) => family.samples());

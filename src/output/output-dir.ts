@@ -56,6 +56,16 @@ export class OutputDir {
     fs.writeFileSync(file, exposition);
   }
 
+  /** Writes `name` from the chunks `produce` hands to `write`, without holding them all. */
+  writeStreamed(name: string, produce: (write: (chunk: string) => void) => void): void {
+    const fd = fs.openSync(path.join(this.staging, name), "w");
+    try {
+      produce((chunk) => fs.writeSync(fd, chunk));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   writeSummary(summary: unknown): void {
     fs.writeFileSync(
       path.join(this.staging, "summary.json"),

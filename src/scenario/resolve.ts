@@ -59,6 +59,9 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
     metrics: {
       profile: parsed.metrics.profile,
       model_name: parsed.metrics.model_name ?? parsed.model.name,
+      scrape_interval_s: parsed.metrics.scrape_interval_s,
+      start_time: parsed.metrics.start_time,
+      job: parsed.metrics.job,
     },
     expect: parsed.expect.map((e, i) => ({
       instance: e.instance,

@@ -120,9 +120,26 @@ const proxySchema = z.strictObject({
   pd_min_prompt_tokens: nonNegativeInt.default(0),
 });
 
+/** An instant in UTC, as Prometheus timestamps are: `2026-01-01T00:00:00Z`, milliseconds at most. */
+const utcInstant = z
+  .string()
+  .describe("a UTC time such as '2026-01-01T00:00:00Z'")
+  .refine(
+    (t) =>
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(t) &&
+      Number.isFinite(Date.parse(t)),
+    { message: "expected a UTC time such as '2026-01-01T00:00:00Z'" },
+  );
+
 const metricsSchema = z.strictObject({
   profile: z.enum(PROFILE_NAMES).default("vllm-pr37460"), // current vLLM
   model_name: nonEmptyText.optional(), // default: model.name
+  /** How often a Prometheus server would scrape each instance, in simulated seconds. */
+  scrape_interval_s: positiveNumber.default(15),
+  /** The wall-clock time of simulated time 0, for the time series' sample timestamps. */
+  start_time: utcInstant.default("2026-01-01T00:00:00Z"),
+  /** The `job` label the scrapes add. */
+  job: nonEmptyText.default("pdsim"),
 });
 
 const selectorSchema = z

@@ -30,8 +30,17 @@ export interface Scenario {
   kv_transfer: KvTransferConfig;
   proxy: ProxyConfig;
   workload: WorkloadConfig;
-  metrics: { profile: ProfileName; model_name: string };
+  metrics: MetricsConfig;
   expect: Expectation[];
+}
+
+export interface MetricsConfig {
+  profile: ProfileName;
+  model_name: string;
+  scrape_interval_s: number;
+  /** UTC, e.g. `2026-01-01T00:00:00Z`: the wall-clock time of simulated time 0. */
+  start_time: string;
+  job: string;
 }
 
 export interface StepTimeConfig {

@@ -44,6 +44,7 @@ describe("determinism", () => {
     expect([first.result.status, again.result.status]).toEqual([0, 0]);
     const files = listFiles(first.dir);
     expect(files).toEqual([
+      "metrics.om",
       "metrics/unified-0.prom",
       "metrics/unified-1.prom",
       "requests.jsonl",

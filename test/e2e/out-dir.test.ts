@@ -98,10 +98,11 @@ beforeAll(() => {
 afterAll(() => removeDir(parent));
 
 describe("pdsim run --out", () => {
-  it("writes metrics/<instance>.prom for each instance, requests.jsonl and summary.json, and nothing else", () => {
+  it("writes metrics/<instance>.prom for each instance, metrics.om, requests.jsonl and summary.json, and nothing else", () => {
     expect(run.status).toBe(0);
     expect(fs.readdirSync(parent)).toEqual(["run"]);
     expect(listFiles(out)).toEqual([
+      "metrics.om",
       ...INSTANCES.map((name) => `metrics/${name}.prom`),
       "requests.jsonl",
       "summary.json",

@@ -152,7 +152,13 @@ describe("loadScenario on valid files", () => {
           },
         ],
       },
-      metrics: { profile: "vllm-pr37460", model_name: "Qwen/Qwen3-0.6B" },
+      metrics: {
+        profile: "vllm-pr37460",
+        model_name: "Qwen/Qwen3-0.6B",
+        scrape_interval_s: 15,
+        start_time: "2026-01-01T00:00:00Z",
+        job: "pdsim",
+      },
       expect: [],
     };
     expect(scenario).toEqual(expected);
