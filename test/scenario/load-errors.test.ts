@@ -153,6 +153,23 @@ describe("wrong types and enum values", () => {
     expect(issue.message).toContain("expected one of vllm-pre33290, vllm-pr33290");
   });
 
+  it.each([
+    ["2026-13-01T00:00:00Z", "a month that does not exist"],
+    ["2026-01-01 00:00:00", "no T and no Z"],
+    ["2026-01-01T00:00:00+02:00", "an offset instead of UTC"],
+    ["2026-01-01T00:00:00.1234Z", "more than milliseconds"],
+  ])("rejects the time series start %s (%s)", (start) => {
+    const issue = onlyIssue(lines(...PD_BASE, `metrics: { start_time: "${start}" }`));
+    expect(issue).toMatchObject({ line: 7, column: 24, path: "metrics.start_time" });
+    expect(issue.message).toBe("expected a UTC time such as '2026-01-01T00:00:00Z'");
+  });
+
+  it("rejects a scrape interval that is not positive", () => {
+    const issue = onlyIssue(lines(...PD_BASE, "metrics: { scrape_interval_s: 0 }"));
+    expect(issue).toMatchObject({ line: 7, path: "metrics.scrape_interval_s" });
+    expect(issue.message).toBe("expected a positive number, got 0");
+  });
+
   it("reports an unknown distribution kind at its dist key", () => {
     const issue = onlyIssue(
       lines(
