@@ -6,6 +6,7 @@ import type { RequestRecord } from "../cluster/request-record.ts";
 import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
 import { type ScrapeTarget, SeriesRecorder } from "../metrics/series-recorder.ts";
 import { OutputDir, OutputDirError } from "../output/output-dir.ts";
+import { TraceRecorder } from "../output/trace-recorder.ts";
 import { buildSummary } from "../output/summary.ts";
 import { formatSummary } from "../output/console-report.ts";
 import { checkExpectations, type SampleLookup } from "../scenario/expectations.ts";
@@ -43,6 +44,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       opts.profile === "all" ? [profile, ...PROFILE_NAMES.filter((p) => p !== profile)] : [profile];
     const exporterErrors: InstanceExporterError[] = [];
     let series: SeriesRecorder | null = null;
+    let trace: TraceRecorder | null = null;
     const byFinishReason = Object.fromEntries(FINISH_REASONS.map((r) => [r, 0])) as Record<
       FinishReason,
       number
@@ -57,6 +59,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         onRequestFinished: (record: RequestRecord) => {
           byFinishReason[record.finish_reason] += 1;
           out?.appendRequest(record);
+          trace?.requestFinished(record, cluster.sim.now);
         },
         onExporterError: (error) => {
           exporterErrors.push(error);
@@ -66,13 +69,22 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           ? {}
           : {
               onScrape: (time: number) => series?.scrape(time),
+              onEngineStep: (instance, schedulerOutput) =>
+                trace?.step(instance.name, schedulerOutput, cluster.sim.now),
+              onTransfer: (record) => trace?.transfer(record),
             }),
       },
       profiles,
     );
     validateExpectationMetrics(scenario, cluster);
     if (opts.out !== undefined) out = new OutputDir(opts.out);
-    if (out !== null) series = new SeriesRecorder(scrapeTargets(cluster));
+    if (out !== null) {
+      series = new SeriesRecorder(scrapeTargets(cluster));
+      trace = new TraceRecorder(
+        cluster.instances.map((i) => i.name),
+        links(cluster),
+      );
+    }
 
     const wallStart = performance.now();
     const result = cluster.run();
@@ -112,6 +124,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           job: scenario.metrics.job,
         }),
       );
+      out.writeStreamed("trace.json", (write) => trace!.write(write));
       out.writeSummary(summary);
       out.commit();
       out = null;
@@ -141,6 +154,13 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 /** Each instance's selected exposition, under the instance's name. */
 function scrapeTargets(cluster: Cluster): ScrapeTarget[] {
   return cluster.instances.map((i) => ({ instance: i.name, exposition: i.statLoggers.prometheus }));
+}
+
+/** Every prefill→decode pair: the links KV can cross. */
+function links(cluster: Cluster): { from: string; to: string }[] {
+  const named = (role: string) =>
+    cluster.instances.filter((i) => i.role === role).map((i) => i.name);
+  return named("prefill").flatMap((from) => named("decode").map((to) => ({ from, to })));
 }
 
 export class UsageError extends Error {}

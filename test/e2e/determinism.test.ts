@@ -49,6 +49,7 @@ describe("determinism", () => {
       "metrics/unified-1.prom",
       "requests.jsonl",
       "summary.json",
+      "trace.json",
     ]);
     expect(listFiles(again.dir)).toEqual(files);
     for (const file of files) {

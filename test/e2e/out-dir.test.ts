@@ -98,7 +98,7 @@ beforeAll(() => {
 afterAll(() => removeDir(parent));
 
 describe("pdsim run --out", () => {
-  it("writes metrics/<instance>.prom for each instance, metrics.om, requests.jsonl and summary.json, and nothing else", () => {
+  it("writes metrics/<instance>.prom for each instance, metrics.om, requests.jsonl, summary.json and trace.json, and nothing else", () => {
     expect(run.status).toBe(0);
     expect(fs.readdirSync(parent)).toEqual(["run"]);
     expect(listFiles(out)).toEqual([
@@ -106,6 +106,7 @@ describe("pdsim run --out", () => {
       ...INSTANCES.map((name) => `metrics/${name}.prom`),
       "requests.jsonl",
       "summary.json",
+      "trace.json",
     ]);
   });
 
