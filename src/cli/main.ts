@@ -6,6 +6,7 @@ import { PROFILE_NAMES } from "../scenario/index.ts";
 import { DEFAULT_CHECK_RUNS, checkCommand } from "./check-command.ts";
 import { explainCommand } from "./explain-command.ts";
 import { runCommand } from "./run-command.ts";
+import { serveCommand } from "./serve-command.ts";
 
 await yargs(hideBin(process.argv))
   .scriptName("pdsim")
@@ -76,6 +77,44 @@ await yargs(hideBin(process.argv))
     },
   )
   .command(
+    "serve <scenario>",
+    "Run the scenario in real time (or --speed times faster) and serve each instance's /metrics on its own port, P, P+1, … in scenario order",
+    (y) =>
+      y
+        .positional("scenario", {
+          type: "string",
+          demandOption: true,
+          describe: "Scenario YAML file",
+        })
+        .option("port", { type: "string", default: "8000", describe: "The first instance's port" })
+        .option("speed", {
+          type: "string",
+          default: "1",
+          describe: "Simulated seconds per wall-clock second",
+        })
+        .option("host", {
+          type: "string",
+          default: "127.0.0.1",
+          describe: "Address to bind (loopback unless told otherwise)",
+        })
+        .option("seed", { type: "string", describe: "Override the scenario's seed" })
+        .option("profile", {
+          type: "string",
+          choices: [...PROFILE_NAMES],
+          describe: "Accounting profile (default: the scenario's metrics.profile)",
+        }),
+    async (argv) => {
+      process.exitCode = await serveCommand({
+        scenario: argv.scenario,
+        port: argv.port,
+        speed: argv.speed,
+        host: argv.host,
+        seed: argv.seed,
+        profile: argv.profile,
+      });
+    },
+  )
+  .command(
     "check <scenario>",
     "Check the invariant catalogue (INVARIANTS.md) over the scenario and perturbations of it; print each broken invariant's smallest counterexample",
     (y) =>
@@ -116,7 +155,7 @@ await yargs(hideBin(process.argv))
   )
   .demandCommand(
     1,
-    "Name a command: pdsim run SCENARIO, pdsim check SCENARIO, or pdsim explain SCENARIO --request ID",
+    "Name a command: pdsim run SCENARIO, pdsim check SCENARIO, pdsim explain SCENARIO --request ID, or pdsim serve SCENARIO",
   )
   .strict()
   .fail((msg, err) => {
