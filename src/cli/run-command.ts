@@ -6,6 +6,8 @@ import type { RequestRecord } from "../cluster/request-record.ts";
 import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
 import { type ScrapeTarget, SeriesRecorder } from "../metrics/series-recorder.ts";
 import { OutputDir, OutputDirError } from "../output/output-dir.ts";
+import { ReportCollector } from "../output/report-data.ts";
+import { renderReport } from "../output/report-page.ts";
 import { TraceRecorder } from "../output/trace-recorder.ts";
 import { buildSummary } from "../output/summary.ts";
 import { formatSummary } from "../output/console-report.ts";
@@ -45,6 +47,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     const exporterErrors: InstanceExporterError[] = [];
     let series: SeriesRecorder | null = null;
     let trace: TraceRecorder | null = null;
+    let reportCollector: ReportCollector | null = null;
     const byFinishReason = Object.fromEntries(FINISH_REASONS.map((r) => [r, 0])) as Record<
       FinishReason,
       number
@@ -60,6 +63,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           byFinishReason[record.finish_reason] += 1;
           out?.appendRequest(record);
           trace?.requestFinished(record, cluster.sim.now);
+          reportCollector?.requestFinished(record);
         },
         onExporterError: (error) => {
           exporterErrors.push(error);
@@ -71,7 +75,10 @@ export async function runCommand(opts: RunOptions): Promise<number> {
               onScrape: (time: number) => series?.scrape(time),
               onEngineStep: (instance, schedulerOutput) =>
                 trace?.step(instance.name, schedulerOutput, cluster.sim.now),
-              onTransfer: (record) => trace?.transfer(record),
+              onTransfer: (record) => {
+                trace?.transfer(record);
+                reportCollector?.transfer(record);
+              },
             }),
       },
       profiles,
@@ -84,6 +91,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         cluster.instances.map((i) => i.name),
         links(cluster),
       );
+      reportCollector = new ReportCollector();
     }
 
     const wallStart = performance.now();
@@ -125,6 +133,16 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         }),
       );
       out.writeStreamed("trace.json", (write) => trace!.write(write));
+      const reportData = reportCollector!.build(series!, cluster.instances, {
+        scenario: scenario.name,
+        profile,
+        seed,
+        hasSplit:
+          cluster.instances[0]!.statLoggers.prometheus.sampleValue(
+            "vllm:prompt_tokens_by_source_total",
+          ) !== undefined,
+      });
+      out.writeStreamed("report.html", (write) => write(renderReport(reportData)));
       out.writeSummary(summary);
       out.commit();
       out = null;

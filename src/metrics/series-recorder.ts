@@ -99,6 +99,27 @@ export class SeriesRecorder {
     }
   }
 
+  /** The simulated time of each scrape. */
+  get scrapeTimes(): readonly SimTime[] {
+    return this.times;
+  }
+
+  /**
+   * Per scrape, the sum over target `target`'s series of sample `sampleName` whose labels
+   * include `labels` (0 before such a series appeared).
+   */
+  sum(target: number, sampleName: string, labels: Labels = {}): number[] {
+    const out = this.times.map(() => 0);
+    for (const { series } of this.families.values()) {
+      for (const s of series[target]!.values()) {
+        if (s.sampleName !== sampleName) continue;
+        if (!Object.entries(labels).every(([k, v]) => s.labels[k] === v)) continue;
+        s.values.forEach((v, i) => (out[s.firstScrape + i]! += v));
+      }
+    }
+    return out;
+  }
+
   /** Writes the OpenMetrics text, chunk by chunk, ending with `# EOF`. */
   writeOpenMetrics(write: (chunk: string) => void, options: OpenMetricsOptions): void {
     const stamps = this.times.map((t) => formatTimestamp(options.startMs, t));

@@ -47,6 +47,7 @@ describe("determinism", () => {
       "metrics.om",
       "metrics/unified-0.prom",
       "metrics/unified-1.prom",
+      "report.html",
       "requests.jsonl",
       "summary.json",
       "trace.json",

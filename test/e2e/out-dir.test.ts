@@ -98,12 +98,13 @@ beforeAll(() => {
 afterAll(() => removeDir(parent));
 
 describe("pdsim run --out", () => {
-  it("writes metrics/<instance>.prom for each instance, metrics.om, requests.jsonl, summary.json and trace.json, and nothing else", () => {
+  it("writes metrics/<instance>.prom for each instance, metrics.om, report.html, requests.jsonl, summary.json and trace.json, and nothing else", () => {
     expect(run.status).toBe(0);
     expect(fs.readdirSync(parent)).toEqual(["run"]);
     expect(listFiles(out)).toEqual([
       "metrics.om",
       ...INSTANCES.map((name) => `metrics/${name}.prom`),
+      "report.html",
       "requests.jsonl",
       "summary.json",
       "trace.json",

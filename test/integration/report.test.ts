@@ -1,0 +1,104 @@
+// DIR/report.html in a real browser: Debian's Chromium (installed by .ci/run), driven by
+// playwright-core without a browser download. The page must load from disk with no network,
+// log no console error, and draw every chart with data.
+
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { type Browser, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const CHROMIUM = "/usr/bin/chromium";
+
+let work: string;
+let browser: Browser;
+
+function reportOf(scenario: string, ...extra: string[]): string {
+  const out = path.join(work, path.basename(scenario, ".yaml") + extra.join(""));
+  const run = spawnSync(
+    process.execPath,
+    ["src/cli/bin.js", "run", scenario, "--quiet", "--out", out, ...extra],
+    {
+      cwd: root,
+      encoding: "utf8",
+    },
+  );
+  expect(run.status, run.stderr).toBe(0);
+  return path.join(out, "report.html");
+}
+
+beforeAll(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "pdsim-report-"));
+  expect(fs.existsSync(CHROMIUM), "install Debian's chromium package").toBe(true);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+async function open(file: string, screenshot?: string) {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("request", (r) => {
+    if (!r.url().startsWith("file://")) requests.push(r.url());
+  });
+  await page.goto(`file://${file}`);
+  // In-page code as strings: the test's TypeScript has no DOM types.
+  await page.waitForFunction(
+    "window.pdsimReport !== undefined && window.pdsimReport.ready === true",
+  );
+  const report = (await page.evaluate("window.pdsimReport")) as { charts: number; empty: number };
+  const canvases = await page.locator("canvas").count();
+  // Drawn, not blank: some pixel of every canvas differs from its first.
+  const blank = (await page.evaluate(`[...document.querySelectorAll("canvas")].filter((c) => {
+    const { data } = c.getContext("2d").getImageData(0, 0, c.width, c.height);
+    for (let i = 4; i < data.length; i += 4) {
+      if (data[i] !== data[0] || data[i + 3] !== data[3]) return false;
+    }
+    return true;
+  }).length`)) as number;
+  if (screenshot !== undefined) await page.screenshot({ path: screenshot, fullPage: false });
+  await page.close();
+  return { errors, requests, report, canvases, blank };
+}
+
+describe("report.html in headless Chromium", () => {
+  it("draws every chart of a P/D run, with no console error and nothing fetched", async () => {
+    const shot = process.env.PDSIM_REPORT_SCREENSHOT;
+    const result = await open(reportOf("scenarios/pd-2p4d-prefix-aware.yaml"), shot);
+    expect(result.errors).toEqual([]);
+    expect(result.requests).toEqual([]);
+    // Four per instance (6 instances), the requests' sources and the timeline.
+    expect(result.canvases).toBe(6 * 4 + 2);
+    expect(result.report).toEqual({ charts: result.canvases, empty: 0, ready: true });
+    expect(result.blank).toBe(0);
+  }, 60_000);
+
+  it("draws a unified run under the oldest profile, which has no source split", async () => {
+    const result = await open(reportOf("scenarios/prefix-hits.yaml", "--profile", "vllm-pre33290"));
+    expect(result.errors).toEqual([]);
+    expect(result.canvases).toBe(4 + 2);
+    // No P/D request: the timeline has no span, every other chart has data.
+    expect(result.report).toEqual({ charts: 6, empty: 1, ready: true });
+  }, 60_000);
+});
