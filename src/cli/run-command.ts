@@ -16,6 +16,7 @@ import { ScenarioError, loadScenario } from "../scenario/index.ts";
 import { PROFILE_NAMES, type ProfileName } from "../metrics/profiles.ts";
 import { EXPORTER_ERROR_MESSAGE } from "../metrics/prompt-source-counters.ts";
 import { formatSeconds } from "../../sim/index.ts";
+import { runWithProgress } from "./progress.ts";
 import { validateExpectationMetrics } from "./validate.ts";
 
 export interface RunOptions {
@@ -95,7 +96,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     }
 
     const wallStart = performance.now();
-    const result = cluster.run();
+    // Log lines on the same terminal would tear the bar: it shows only when they are off.
+    const result = printLog ? cluster.run() : runWithProgress(cluster);
     const wallSeconds = (performance.now() - wallStart) / 1000;
 
     const lookup: SampleLookup = (instance, name, labels) =>

@@ -121,6 +121,11 @@ export class Cluster {
     this.workload = workloadSource(scenario.workload, rng);
   }
 
+  /** How many requests have finished so far. */
+  get requestsDone(): number {
+    return this.requestsFinished;
+  }
+
   /** How many requests the workload sends. */
   get workloadSize(): number {
     return this.workload.totalRequests;

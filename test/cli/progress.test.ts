@@ -1,0 +1,51 @@
+// The progress bar: drawn on a terminal once the run has taken long enough, never elsewhere,
+// and the sliced run it drives computes exactly what an unsliced run does.
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { Cluster } from "../../src/cluster/cluster.ts";
+import type { RequestRecord } from "../../src/cluster/request-record.ts";
+import { runWithProgress } from "../../src/cli/progress.ts";
+import { loadScenario } from "../../src/scenario/index.ts";
+
+class Capture extends Writable {
+  text = "";
+  constructor(readonly isTTY: boolean) {
+    super();
+  }
+  columns = 100;
+  override _write(chunk: Buffer, _: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+function cluster(records: RequestRecord[]): Cluster {
+  const scenario = loadScenario("scenarios/pd-2p4d-round-robin.yaml");
+  return new Cluster(scenario, scenario.seed, { onRequestFinished: (r) => records.push(r) });
+}
+
+describe("runWithProgress", () => {
+  it("draws a bar on a terminal and clears it at the end; the run is the run without it", () => {
+    const stream = new Capture(true);
+    const withBar: RequestRecord[] = [];
+    const plain: RequestRecord[] = [];
+    const a = runWithProgress(cluster(withBar), { stream, showAfterMs: 0 });
+    const b = cluster(plain).run();
+    expect(stream.text).toMatch(/pdsim .* \d+\/400 requests \| [0-9.]+ s simulated/);
+    expect(stream.text).toContain("400/400 requests");
+    expect(a).toEqual(b);
+    expect(withBar).toEqual(plain);
+  });
+
+  it("writes nothing when the stream is not a terminal", () => {
+    const stream = new Capture(false);
+    runWithProgress(cluster([]), { stream, showAfterMs: 0 });
+    expect(stream.text).toBe("");
+  });
+
+  it("writes nothing for a run shorter than the threshold", () => {
+    const stream = new Capture(true);
+    runWithProgress(cluster([]), { stream, showAfterMs: 60_000 });
+    expect(stream.text).toBe("");
+  });
+});
