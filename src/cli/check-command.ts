@@ -9,16 +9,15 @@ import { type CheckReport, type CheckRow, anyBroken, checkScenario } from "../ch
 import { checkBase } from "../check/perturb.ts";
 import { describeScenario, docToYaml, scenarioOfDoc } from "../check/scenario-doc.ts";
 import type { ProfileName } from "../metrics/profiles.ts";
-import { OutputDirError } from "../output/output-dir.ts";
 import { writeFileSet } from "../output/file-set-dir.ts";
-import { ScenarioError, loadScenario } from "../scenario/index.ts";
+import { loadScenario } from "../scenario/index.ts";
 import {
-  EXIT_BAD_INPUT,
   EXIT_EXPECTATION_FAILED,
   EXIT_OK,
   UsageError,
+  exitForBadInput,
   parseSeed,
-} from "./run-command.ts";
+} from "./bad-input.ts";
 
 export interface CheckCommandOptions {
   scenario: string;
@@ -49,16 +48,7 @@ export function checkCommand(opts: CheckCommandOptions): number {
     process.stdout.write(text);
     return anyBroken(report) ? EXIT_EXPECTATION_FAILED : EXIT_OK;
   } catch (err) {
-    if (err instanceof ScenarioError) {
-      const prefix = err.issues[0]?.line === 0 ? "pdsim: " : "";
-      process.stderr.write(prefix + err.format() + "\n");
-      return EXIT_BAD_INPUT;
-    }
-    if (err instanceof OutputDirError || err instanceof UsageError) {
-      process.stderr.write(`pdsim: ${err.message}\n`);
-      return EXIT_BAD_INPUT;
-    }
-    throw err;
+    return exitForBadInput(err);
   }
 }
 

@@ -8,9 +8,9 @@ import { type LegAccounting, legAccounting } from "../explain/accounting.ts";
 import { storyLines } from "../explain/story.ts";
 import type { TraceEvent } from "../explain/trace.ts";
 import { PROFILE_NAMES } from "../metrics/profiles.ts";
-import { ScenarioError, loadScenario } from "../scenario/index.ts";
+import { loadScenario } from "../scenario/index.ts";
 import { didYouMean } from "../scenario/suggest.ts";
-import { EXIT_BAD_INPUT, EXIT_OK, UsageError, parseSeed } from "./run-command.ts";
+import { EXIT_OK, UsageError, exitForBadInput, parseSeed } from "./bad-input.ts";
 
 export interface ExplainOptions {
   scenario: string;
@@ -59,16 +59,7 @@ export function explainCommand(opts: ExplainOptions): number {
     }
     return EXIT_OK;
   } catch (err) {
-    if (err instanceof ScenarioError) {
-      const prefix = err.issues[0]?.line === 0 ? "pdsim: " : "";
-      process.stderr.write(prefix + err.format() + "\n");
-      return EXIT_BAD_INPUT;
-    }
-    if (err instanceof UsageError) {
-      process.stderr.write(`pdsim: ${err.message}\n`);
-      return EXIT_BAD_INPUT;
-    }
-    throw err;
+    return exitForBadInput(err);
   }
 }
 

@@ -5,19 +5,20 @@ import type { InstanceExporterError, LogLine } from "../cluster/instance.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
 import { type ScrapeTarget, SeriesRecorder } from "../metrics/series-recorder.ts";
-import { OutputDir, OutputDirError } from "../output/output-dir.ts";
+import { OutputDir } from "../output/output-dir.ts";
 import { ReportCollector } from "../output/report-data.ts";
 import { renderReport } from "../output/report-page.ts";
 import { TraceRecorder } from "../output/trace-recorder.ts";
 import { buildSummary } from "../output/summary.ts";
 import { formatSummary } from "../output/console-report.ts";
 import { checkExpectations, type SampleLookup } from "../scenario/expectations.ts";
-import { ScenarioError, loadScenario } from "../scenario/index.ts";
+import { loadScenario } from "../scenario/index.ts";
 import { PROFILE_NAMES, type ProfileName } from "../metrics/profiles.ts";
 import { EXPORTER_ERROR_MESSAGE } from "../metrics/prompt-source-counters.ts";
 import { formatSeconds } from "../../sim/index.ts";
 import { runWithProgress } from "./progress.ts";
 import { validateExpectationMetrics } from "./validate.ts";
+import { EXIT_EXPECTATION_FAILED, EXIT_OK, exitForBadInput, parseSeed } from "./bad-input.ts";
 
 export interface RunOptions {
   scenario: string;
@@ -28,10 +29,6 @@ export interface RunOptions {
   quiet: boolean;
   json: boolean;
 }
-
-export const EXIT_OK = 0;
-export const EXIT_EXPECTATION_FAILED = 1;
-export const EXIT_BAD_INPUT = 2;
 
 export async function runCommand(opts: RunOptions): Promise<number> {
   let out: OutputDir | null = null;
@@ -157,17 +154,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     return expectations.every((e) => e.passed) ? EXIT_OK : EXIT_EXPECTATION_FAILED;
   } catch (err) {
     out?.abort();
-    if (err instanceof ScenarioError) {
-      // A file-level issue (unreadable file) has no file:line prefix of its own.
-      const prefix = err.issues[0]?.line === 0 ? "pdsim: " : "";
-      process.stderr.write(prefix + err.format() + "\n");
-      return EXIT_BAD_INPUT;
-    }
-    if (err instanceof OutputDirError || err instanceof UsageError) {
-      process.stderr.write(`pdsim: ${err.message}\n`);
-      return EXIT_BAD_INPUT;
-    }
-    throw err;
+    return exitForBadInput(err);
   }
 }
 
@@ -181,17 +168,6 @@ function links(cluster: Cluster): { from: string; to: string }[] {
   const named = (role: string) =>
     cluster.instances.filter((i) => i.role === role).map((i) => i.name);
   return named("prefill").flatMap((from) => named("decode").map((to) => ({ from, to })));
-}
-
-export class UsageError extends Error {}
-
-/** Digits only, so that "", "1.5", "1e3", "0x10" and a repeated --seed are all refused. */
-export function parseSeed(text: unknown): number {
-  const seed = typeof text === "string" && /^[0-9]+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(seed)) {
-    throw new UsageError(`--seed must be a non-negative integer, got '${String(text)}'`);
-  }
-  return seed;
 }
 
 /**

@@ -6,8 +6,8 @@ import { usToSeconds } from "../../sim/index.ts";
 import { Cluster } from "../cluster/cluster.ts";
 import type { ProfileName } from "../metrics/profiles.ts";
 import { MetricsServer } from "../output/metrics-server.ts";
-import { ScenarioError, loadScenario } from "../scenario/index.ts";
-import { EXIT_BAD_INPUT, EXIT_OK, UsageError, parseSeed } from "./run-command.ts";
+import { loadScenario } from "../scenario/index.ts";
+import { EXIT_OK, UsageError, exitForBadInput, parseSeed } from "./bad-input.ts";
 
 export interface ServeOptions {
   scenario: string;
@@ -63,20 +63,11 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     process.stdout.write("pdsim: stopped\n");
     return EXIT_OK;
   } catch (err) {
-    if (err instanceof ScenarioError) {
-      const prefix = err.issues[0]?.line === 0 ? "pdsim: " : "";
-      process.stderr.write(prefix + err.format() + "\n");
-      return EXIT_BAD_INPUT;
-    }
-    if (err instanceof UsageError) {
-      process.stderr.write(`pdsim: ${err.message}\n`);
-      return EXIT_BAD_INPUT;
-    }
     if (err instanceof Interrupted) {
       process.stdout.write("pdsim: stopped\n");
       return EXIT_OK;
     }
-    throw err;
+    return exitForBadInput(err);
   } finally {
     interrupt.dispose();
     await Promise.all(servers.map((s) => s.close()));

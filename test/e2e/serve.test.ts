@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../support/net.ts";
 import { REPO, pdsim, removeDir, scratchDir } from "./cli.ts";
 
 let child: ChildProcessWithoutNullStreams | null = null;
@@ -13,18 +14,6 @@ afterEach(() => {
   if (child !== null && child.exitCode === null) child.kill("SIGKILL");
   child = null;
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    // Two consecutive ports: the test scenarios have one or two instances.
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Served {
   lines: string[];

@@ -5,10 +5,10 @@
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../support/net.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const SCENARIO = "scenarios/pd-mixed.yaml";
@@ -17,17 +17,6 @@ let work: string;
 let prometheus: ChildProcess | null = null;
 let base: string;
 let lastTimestamp: number;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitReady(url: string): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
