@@ -60,7 +60,13 @@ describe("loadScenario on valid files", () => {
       shared_prefix: { groups: 8, tokens: 512, probability: 0.7 },
       start_s: 0,
     });
-    expect(scenario.metrics).toEqual({ profile: "vllm-pr37460", model_name: "Qwen/Qwen3-0.6B" });
+    expect(scenario.metrics).toEqual({
+      profile: "vllm-pr37460",
+      model_name: "Qwen/Qwen3-0.6B",
+      scrape_interval_s: 15,
+      start_time: "2026-01-01T00:00:00Z",
+      job: "pdsim",
+    });
     expect(scenario.expect).toEqual([
       {
         instance: "decode-0",
