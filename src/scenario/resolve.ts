@@ -47,6 +47,7 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
     file,
     name: parsed.name ?? basename(file, extname(file)),
     description: parsed.description,
+    lesson: parsed.lesson,
     seed: parsed.seed,
     model: parsed.model,
     instances,

@@ -192,6 +192,8 @@ export const scenarioFileSchema = z
   .strictObject({
     name: nonEmptyText.optional(), // default: the file's base name without extension
     description: text.default(""),
+    /** One line for scenarios/README.md: what the scenario teaches. */
+    lesson: text.default(""),
     seed: nonNegativeInt.default(0),
     model: modelSchema.prefault({}),
     engine: engineSchema.default({}), // nothing overridden: DEFAULT_ENGINE

@@ -23,6 +23,8 @@ export interface Scenario {
   file: string;
   name: string;
   description: string;
+  /** One line: what the scenario teaches (scenarios/README.md). */
+  lesson: string;
   seed: number;
   model: { name: string; kv_bytes_per_token: number; step_time: StepTimeConfig };
   /** In file order. */

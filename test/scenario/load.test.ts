@@ -101,6 +101,7 @@ describe("loadScenario on valid files", () => {
       file: fixture("minimal.yaml"),
       name: "minimal",
       description: "",
+      lesson: "",
       seed: 0,
       model: {
         name: "Qwen/Qwen3-0.6B",
