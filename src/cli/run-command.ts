@@ -10,7 +10,7 @@ import { ReportCollector } from "../output/report-data.ts";
 import { renderReport } from "../output/report-page.ts";
 import { TraceRecorder } from "../output/trace-recorder.ts";
 import { buildSummary } from "../output/summary.ts";
-import { formatSummary } from "../output/console-report.ts";
+import { formatLogLine, formatSummary } from "../output/console-report.ts";
 import { checkExpectations, type SampleLookup } from "../scenario/expectations.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { PROFILE_NAMES, type ProfileName } from "../metrics/profiles.ts";
@@ -179,9 +179,4 @@ export function formatExporterError(e: InstanceExporterError): string {
     `[t=${formatSeconds(e.time)}s ${e.instance}] ERROR ${e.profile}: AsyncLLM output_handler failed: ` +
     `ValueError: ${EXPORTER_ERROR_MESSAGE} (${e.metric} += ${e.amount}; requests ${e.requestIds.join(", ")})`
   );
-}
-
-/** `[t=20.000s unified-0] Engine 000: Avg prompt throughput: …` */
-export function formatLogLine(line: LogLine): string {
-  return `[t=${formatSeconds(line.time)}s ${line.instance}] ${line.message}`;
 }

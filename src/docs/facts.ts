@@ -8,8 +8,8 @@ import type { Explanation } from "../explain/explanation.ts";
 import { storyLines } from "../explain/story.ts";
 import { PROFILE_NAMES, PROFILES, type ProfileName } from "../metrics/profiles.ts";
 import { loadScenario } from "../scenario/index.ts";
-import { formatLogLine } from "../cli/run-command.ts";
-import { type GuideRun, runGuideScenario, scenarioFile } from "./scenario-runs.ts";
+import { formatLogLine } from "../output/console-report.ts";
+import { runGuideScenario, scenarioFile } from "./scenario-runs.ts";
 import { markdownTable } from "./template.ts";
 
 const SOURCES = ["local_compute", "local_cache_hit", "external_kv_transfer"] as const;

@@ -1,5 +1,8 @@
-// The human-readable end of `pdsim run`: run totals, one row per instance, then the expectations.
+// The human-readable side of `pdsim run`: each log line as printed, and at the end the run
+// totals, one row per instance, then the expectations.
 
+import { formatSeconds } from "../../sim/index.ts";
+import type { LogLine } from "../cluster/instance.ts";
 import type { ExpectationResult } from "../scenario/expectations.ts";
 import { describeExpected } from "../scenario/expectations.ts";
 import type { RunSummary } from "./summary.ts";
@@ -78,4 +81,9 @@ function table(header: string[], rows: string[][]): string {
       .map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
       .join("  ");
   return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** `[t=20.000s unified-0] Engine 000: Avg prompt throughput: …` */
+export function formatLogLine(line: LogLine): string {
+  return `[t=${formatSeconds(line.time)}s ${line.instance}] ${line.message}`;
 }
