@@ -1,7 +1,7 @@
 // `pdsim run`: load, simulate, print the log lines and a summary, write `--out`, check `expect`.
 
 import { Cluster } from "../cluster/cluster.ts";
-import type { InstanceExporterError, LogLine } from "../cluster/instance.ts";
+import type { InstanceExporterError } from "../cluster/instance.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
 import { type ScrapeTarget, SeriesRecorder } from "../metrics/series-recorder.ts";
