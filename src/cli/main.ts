@@ -3,6 +3,8 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { PROFILE_NAMES } from "../scenario/index.ts";
+import { BENCH_SCENARIOS, benchCommand } from "./bench-command.ts";
+import { benchRunCommand } from "./bench-run.ts";
 import { DEFAULT_CHECK_RUNS, checkCommand } from "./check-command.ts";
 import { explainCommand } from "./explain-command.ts";
 import { runCommand } from "./run-command.ts";
@@ -151,6 +153,40 @@ await yargs(hideBin(process.argv))
         seed: argv.seed,
         out: argv.out,
       });
+    },
+  )
+  .command(
+    "bench",
+    "Time the reference scenarios of scenarios/bench/ with stat loggers off, with --out, and with --profile all, each in a fresh process",
+    (y) =>
+      y
+        .option("quick", { type: "boolean", default: false, describe: "bench-small only" })
+        .option("scenario", {
+          type: "string",
+          array: true,
+          choices: [...BENCH_SCENARIOS],
+          describe: "Only these scenarios",
+        })
+        .option("json", { type: "boolean", default: false, describe: "Print the rows as JSON" })
+        .option("markdown", {
+          type: "string",
+          describe: "Also write the table, with the machine, to this file",
+        }),
+    (argv) => {
+      process.exitCode = benchCommand({
+        quick: argv.quick,
+        scenarios: argv.scenario,
+        json: argv.json,
+        markdown: argv.markdown,
+      });
+    },
+  )
+  .command(
+    "bench-run <scenario>",
+    false,
+    (y) => y.positional("scenario", { type: "string", demandOption: true }),
+    (argv) => {
+      process.exitCode = benchRunCommand(argv.scenario);
     },
   )
   .demandCommand(

@@ -149,13 +149,19 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
     else process.stdout.write(formatSummary(summary, expectations));
     process.stderr.write(
-      `pdsim: simulated ${formatSeconds(result.lastFinishTime)} s in ${wallSeconds.toFixed(2)} s wall\n`,
+      `pdsim: simulated ${formatSeconds(result.lastFinishTime)} s in ${wallSeconds.toFixed(2)} s wall, ` +
+        `peak RSS ${peakRssMb()} MB\n`,
     );
     return expectations.every((e) => e.passed) ? EXIT_OK : EXIT_EXPECTATION_FAILED;
   } catch (err) {
     out?.abort();
     return exitForBadInput(err);
   }
+}
+
+/** The process's peak resident memory so far, in MB. */
+export function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
 /** Each instance's selected exposition, under the instance's name. */

@@ -79,6 +79,7 @@ export class Cluster {
     seed: number,
     private readonly listener: ClusterListener = {},
     profiles: readonly ProfileName[] = [scenario.metrics.profile],
+    options: { recordStats?: boolean } = {},
   ) {
     const rng = new RngStreams(seed);
     const disaggregated = scenario.instances.some((i) => i.role !== "unified");
@@ -91,6 +92,7 @@ export class Cluster {
             ? null
             : this.connectorFor(config.name, config.role, config.engine.block_size),
         profiles,
+        recordStats: options.recordStats ?? true,
         onExporterError: (error) => this.listener.onExporterError?.(error),
         ...(watchSteps
           ? { onStep: (outputs, output) => this.listener.onEngineStep?.(instance, output, outputs) }

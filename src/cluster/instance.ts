@@ -7,6 +7,7 @@ import { EngineCore } from "../engine/engine-core.ts";
 import { OutputProcessor } from "../engine/output-processor.ts";
 import { Request } from "../engine/request.ts";
 import type { EngineCoreOutputs, SchedulerOutput } from "../engine/scheduler-output.ts";
+import type { IterationStats } from "../engine/stats.ts";
 import type { KVConnector, KvTransferParams } from "../kv-transfer/connector.ts";
 import { PrometheusStatLogger, StatLoggerManager } from "../metrics/index.ts";
 import { PrefillLedger } from "../metrics/ledger.ts";
@@ -71,6 +72,7 @@ export class Instance {
   private readonly inFlight = new Map<string, InFlight>();
   private readonly onExporterError: (error: InstanceExporterError) => void;
   private readonly watchStep: StepWatcher | null;
+  private readonly recordStats: boolean;
   /** Set by `pdsim explain` to follow one request. */
   trace: RequestTrace | null = null;
 
@@ -85,12 +87,15 @@ export class Instance {
       onExporterError?: (error: InstanceExporterError) => void;
       /** Watches every engine step once the loggers have recorded it (`pdsim check`). */
       onStep?: StepWatcher;
+      /** False: no stat logger records anything (`pdsim bench` measures what they cost). */
+      recordStats?: boolean;
     } = {},
   ) {
     const makeConnector = options.makeConnector ?? null;
     const profiles = options.profiles ?? [scenario.metrics.profile];
     this.onExporterError = options.onExporterError ?? (() => {});
     this.watchStep = options.onStep ?? null;
+    this.recordStats = options.recordStats ?? true;
     this.name = config.name;
     this.role = config.role;
     const e = config.engine;
@@ -223,22 +228,10 @@ export class Instance {
     }
     this.trace?.step(this.name, schedulerOutput, outputs);
     for (const first of this.ledger.observe(schedulerOutput, outputs)) {
-      if (first.truth !== null) this.truth.recordTruth(first.truth);
+      if (first.truth !== null && this.recordStats) this.truth.recordTruth(first.truth);
     }
     const { iterationStats, finished } = this.outputProcessor.processOutputs(outputs);
-    this.statLoggers.record(outputs.schedulerStats, iterationStats);
-    for (const extra of this.expositions.slice(1))
-      extra.record(outputs.schedulerStats, iterationStats);
-    for (const exposition of this.expositions) {
-      for (const error of exposition.takeExporterErrors()) {
-        this.onExporterError({
-          ...error,
-          time: this.sim.now,
-          instance: this.name,
-          profile: exposition.profile,
-        });
-      }
-    }
+    if (this.recordStats) this.record(outputs, iterationStats);
     for (const done of finished) {
       const id = done.stats.requestId;
       const flight = this.inFlight.get(id)!;
@@ -252,7 +245,7 @@ export class Instance {
           done.stats.numGenerationTokens,
         );
       }
-      this.truth.recordRecomputed(ledger.recomputed);
+      if (this.recordStats) this.truth.recordRecomputed(ledger.recomputed);
       const produced = done.stats.numGenerationTokens > 0;
       flight.onDone(
         {
@@ -278,6 +271,24 @@ export class Instance {
       );
     }
     this.watchStep?.(outputs, schedulerOutput);
+  }
+
+  /** Every stat logger records the step, and refused increments go to the listener. */
+  private record(outputs: EngineCoreOutputs, iterationStats: IterationStats | null): void {
+    this.statLoggers.record(outputs.schedulerStats, iterationStats);
+    for (const extra of this.expositions.slice(1)) {
+      extra.record(outputs.schedulerStats, iterationStats);
+    }
+    for (const exposition of this.expositions) {
+      for (const error of exposition.takeExporterErrors()) {
+        this.onExporterError({
+          ...error,
+          time: this.sim.now,
+          instance: this.name,
+          profile: exposition.profile,
+        });
+      }
+    }
   }
 
   private refusedLeg(now: SimTime, extra: Partial<InstanceLeg>): InstanceLeg {

@@ -1,0 +1,200 @@
+// `pdsim bench`: the reference scenarios in scenarios/bench/, each run in a fresh process three
+// ways (every stat logger off; as `pdsim run --out` does it; with `--profile all`), so that what
+// the loggers and the extra profiles cost shows as a ratio measured in the same session.
+
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { UsageError, exitForBadInput } from "./bad-input.ts";
+
+const BIN = path.resolve(import.meta.dirname, "bin.js");
+const BENCH_DIR = path.resolve(import.meta.dirname, "../../scenarios/bench");
+export const BENCH_SCENARIOS = ["bench-small", "bench-medium", "bench-large"] as const;
+
+export type BenchConfig = "stat loggers off" | "--out" | "--out --profile all";
+const CONFIGS: readonly BenchConfig[] = ["stat loggers off", "--out", "--out --profile all"];
+
+export interface BenchRow {
+  scenario: string;
+  config: BenchConfig;
+  /** The whole process, from spawn to exit: start-up and writing --out included. */
+  process_wall_seconds: number;
+  /** The simulation alone, as the run measured it. */
+  run_wall_seconds: number;
+  simulated_seconds: number;
+  requests: number;
+  engine_steps: number;
+  events: number;
+  requests_per_second: number;
+  steps_per_second: number;
+  events_per_second: number;
+  peak_rss_mb: number;
+  /** run_wall_seconds over the same scenario's "stat loggers off" run. */
+  cost_vs_off: number;
+}
+
+export interface BenchOptions {
+  quick: boolean;
+  scenarios?: string[] | undefined;
+  json: boolean;
+  markdown?: string | undefined;
+}
+
+export function benchCommand(opts: BenchOptions): number {
+  try {
+    const names = opts.scenarios ?? (opts.quick ? ["bench-small"] : [...BENCH_SCENARIOS]);
+    for (const name of names) {
+      if (!fs.existsSync(path.join(BENCH_DIR, `${name}.yaml`))) {
+        throw new UsageError(
+          `no benchmark scenario '${name}' in scenarios/bench/ (${BENCH_SCENARIOS.join(", ")})`,
+        );
+      }
+    }
+    const rows: BenchRow[] = [];
+    for (const name of names) {
+      let off: number | null = null;
+      for (const config of CONFIGS) {
+        if (!opts.json) process.stderr.write(`pdsim bench: ${name}, ${config} …\n`);
+        const row = measure(name, config, off);
+        off ??= row.run_wall_seconds;
+        rows.push(row);
+      }
+    }
+    if (opts.json) process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+    else process.stdout.write(renderTable(rows) + "\n");
+    if (opts.markdown !== undefined) fs.writeFileSync(opts.markdown, renderMarkdown(rows));
+    return 0;
+  } catch (err) {
+    return exitForBadInput(err);
+  }
+}
+
+interface ChildFigures {
+  wall_seconds: number;
+  simulated_seconds: number;
+  events: number;
+  engine_steps: number;
+  requests: number;
+  peak_rss_mb: number;
+}
+
+function measure(name: string, config: BenchConfig, offWall: number | null): BenchRow {
+  const file = path.join(BENCH_DIR, `${name}.yaml`);
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "pdsim-bench-"));
+  const args =
+    config === "stat loggers off"
+      ? ["bench-run", file]
+      : [
+          "run",
+          file,
+          "--quiet",
+          "--json",
+          "--out",
+          path.join(out, "run"),
+          ...(config === "--out" ? [] : ["--profile", "all"]),
+        ];
+  const started = performance.now();
+  const child = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 26,
+  });
+  const processWall = (performance.now() - started) / 1000;
+  fs.rmSync(out, { recursive: true, force: true });
+  if (child.status !== 0) {
+    throw new Error(`pdsim ${args.join(" ")} exited ${child.status}: ${child.stderr}`);
+  }
+  const figures =
+    config === "stat loggers off"
+      ? (JSON.parse(child.stdout) as ChildFigures)
+      : fromSummary(child.stdout, child.stderr);
+  return {
+    scenario: name,
+    config,
+    process_wall_seconds: processWall,
+    run_wall_seconds: figures.wall_seconds,
+    simulated_seconds: figures.simulated_seconds,
+    requests: figures.requests,
+    engine_steps: figures.engine_steps,
+    events: figures.events,
+    requests_per_second: figures.requests / figures.wall_seconds,
+    steps_per_second: figures.engine_steps / figures.wall_seconds,
+    events_per_second: figures.events / figures.wall_seconds,
+    peak_rss_mb: figures.peak_rss_mb,
+    cost_vs_off: offWall === null ? 1 : figures.wall_seconds / offWall,
+  };
+}
+
+/** The figures of `pdsim run --json`'s summary and its closing stderr line. */
+function fromSummary(stdout: string, stderr: string): ChildFigures {
+  const summary = JSON.parse(stdout) as {
+    wall_seconds: number;
+    simulated_seconds: number;
+    events: number;
+    requests: { finished: number };
+    instances: { engine_steps: number }[];
+  };
+  const rss = /peak RSS (\d+) MB/.exec(stderr);
+  if (rss === null) throw new Error(`pdsim run printed no peak RSS: ${stderr}`);
+  return {
+    wall_seconds: summary.wall_seconds,
+    simulated_seconds: summary.simulated_seconds,
+    events: summary.events,
+    engine_steps: summary.instances.reduce((sum, i) => sum + i.engine_steps, 0),
+    requests: summary.requests.finished,
+    peak_rss_mb: Number(rss[1]),
+  };
+}
+
+const HEADER = [
+  "scenario",
+  "config",
+  "process s",
+  "run s",
+  "simulated s",
+  "requests/s",
+  "steps/s",
+  "events/s",
+  "peak RSS MB",
+  "× off",
+];
+
+function cells(r: BenchRow): string[] {
+  const n = (x: number) => Math.round(x).toLocaleString("en-US");
+  return [
+    r.scenario,
+    r.config,
+    r.process_wall_seconds.toFixed(2),
+    r.run_wall_seconds.toFixed(2),
+    r.simulated_seconds.toFixed(0),
+    n(r.requests_per_second),
+    n(r.steps_per_second),
+    n(r.events_per_second),
+    String(r.peak_rss_mb),
+    r.cost_vs_off.toFixed(2),
+  ];
+}
+
+function renderTable(rows: readonly BenchRow[]): string {
+  const table = rows.map(cells);
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+  return [HEADER, ...table]
+    .map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "))
+    .join("\n");
+}
+
+function renderMarkdown(rows: readonly BenchRow[]): string {
+  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+  const machine = `${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+  const line = (c: readonly string[]) => `| ${c.join(" | ")} |`;
+  return [
+    "<!-- Written by `pdsim bench --markdown docs/performance-table.md`. -->",
+    "",
+    `Machine: ${machine}.`,
+    "",
+    line(HEADER),
+    line(HEADER.map(() => "---")),
+    ...rows.map((r) => line(cells(r))),
+    "",
+  ].join("\n");
+}
