@@ -69,8 +69,13 @@ export class FreeKVCacheBlockQueue {
 export class BlockPool {
   readonly blocks: KVCacheBlock[];
   readonly freeBlockQueue: FreeKVCacheBlockQueue;
-  /** Cached full blocks by hash; several blocks may hold the same content (computed concurrently). */
-  private readonly cachedBlockHashToBlock = new Map<BlockHash, KVCacheBlock[]>();
+  /**
+   * Cached full blocks, by the low 30 bits of their hash: small-integer keys keep V8's map fast
+   * and allocation-free, where 53-bit keys are boxed doubles. An entry is one block, or several
+   * when blocks share a slot (the same content computed concurrently, or another hash with the
+   * same low bits); a block's own `blockHash` tells which hash it holds.
+   */
+  private readonly cachedBlocks = new Map<number, KVCacheBlock | KVCacheBlock[]>();
   /** vLLM reserves one block as the null block; it is never allocated or freed. */
   readonly nullBlock: KVCacheBlock;
 
@@ -87,9 +92,13 @@ export class BlockPool {
     this.nullBlock.isNull = true;
   }
 
+  /** The first block cached under `blockHash` that is still cached, or null. */
   getCachedBlock(blockHash: BlockHash): KVCacheBlock | null {
-    const blocks = this.cachedBlockHashToBlock.get(blockHash);
-    return blocks === undefined ? null : blocks[0]!;
+    const entry = this.cachedBlocks.get(slotOf(blockHash));
+    if (entry === undefined) return null;
+    if (!Array.isArray(entry)) return entry.blockHash === blockHash ? entry : null;
+    for (const block of entry) if (block.blockHash === blockHash) return block;
+    return null;
   }
 
   /** Marks `blocks[numCachedBlocks, numFullBlocks)` as cached under the request's block hashes. */
@@ -109,9 +118,11 @@ export class BlockPool {
         );
       }
       block.blockHash = hash;
-      const existing = this.cachedBlockHashToBlock.get(hash);
-      if (existing) existing.push(block);
-      else this.cachedBlockHashToBlock.set(hash, [block]);
+      const slot = slotOf(hash);
+      const existing = this.cachedBlocks.get(slot);
+      if (existing === undefined) this.cachedBlocks.set(slot, block);
+      else if (Array.isArray(existing)) existing.push(block);
+      else this.cachedBlocks.set(slot, [existing, block]);
     }
   }
 
@@ -135,10 +146,13 @@ export class BlockPool {
   private maybeEvictCachedBlock(block: KVCacheBlock): void {
     const hash = block.blockHash;
     if (hash === null) return;
-    const holders = this.cachedBlockHashToBlock.get(hash)!;
-    const idx = holders.indexOf(block);
-    holders.splice(idx, 1);
-    if (holders.length === 0) this.cachedBlockHashToBlock.delete(hash);
+    const slot = slotOf(hash);
+    const entry = this.cachedBlocks.get(slot)!;
+    if (!Array.isArray(entry)) this.cachedBlocks.delete(slot);
+    else {
+      entry.splice(entry.indexOf(block), 1);
+      if (entry.length === 1) this.cachedBlocks.set(slot, entry[0]!);
+    }
     block.blockHash = null;
   }
 
@@ -169,7 +183,7 @@ export class BlockPool {
   /** Number of blocks currently holding cached content (free or in use). */
   getNumCachedBlocks(): number {
     let n = 0;
-    for (const holders of this.cachedBlockHashToBlock.values()) n += holders.length;
+    for (const entry of this.cachedBlocks.values()) n += Array.isArray(entry) ? entry.length : 1;
     return n;
   }
 
@@ -179,4 +193,9 @@ export class BlockPool {
     if (totalGpuBlocks <= 0) return 0;
     return 1 - this.getNumFreeBlocks() / totalGpuBlocks;
   }
+}
+
+/** The map slot of a hash: its low 30 bits, a small integer on every platform V8 runs on. */
+function slotOf(hash: BlockHash): number {
+  return hash & 0x3fffffff;
 }
