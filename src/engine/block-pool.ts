@@ -3,6 +3,7 @@
 // cache events.
 
 import type { BlockHash } from "./block-hash.ts";
+import { CachedBlockIndex } from "./cached-block-index.ts";
 
 export class KVCacheBlock {
   refCnt = 0;
@@ -69,13 +70,8 @@ export class FreeKVCacheBlockQueue {
 export class BlockPool {
   readonly blocks: KVCacheBlock[];
   readonly freeBlockQueue: FreeKVCacheBlockQueue;
-  /**
-   * Cached full blocks, by the low 30 bits of their hash: small-integer keys keep V8's map fast
-   * and allocation-free, where 53-bit keys are boxed doubles. An entry is one block, or several
-   * when blocks share a slot (the same content computed concurrently, or another hash with the
-   * same low bits); a block's own `blockHash` tells which hash it holds.
-   */
-  private readonly cachedBlocks = new Map<number, KVCacheBlock | KVCacheBlock[]>();
+  /** Cached full blocks by hash; several blocks may hold the same content (computed concurrently). */
+  private readonly cachedBlocks: CachedBlockIndex;
   /** vLLM reserves one block as the null block; it is never allocated or freed. */
   readonly nullBlock: KVCacheBlock;
 
@@ -87,18 +83,16 @@ export class BlockPool {
       throw new Error(`BlockPool: num_gpu_blocks must be an integer >= 2, got ${numGpuBlocks}`);
     }
     this.blocks = Array.from({ length: numGpuBlocks }, (_, i) => new KVCacheBlock(i));
+    this.cachedBlocks = new CachedBlockIndex(numGpuBlocks);
     this.freeBlockQueue = new FreeKVCacheBlockQueue(this.blocks);
     this.nullBlock = this.freeBlockQueue.popleft();
     this.nullBlock.isNull = true;
   }
 
-  /** The first block cached under `blockHash` that is still cached, or null. */
+  /** The earliest-cached block still cached under `blockHash`, or null. */
   getCachedBlock(blockHash: BlockHash): KVCacheBlock | null {
-    const entry = this.cachedBlocks.get(slotOf(blockHash));
-    if (entry === undefined) return null;
-    if (!Array.isArray(entry)) return entry.blockHash === blockHash ? entry : null;
-    for (const block of entry) if (block.blockHash === blockHash) return block;
-    return null;
+    const id = this.cachedBlocks.get(blockHash);
+    return id < 0 ? null : this.blocks[id]!;
   }
 
   /** Marks `blocks[numCachedBlocks, numFullBlocks)` as cached under the request's block hashes. */
@@ -118,11 +112,7 @@ export class BlockPool {
         );
       }
       block.blockHash = hash;
-      const slot = slotOf(hash);
-      const existing = this.cachedBlocks.get(slot);
-      if (existing === undefined) this.cachedBlocks.set(slot, block);
-      else if (Array.isArray(existing)) existing.push(block);
-      else this.cachedBlocks.set(slot, [existing, block]);
+      this.cachedBlocks.add(block.blockId, hash);
     }
   }
 
@@ -146,13 +136,7 @@ export class BlockPool {
   private maybeEvictCachedBlock(block: KVCacheBlock): void {
     const hash = block.blockHash;
     if (hash === null) return;
-    const slot = slotOf(hash);
-    const entry = this.cachedBlocks.get(slot)!;
-    if (!Array.isArray(entry)) this.cachedBlocks.delete(slot);
-    else {
-      entry.splice(entry.indexOf(block), 1);
-      if (entry.length === 1) this.cachedBlocks.set(slot, entry[0]!);
-    }
+    this.cachedBlocks.remove(block.blockId, hash);
     block.blockHash = null;
   }
 
@@ -182,9 +166,7 @@ export class BlockPool {
 
   /** Number of blocks currently holding cached content (free or in use). */
   getNumCachedBlocks(): number {
-    let n = 0;
-    for (const entry of this.cachedBlocks.values()) n += Array.isArray(entry) ? entry.length : 1;
-    return n;
+    return this.cachedBlocks.size;
   }
 
   /** `vllm:kv_cache_usage_perc`: the null block counts as neither used nor available. */
@@ -193,9 +175,4 @@ export class BlockPool {
     if (totalGpuBlocks <= 0) return 0;
     return 1 - this.getNumFreeBlocks() / totalGpuBlocks;
   }
-}
-
-/** The map slot of a hash: its low 30 bits, a small integer on every platform V8 runs on. */
-function slotOf(hash: BlockHash): number {
-  return hash & 0x3fffffff;
 }
