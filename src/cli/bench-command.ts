@@ -188,7 +188,7 @@ function renderMarkdown(rows: readonly BenchRow[]): string {
   const machine = `${cpu}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
   const line = (c: readonly string[]) => `| ${c.join(" | ")} |`;
   return [
-    "<!-- Written by `pdsim bench --markdown docs/performance-table.md`. -->",
+    "<!-- Written by `pdsim bench --markdown FILE`. -->",
     "",
     `Machine: ${machine}.`,
     "",
