@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { UsageError, exitForBadInput } from "./bad-input.ts";
+import type { BenchRunFigures } from "./bench-run.ts";
 
 const BIN = path.resolve(import.meta.dirname, "bin.js");
 const BENCH_DIR = path.resolve(import.meta.dirname, "../../scenarios/bench");
@@ -70,15 +71,6 @@ export function benchCommand(opts: BenchOptions): number {
   }
 }
 
-interface ChildFigures {
-  wall_seconds: number;
-  simulated_seconds: number;
-  events: number;
-  engine_steps: number;
-  requests: number;
-  peak_rss_mb: number;
-}
-
 function measure(name: string, config: BenchConfig, offWall: number | null): BenchRow {
   const file = path.join(BENCH_DIR, `${name}.yaml`);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "pdsim-bench-"));
@@ -106,7 +98,7 @@ function measure(name: string, config: BenchConfig, offWall: number | null): Ben
   }
   const figures =
     config === "stat loggers off"
-      ? (JSON.parse(child.stdout) as ChildFigures)
+      ? (JSON.parse(child.stdout) as BenchRunFigures)
       : fromSummary(child.stdout, child.stderr);
   return {
     scenario: name,
@@ -126,7 +118,7 @@ function measure(name: string, config: BenchConfig, offWall: number | null): Ben
 }
 
 /** The figures of `pdsim run --json`'s summary and its closing stderr line. */
-function fromSummary(stdout: string, stderr: string): ChildFigures {
+function fromSummary(stdout: string, stderr: string): BenchRunFigures {
   const summary = JSON.parse(stdout) as {
     wall_seconds: number;
     simulated_seconds: number;
