@@ -106,7 +106,7 @@ function smallestCounterexample(
 
 /** Names and describes the document as the counterexample it is. */
 function describeCounterexample(doc: ScenarioDoc, row: CheckRow): ScenarioDoc {
-  const { name: _name, description: _description, ...rest } = doc;
+  const { name: _name, lesson: _lesson, description: _description, ...rest } = doc;
   return {
     name: `counterexample-${row.invariant.id}`,
     description:
