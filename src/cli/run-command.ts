@@ -85,7 +85,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     if (opts.out !== undefined) out = new OutputDir(opts.out);
     if (out !== null) {
       series = new SeriesRecorder(scrapeTargets(cluster));
+      const traceFile = out.stream("trace.json");
       trace = new TraceRecorder(
+        (chunk) => traceFile.write(chunk),
         cluster.instances.map((i) => i.name),
         links(cluster),
       );
@@ -131,7 +133,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
           job: scenario.metrics.job,
         }),
       );
-      out.writeStreamed("trace.json", (write) => trace!.write(write));
+      trace!.finish();
       const reportData = reportCollector!.build(series!, cluster.instances, {
         scenario: scenario.name,
         profile,

@@ -9,11 +9,38 @@ export class OutputDirError extends Error {}
 
 const FLUSH_BYTES = 1 << 16;
 
-export class OutputDir {
-  private readonly staging: string;
-  private requestsFd: number;
+/** A file written as the run goes, in chunks of at least FLUSH_BYTES. */
+export class StreamedFile {
   private pending: string[] = [];
   private pendingBytes = 0;
+
+  constructor(private fd: number) {}
+
+  write(chunk: string): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    this.flush();
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    fs.writeSync(this.fd, this.pending.join(""));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
+export class OutputDir {
+  private readonly staging: string;
+  private readonly streams = new Map<string, StreamedFile>();
+  private readonly requests: StreamedFile;
 
   constructor(readonly dir: string) {
     if (dir === "") throw new OutputDirError("--out needs a directory name");
@@ -35,7 +62,7 @@ export class OutputDir {
       fs.rmSync(this.staging, { recursive: true, force: true });
       fs.mkdirSync(path.join(this.staging, "metrics"), { recursive: true });
       stagingCreated = true;
-      this.requestsFd = fs.openSync(path.join(this.staging, "requests.jsonl"), "w");
+      this.requests = this.stream("requests.jsonl");
     } catch (error) {
       if (stagingCreated) fs.rmSync(this.staging, { recursive: true, force: true });
       throw new OutputDirError(`--out ${dir}: cannot write there: ${(error as Error).message}`);
@@ -43,10 +70,14 @@ export class OutputDir {
   }
 
   appendRequest(record: unknown): void {
-    const line = JSON.stringify(record) + "\n";
-    this.pending.push(line);
-    this.pendingBytes += line.length;
-    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+    this.requests.write(JSON.stringify(record) + "\n");
+  }
+
+  /** A file written chunk by chunk as the run goes; closed by commit or abort. */
+  stream(name: string): StreamedFile {
+    const file = new StreamedFile(fs.openSync(path.join(this.staging, name), "w"));
+    this.streams.set(name, file);
+    return file;
   }
 
   /** `name` is an instance, or `<profile>/<instance>` for a profile's side-by-side copy. */
@@ -75,30 +106,20 @@ export class OutputDir {
 
   /** Replaces `dir` (empty, absent, or a previous run) with the finished staging directory. */
   commit(): void {
-    this.closeRequests();
+    this.closeStreams();
     fs.rmSync(this.dir, { recursive: true, force: true });
     fs.renameSync(this.staging, this.dir);
   }
 
   abort(): void {
     try {
-      this.closeRequests();
+      this.closeStreams();
     } finally {
       fs.rmSync(this.staging, { recursive: true, force: true });
     }
   }
 
-  private flush(): void {
-    if (this.pending.length === 0) return;
-    fs.writeSync(this.requestsFd, this.pending.join(""));
-    this.pending = [];
-    this.pendingBytes = 0;
-  }
-
-  private closeRequests(): void {
-    if (this.requestsFd < 0) return;
-    this.flush();
-    fs.closeSync(this.requestsFd);
-    this.requestsFd = -1;
+  private closeStreams(): void {
+    for (const file of this.streams.values()) file.close();
   }
 }

@@ -1,7 +1,8 @@
 // DIR/trace.json: the run in Chrome's trace-event format, which Perfetto and chrome://tracing
 // load. One process per instance, with its engine steps on one track and each request's leg as
 // an async slice (queued, prefill, decode); one process per prefill→decode link, with each KV
-// transfer as an async slice. Times are simulated microseconds.
+// transfer as an async slice. Times are simulated microseconds. Events go to the file as they
+// are recorded, a thousand at a time, so a long run does not hold them.
 
 import type { SimTime } from "../../sim/index.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
@@ -13,16 +14,23 @@ export const TRACE_MAX_EVENTS = 500_000;
 
 const STEP_TRACK = 1;
 
+const EVENTS_PER_CHUNK = 1000;
+
 export class TraceRecorder {
-  private readonly events: string[] = [];
+  /** Recorded, not yet written. */
+  private events: string[] = [];
+  private written = 0;
   private readonly pids = new Map<string, number>();
   private truncatedAt: SimTime | null = null;
 
+  /** Writes the trace through `write`, from the header on; `finish` closes it. */
   constructor(
+    private readonly write: (chunk: string) => void,
     instances: readonly string[],
     links: readonly { from: string; to: string }[],
     private readonly maxEvents = TRACE_MAX_EVENTS,
   ) {
+    write('{"traceEvents":[\n');
     instances.forEach((name, i) => {
       this.pids.set(name, i + 1);
       this.meta(i + 1, "process_name", { name });
@@ -125,20 +133,23 @@ export class TraceRecorder {
     }
   }
 
-  /** Writes the trace as one JSON object. */
-  write(write: (chunk: string) => void): void {
-    write('{"traceEvents":[\n');
-    for (let i = 0; i < this.events.length; i += 1000) {
-      const chunk = this.events.slice(i, i + 1000).join(",\n");
-      write(i === 0 ? chunk : `,\n${chunk}`);
-    }
+  /** Writes what is left and the closing part of the JSON object. */
+  finish(): void {
+    this.flush();
     const other = {
       clock: "simulated microseconds",
       ...(this.truncatedAt === null
         ? {}
         : { truncated_at_us: this.truncatedAt, max_events: this.maxEvents }),
     };
-    write(`\n],"displayTimeUnit":"ms","otherData":${JSON.stringify(other)}}\n`);
+    this.write(`\n],"displayTimeUnit":"ms","otherData":${JSON.stringify(other)}}\n`);
+  }
+
+  private flush(): void {
+    if (this.events.length === 0) return;
+    this.write((this.written === 0 ? "" : ",\n") + this.events.join(",\n"));
+    this.written += this.events.length;
+    this.events = [];
   }
 
   private meta(pid: number, name: string, args: object): void {
@@ -148,11 +159,12 @@ export class TraceRecorder {
   /** Appends events together or not at all, so that no slice is left open. */
   private push(now: SimTime, ...events: object[]): void {
     if (this.truncatedAt !== null) return;
-    if (this.events.length + events.length > this.maxEvents) {
+    if (this.written + this.events.length + events.length > this.maxEvents) {
       this.truncatedAt = now;
       return;
     }
     for (const event of events) this.events.push(JSON.stringify(event));
+    if (this.events.length >= EVENTS_PER_CHUNK) this.flush();
   }
 }
 
