@@ -23,8 +23,6 @@ export interface CheckOptions {
   runs: number;
   /** fast-check's seed for the perturbations. */
   seed: number;
-  /** Called after each run, for progress. */
-  onRun?: (done: number, total: number) => void;
 }
 
 export interface CheckRow {
@@ -67,7 +65,7 @@ export function checkScenario(base: CheckBase, options: CheckOptions): CheckRepo
   const arbitrary = perturbations(base);
   const sampled =
     options.runs > 1 ? fc.sample(arbitrary, { seed: options.seed, numRuns: options.runs - 1 }) : [];
-  [identity(base), ...sampled].forEach((p, index) => {
+  for (const p of [identity(base), ...sampled]) {
     const scenario = scenarioOfDoc(perturbedDoc(base, p, options.profile));
     const verdict = evaluate(scenario, scenario.seed);
     for (const row of rows) {
@@ -77,8 +75,7 @@ export function checkScenario(base: CheckBase, options: CheckOptions): CheckRepo
       row.broken += 1;
       if (!firstBreak.has(row)) firstBreak.set(row, p);
     }
-    options.onRun?.(index + 1, options.runs);
-  });
+  }
   for (const [row, p] of firstBreak) {
     row.counterexample = smallestCounterexample(base, options, row, p);
   }

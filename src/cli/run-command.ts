@@ -13,7 +13,7 @@ import { buildSummary } from "../output/summary.ts";
 import { formatLogLine, formatSummary } from "../output/console-report.ts";
 import { checkExpectations, type SampleLookup } from "../scenario/expectations.ts";
 import { loadScenario } from "../scenario/index.ts";
-import { PROFILE_NAMES, type ProfileName } from "../metrics/profiles.ts";
+import { PROFILE_NAMES, type ProfileName, hasSourceSplit } from "../metrics/profiles.ts";
 import { EXPORTER_ERROR_MESSAGE } from "../metrics/prompt-source-counters.ts";
 import { formatSeconds } from "../../sim/index.ts";
 import { runWithProgress } from "./progress.ts";
@@ -138,10 +138,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         scenario: scenario.name,
         profile,
         seed,
-        hasSplit:
-          cluster.instances[0]!.statLoggers.prometheus.sampleValue(
-            "vllm:prompt_tokens_by_source_total",
-          ) !== undefined,
+        hasSplit: hasSourceSplit(profile),
       });
       out.writeStreamed("report.html", (write) => write(renderReport(reportData)));
       out.writeSummary(summary);

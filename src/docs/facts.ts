@@ -9,7 +9,7 @@ import { storyLines } from "../explain/story.ts";
 import { PROFILE_NAMES, PROFILES, type ProfileName } from "../metrics/profiles.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { formatLogLine } from "../output/console-report.ts";
-import { runGuideScenario, scenarioFile } from "./scenario-runs.ts";
+import { type GuideRun, runGuideScenario, scenarioFile } from "./scenario-runs.ts";
 import { markdownTable } from "./template.ts";
 
 const SOURCES = ["local_compute", "local_cache_hit", "external_kv_transfer"] as const;
@@ -27,7 +27,27 @@ class FactSheet {
   }
 }
 
+// Several chapters quote the same run: each is simulated once per build.
+const explanations = new Map<string, Explanation>();
+const runs = new Map<string, GuideRun>();
+
+function scenarioRun(name: string, profile?: ProfileName): GuideRun {
+  const key = `${name}:${profile ?? ""}`;
+  let found = runs.get(key);
+  if (found === undefined) runs.set(key, (found = runGuideScenario(name, profile)));
+  return found;
+}
+
 function explained(name: string, id: string): Explanation {
+  const key = `${name}:${id}`;
+  const cached = explanations.get(key);
+  if (cached !== undefined) return cached;
+  const result = explainUncached(name, id);
+  explanations.set(key, result);
+  return result;
+}
+
+function explainUncached(name: string, id: string): Explanation {
   const scenario = loadScenario(scenarioFile(name));
   const result = explainRequest(scenario, scenario.seed, id);
   if ("missing" in result) throw new Error(`${name}: no request ${id}`);
@@ -44,7 +64,7 @@ function oneRequest(f: FactSheet): void {
     throw new Error("pd-basic: expected a prefill leg, a decode leg and a transfer");
   }
   const t = transfer.record;
-  const run = runGuideScenario("pd-basic");
+  const run = scenarioRun("pd-basic");
   f.set("pd_basic.n", r.prompt_tokens);
   f.set("pd_basic.max_tokens", r.max_tokens);
   f.set("pd_basic.block_size", run.scenario.instances[0]!.engine.block_size);
@@ -117,7 +137,7 @@ function sources(f: FactSheet): void {
   const ex = explained("pd-basic", "r1");
   for (const a of ex.accounting)
     f.set(`pd_basic.accounting.${a.instance}`, renderAccounting(a).join("\n"));
-  const recompute = runGuideScenario("pd-load-failure-recompute");
+  const recompute = scenarioRun("pd-load-failure-recompute");
   const computed = recompute.sample("decode-0", "pdsim:prompt_tokens_by_source_total", {
     source: "local_compute",
   });
@@ -155,7 +175,7 @@ function sources(f: FactSheet): void {
       }),
     ),
   );
-  const preemption = runGuideScenario("preemption");
+  const preemption = scenarioRun("preemption");
   f.set(
     "preemption.preemptions",
     int(preemption.sample("unified-0", "vllm:num_preemptions_total")),
@@ -180,7 +200,7 @@ function sources(f: FactSheet): void {
 
 /** Chapter 3: the local prefix cache (prefix-hits, pd-shared-prefix). */
 function prefixCache(f: FactSheet): void {
-  const run = runGuideScenario("prefix-hits");
+  const run = scenarioRun("prefix-hits");
   const b = run.scenario.instances[0]!.engine.block_size;
   f.set("prefix_hits.block_size", b);
   const rows = run.records
@@ -223,7 +243,7 @@ function prefixCache(f: FactSheet): void {
     f.set(`prefix_hits.${id}.hit`, run.record(id).legs[0]!.truth!.local_cache_hit);
     f.set(`prefix_hits.${id}.computed`, run.record(id).legs[0]!.truth!.local_compute);
   }
-  const shared = runGuideScenario("pd-shared-prefix");
+  const shared = scenarioRun("pd-shared-prefix");
   f.set("shared.decode_queries", int(shared.sample("decode-0", "vllm:prefix_cache_queries_total")));
   f.set("shared.decode_hits", int(shared.sample("decode-0", "vllm:prefix_cache_hits_total")));
   f.set("shared.transferred", int(shared.sample("decode-0", "pdsim:kv_transfer_tokens_total")));
@@ -242,9 +262,7 @@ function versions(f: FactSheet): void {
   );
   // The decode instance's log line at t = 10 s, before and after the seed PR.
   const logLine = (profile: ProfileName) => {
-    const line = runGuideScenario("pd-basic", profile).logLines.find(
-      (l) => l.instance === "decode-0",
-    );
+    const line = scenarioRun("pd-basic", profile).logLines.find((l) => l.instance === "decode-0");
     if (line === undefined) throw new Error("pd-basic: decode-0 logged nothing");
     return formatLogLine(line);
   };
@@ -263,7 +281,7 @@ function versions(f: FactSheet): void {
     for (const source of SOURCES) f.set(`pd_basic.decode.${profile}.${source}`, r[source]);
     if (r.recomputed !== undefined) f.set(`pd_basic.decode.${profile}.recomputed`, r.recomputed);
   }
-  const interval = runGuideScenario("pd-basic").scenario.instances[1]!.engine.log_stats_interval_s;
+  const interval = scenarioRun("pd-basic").scenario.instances[1]!.engine.log_stats_interval_s;
   f.set("log.interval_s", interval);
   f.set("log.truth_throughput", (decode.truth!.local_compute / interval).toFixed(1));
   f.set("log.pre33290", logLine("vllm-pre33290"));
@@ -287,14 +305,14 @@ function versions(f: FactSheet): void {
     "known_breaks.table",
     markdownTable(["profile", "invariant", "drawn from", "smallest counterexample found"], rows),
   );
-  const failRun = runGuideScenario("pd-load-failure-fail", "vllm-pr33290");
+  const failRun = scenarioRun("pd-load-failure-fail", "vllm-pr33290");
   f.set("fail.requests_failed", failRun.records.filter((r) => r.finish_reason === "error").length);
   f.set("fail.exporter_errors", failRun.sample("decode-0", "pdsim:exporter_errors_total"));
 }
 
 /** Chapter 5: reading a dashboard (pd-2p4d-round-robin, prefix-hits). */
 function dashboards(f: FactSheet): void {
-  const run = runGuideScenario("pd-2p4d-round-robin");
+  const run = scenarioRun("pd-2p4d-round-robin");
   const truth = run.sampleOver("decode", "pdsim:prompt_tokens_by_source_total", {
     source: "local_compute",
   });

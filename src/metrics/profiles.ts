@@ -68,6 +68,11 @@ export const PROFILES: Readonly<Record<ProfileName, ProfileDescription>> = {
   },
 };
 
+/** Whether the version exports the three-way source split (every version since #33290). */
+export function hasSourceSplit(profile: ProfileName): boolean {
+  return profile !== "vllm-pre33290";
+}
+
 export function report(profile: ProfileName, inputs: ProfileInputs): ProfileReport {
   const n = inputs.numPromptTokens;
   const c = inputs.numCachedTokens;
@@ -76,7 +81,7 @@ export function report(profile: ProfileName, inputs: ProfileInputs): ProfileRepo
   switch (profile) {
     case "vllm-pre33290":
       return {
-        hasSources: false,
+        hasSources: hasSourceSplit(profile),
         localCompute: n - Math.max(c, 0),
         localCacheHit: 0,
         externalKvTransfer: 0,
