@@ -5,22 +5,16 @@
 // prompt tokens, then the rest — so the loop ends, and small breaks end on the same document
 // whichever way fast-check reached them.
 
-import type { RequestEntry, ScenarioDoc } from "./scenario-doc.ts";
+import {
+  type InstanceEntry,
+  type RequestEntry,
+  type ScenarioDoc,
+  requestsOf,
+} from "./scenario-doc.ts";
 
 type Edit = (doc: ScenarioDoc) => ScenarioDoc | null;
 
-interface InstanceEntry {
-  name: string;
-  role: string;
-  engine?: Record<string, unknown>;
-}
-
 const instancesOf = (doc: ScenarioDoc) => (doc.instances ?? []) as InstanceEntry[];
-
-function requestsOf(doc: ScenarioDoc): RequestEntry[] | null {
-  const workload = doc.workload as { requests?: RequestEntry[] } | undefined;
-  return workload?.requests ?? null;
-}
 
 function withRequests(doc: ScenarioDoc, requests: RequestEntry[]): ScenarioDoc {
   return { ...doc, workload: { requests } };

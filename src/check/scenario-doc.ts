@@ -13,6 +13,19 @@ export type ScenarioDoc = Record<string, unknown>;
 
 export type RequestEntry = Omit<ExplicitRequestConfig, "line">;
 
+/** An entry of a document's `instances` list, as written. */
+export interface InstanceEntry {
+  name: string;
+  role: string;
+  engine?: Record<string, unknown>;
+}
+
+/** A document's explicit requests, or null for a generated workload. */
+export function requestsOf(doc: ScenarioDoc): RequestEntry[] | null {
+  const workload = doc.workload as { requests?: RequestEntry[] } | undefined;
+  return workload?.requests ?? null;
+}
+
 /**
  * The scenario's requests as explicit entries that reproduce them exactly: the same ids (so the
  * same token ids), arrival times, prefixes and lengths, drawn with the scenario's own seed.

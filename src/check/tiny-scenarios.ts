@@ -3,20 +3,19 @@
 // load — in a fixed order from the smallest up, and keep the first that still breaks. Whichever
 // way the search reached a small break, it ends on the same scenario.
 
-import type { RequestEntry, ScenarioDoc } from "./scenario-doc.ts";
-
-interface InstanceEntry {
-  name: string;
-  role: string;
-  engine?: Record<string, unknown>;
-}
+import {
+  type InstanceEntry,
+  type RequestEntry,
+  type ScenarioDoc,
+  requestsOf,
+} from "./scenario-doc.ts";
 
 /** Order: requests, then instances, then faults, then prompt tokens. */
 type Size = [requests: number, instances: number, faults: number, tokens: number];
 
 function sizeOf(doc: ScenarioDoc): Size | null {
-  const requests = (doc.workload as { requests?: RequestEntry[] } | undefined)?.requests;
-  if (requests === undefined) return null;
+  const requests = requestsOf(doc);
+  if (requests === null) return null;
   const tokens = requests.reduce((sum, r) => sum + (r.prompt_tokens ?? 0), 0);
   const kv = doc.kv_transfer as { faults?: unknown } | undefined;
   const instances = (doc.instances as unknown[] | undefined)?.length ?? 0;
