@@ -36,7 +36,7 @@ export function explicitRequests(scenario: Scenario): RequestEntry[] {
   const source = workloadSource(w, new RngStreams(scenario.seed));
   const entries: RequestEntry[] = [];
   for (let r = source.next(); r !== null; r = source.next()) {
-    const n = r.promptTokenIds.length;
+    const n = r.prompt.length;
     const prefixTokens = Math.min(w.shared_prefix?.tokens ?? 0, n);
     entries.push({
       id: r.id,

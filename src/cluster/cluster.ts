@@ -241,7 +241,7 @@ export class Cluster {
     this.listener.onRequestFinished?.({
       id: client.id,
       arrival_s: usToSeconds(client.arrivalTime),
-      prompt_tokens: client.promptTokenIds.length,
+      prompt_tokens: client.prompt.length,
       max_tokens: client.maxTokens,
       prefix_group: client.prefixGroup ?? null,
       finish_reason: last.finish_reason,

@@ -2,9 +2,9 @@
 // the stat loggers, fed by the proxy (vLLM's AsyncLLM with one engine, minus the HTTP layer).
 
 import { type Simulation, type SimTime, usToSeconds } from "../../sim/index.ts";
-import { hashBlockTokens, NONE_HASH } from "../engine/block-hash.ts";
 import { EngineCore } from "../engine/engine-core.ts";
 import { OutputProcessor } from "../engine/output-processor.ts";
+import type { Prompt } from "../engine/prompt.ts";
 import { Request } from "../engine/request.ts";
 import type { EngineCoreOutputs, SchedulerOutput } from "../engine/scheduler-output.ts";
 import type { IterationStats } from "../engine/stats.ts";
@@ -22,7 +22,7 @@ import type { InstanceLeg, ProfileSources } from "./request-record.ts";
 /** What the proxy sends an instance: one leg of a client request. */
 export interface LegRequest {
   id: string;
-  promptTokenIds: readonly number[];
+  prompt: Prompt;
   maxTokens: number;
   stopAfterTokens?: number;
   kvTransferParams?: KvTransferParams;
@@ -160,7 +160,7 @@ export class Instance {
    */
   submit(leg: LegRequest, onDone: LegListener): void {
     const now = this.sim.now;
-    const n = leg.promptTokenIds.length;
+    const n = leg.prompt.length;
     const maxModelLen = this.config.engine.max_model_len;
     const traced = this.trace !== null && this.trace.requestId === leg.id;
     if (n >= maxModelLen) {
@@ -184,7 +184,7 @@ export class Instance {
     }
     const request = new Request({
       requestId: leg.id,
-      promptTokenIds: leg.promptTokenIds,
+      prompt: leg.prompt,
       maxTokens: leg.maxTokens,
       ...(leg.stopAfterTokens === undefined ? {} : { stopAfterTokens: leg.stopAfterTokens }),
       outputTokenId: outputTokenIdSource(leg.id),
@@ -199,18 +199,14 @@ export class Instance {
   }
 
   /** Tokens of this prompt's prefix held in the local prefix cache; a read-only probe for routing. */
-  cachedPrefixTokens(promptTokenIds: readonly number[]): number {
+  cachedPrefixTokens(prompt: Prompt): number {
     const e = this.config.engine;
     if (!e.enable_prefix_caching) return 0;
     const pool = this.engine.kvCacheManager.blockPool;
-    const maxBlocks = Math.floor((promptTokenIds.length - 1) / e.block_size);
-    let parent = NONE_HASH;
+    const hashes = prompt.blockHashes(e.block_size);
+    const maxBlocks = Math.floor((prompt.length - 1) / e.block_size);
     let hits = 0;
-    for (let i = 0; i < maxBlocks; i++) {
-      parent = hashBlockTokens(parent, promptTokenIds, i * e.block_size, e.block_size);
-      if (pool.getCachedBlock(parent) === null) break;
-      hits += 1;
-    }
+    while (hits < maxBlocks && pool.getCachedBlock(hashes[hits]!) !== null) hits += 1;
     return hits * e.block_size;
   }
 

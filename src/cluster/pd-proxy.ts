@@ -41,33 +41,33 @@ export class PdProxy {
     const disaggregate =
       prefill !== null &&
       decode !== null &&
-      (unified === null || client.promptTokenIds.length >= this.config.pdMinPromptTokens);
+      (unified === null || client.prompt.length >= this.config.pdMinPromptTokens);
     const whole = leg(client, client.maxTokens);
     if (!disaggregate) {
-      unified!.pick(client.promptTokenIds).submit(whole, (done) => onDone([done]));
+      unified!.pick(client.prompt).submit(whole, (done) => onDone([done]));
       return;
     }
     if (this.config.connector === "p2p_nccl") {
-      const d = decode.pick(client.promptTokenIds);
+      const d = decode.pick(client.prompt);
       const prefillLeg = {
         ...leg(client, 1),
         kvTransferParams: { ...PREFILL_LEG_PARAMS, remote_engine_id: d.name },
       };
-      prefill.pick(client.promptTokenIds).submit(prefillLeg, (p) => {
+      prefill.pick(client.prompt).submit(prefillLeg, (p) => {
         if (p.finish_reason === "error" || p.finish_reason === "abort") onDone([p]);
         else d.submit(whole, (dLeg) => onDone([p, dLeg]));
       });
       return;
     }
     const prefillLeg = { ...leg(client, 1), kvTransferParams: { ...PREFILL_LEG_PARAMS } };
-    prefill.pick(client.promptTokenIds).submit(prefillLeg, (p, params) => {
+    prefill.pick(client.prompt).submit(prefillLeg, (p, params) => {
       // A failed prefill, or one that returned no params, ends the client request there.
       if (p.finish_reason === "error" || p.finish_reason === "abort" || params === null) {
         onDone([p]);
         return;
       }
       decode
-        .pick(client.promptTokenIds)
+        .pick(client.prompt)
         .submit({ ...whole, kvTransferParams: params }, (d) => onDone([p, d]));
     });
   }
@@ -76,7 +76,7 @@ export class PdProxy {
 function leg(client: ClientRequest, maxTokens: number): LegRequest {
   return {
     id: client.id,
-    promptTokenIds: client.promptTokenIds,
+    prompt: client.prompt,
     maxTokens,
     ...(client.stopAfterTokens === undefined ? {} : { stopAfterTokens: client.stopAfterTokens }),
   };

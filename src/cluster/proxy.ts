@@ -1,11 +1,12 @@
 // Picks the instance for each request; the routing half of vLLM's toy proxy
 // (tests/v1/kv_connector/nixl_integration/toy_proxy_server.py), with pluggable policies.
 
+import type { Prompt } from "../engine/prompt.ts";
 import type { RoutingPolicy } from "../scenario/types.ts";
 import type { Instance } from "./instance.ts";
 
 export interface Router {
-  pick(promptTokenIds: readonly number[]): Instance;
+  pick(prompt: Prompt): Instance;
 }
 
 export function makeRouter(policy: RoutingPolicy, instances: readonly Instance[]): Router {
@@ -25,11 +26,11 @@ export function makeRouter(policy: RoutingPolicy, instances: readonly Instance[]
       return { pick: () => leastLoaded(instances) };
     case "prefix_aware":
       return {
-        pick(promptTokenIds) {
+        pick(prompt) {
           let best: Instance[] = [];
           let bestHit = -1;
           for (const instance of instances) {
-            const hit = instance.cachedPrefixTokens(promptTokenIds);
+            const hit = instance.cachedPrefixTokens(prompt);
             if (hit > bestHit) {
               bestHit = hit;
               best = [instance];

@@ -4,6 +4,7 @@
 import type { SimTime } from "../../sim/index.ts";
 import type { KvTransferParams } from "../kv-transfer/connector.ts";
 import { type BlockHash, NONE_HASH, hashBlockTokens } from "./block-hash.ts";
+import type { Prompt } from "./prompt.ts";
 import type { RequestStatus } from "./request-status.ts";
 
 export type EngineCoreEventType = "QUEUED" | "SCHEDULED" | "PREEMPTED";
@@ -22,7 +23,7 @@ export interface PrefillStats {
 
 export interface RequestInit {
   requestId: string;
-  promptTokenIds: readonly number[];
+  prompt: Prompt;
   maxTokens: number;
   /** The length at which the model would emit EOS; finishes with `stop` when reached before max_tokens. */
   stopAfterTokens?: number;
@@ -39,8 +40,9 @@ export class Request {
   readonly maxTokens: number;
   readonly stopAfterTokens: number;
   readonly arrivalTime: SimTime;
-  readonly allTokenIds: number[];
-  readonly blockHashes: BlockHash[] = [];
+  readonly prompt: Prompt;
+  /** The hashes of every full block so far: the prompt's, then those output tokens fill. */
+  readonly blockHashes: BlockHash[];
   status: RequestStatus = "WAITING";
   numComputedTokens = 0;
   /** Written once, when the request first becomes RUNNING; −1 until then (vLLM's sentinel). */
@@ -56,33 +58,63 @@ export class Request {
   private events: EngineCoreEvent[] = [];
   private readonly outputTokenId: (index: number) => number;
   readonly blockSize: number;
+  private numOutput = 0;
+  /**
+   * The tokens from the first block the prompt does not fill onwards: its last partial block,
+   * then every output token. Output blocks are hashed from here; the prompt is shared, not copied.
+   */
+  private readonly tail: number[] = [];
+  private readonly tailStart: number;
 
   constructor(init: RequestInit) {
     this.requestId = init.requestId;
-    this.allTokenIds = init.promptTokenIds.slice();
-    this.numPromptTokens = this.allTokenIds.length;
+    this.prompt = init.prompt;
+    this.numPromptTokens = init.prompt.length;
     this.maxTokens = init.maxTokens;
     this.stopAfterTokens = init.stopAfterTokens ?? Number.POSITIVE_INFINITY;
     this.arrivalTime = init.arrivalTime;
     this.outputTokenId = init.outputTokenId;
     this.blockSize = init.blockSize;
     this.kvTransferParams = init.kvTransferParams ?? null;
-    this.updateBlockHashes();
+    this.blockHashes = init.prompt.blockHashes(this.blockSize).slice();
+    this.tailStart = this.blockHashes.length * this.blockSize;
+    const tokens = init.prompt.tokenIds;
+    for (let i = this.tailStart; i < this.numPromptTokens; i++) this.tail.push(tokens[i]!);
   }
 
   get numTokens(): number {
-    return this.allTokenIds.length;
+    return this.numPromptTokens + this.numOutput;
   }
 
   get numOutputTokens(): number {
-    return this.allTokenIds.length - this.numPromptTokens;
+    return this.numOutput;
   }
 
-  /** Appends the next generated token (its id is synthetic) and hashes any block it fills. */
+  /** Every token id so far, prompt then output: a copy, for tests and explanations. */
+  tokenIds(): number[] {
+    const all = Array.from(this.prompt.tokenIds);
+    for (let i = this.numPromptTokens - this.tailStart; i < this.tail.length; i++) {
+      all.push(this.tail[i]!);
+    }
+    return all;
+  }
+
+  /** Appends the next generated token (its id is synthetic) and hashes the block it fills, if any. */
   appendOutputToken(): number {
-    const tokenId = this.outputTokenId(this.numOutputTokens);
-    this.allTokenIds.push(tokenId);
-    this.updateBlockHashes();
+    const tokenId = this.outputTokenId(this.numOutput);
+    this.numOutput += 1;
+    this.tail.push(tokenId);
+    if (this.tail.length % this.blockSize === 0) {
+      const i = this.blockHashes.length;
+      this.blockHashes.push(
+        hashBlockTokens(
+          this.blockHashes[i - 1] ?? NONE_HASH,
+          this.tail,
+          i * this.blockSize - this.tailStart,
+          this.blockSize,
+        ),
+      );
+    }
     return tokenId;
   }
 
@@ -104,15 +136,5 @@ export class Request {
     const stats = this.prefillStats;
     this.prefillStats = null;
     return stats;
-  }
-
-  private updateBlockHashes(): void {
-    const numFullBlocks = Math.floor(this.allTokenIds.length / this.blockSize);
-    for (let i = this.blockHashes.length; i < numFullBlocks; i++) {
-      const parent = i === 0 ? NONE_HASH : this.blockHashes[i - 1]!;
-      this.blockHashes.push(
-        hashBlockTokens(parent, this.allTokenIds, i * this.blockSize, this.blockSize),
-      );
-    }
   }
 }

@@ -14,12 +14,13 @@ import type {
   GeneratedWorkloadConfig,
   WorkloadConfig,
 } from "../scenario/types.ts";
+import { Prompt } from "../engine/prompt.ts";
 import { promptTokenIds } from "./token-ids.ts";
 
 export interface ClientRequest {
   id: string;
   arrivalTime: SimTime;
-  promptTokenIds: number[];
+  prompt: Prompt;
   maxTokens: number;
   /** The natural output length; absent means the request runs to max_tokens. */
   stopAfterTokens?: number;
@@ -57,6 +58,7 @@ function generatedSource(w: GeneratedWorkloadConfig, rng: RngStreams): WorkloadS
   const outputs = rng.stream("output_tokens");
   const prefixes = rng.stream("shared_prefix");
   const width = String(w.num_requests - 1).length;
+  const makePrompt = promptMaker();
   let index = 0;
   // Poisson's first arrival is one gap after the start; constant arrivals start at the start.
   let t = w.start_s + (arrival.process === "poisson" ? interArrival(arrivals) : 0);
@@ -66,7 +68,7 @@ function generatedSource(w: GeneratedWorkloadConfig, rng: RngStreams): WorkloadS
       if (index >= w.num_requests) return null;
       const id = `req-${String(index).padStart(width, "0")}`;
       const length = promptLen(prompts);
-      let prefix: { key: string; tokens: number } | undefined;
+      let prefix: SharedPrefix | undefined;
       let prefixGroup: string | undefined;
       const sp = w.shared_prefix;
       if (sp !== undefined) {
@@ -81,7 +83,7 @@ function generatedSource(w: GeneratedWorkloadConfig, rng: RngStreams): WorkloadS
       const request: ClientRequest = {
         id,
         arrivalTime: secondsToUs(t),
-        promptTokenIds: promptTokenIds(length, `prompt:${id}`, prefix),
+        prompt: makePrompt(length, `prompt:${id}`, prefix),
         maxTokens: maxTokens(maxes),
         ...(outputLen === null ? {} : { stopAfterTokens: outputLen(outputs) }),
         ...(prefixGroup === undefined ? {} : { prefixGroup }),
@@ -94,29 +96,30 @@ function generatedSource(w: GeneratedWorkloadConfig, rng: RngStreams): WorkloadS
 }
 
 function explicitSource(w: ExplicitWorkloadConfig): WorkloadSource {
-  const tokensById = new Map<string, number[]>();
+  const promptsById = new Map<string, Prompt>();
+  const makePrompt = promptMaker();
   const requests: ClientRequest[] = w.requests.map((r) => {
-    let tokens: number[];
+    let prompt: Prompt;
     if (r.prompt_from !== undefined) {
-      const source = tokensById.get(r.prompt_from);
+      const source = promptsById.get(r.prompt_from);
       if (source === undefined) {
         throw new Error(
           `request ${r.id}: prompt_from '${r.prompt_from}' is not an earlier request`,
         );
       }
-      tokens = source;
+      prompt = source;
     } else {
       const prefix =
         r.prefix === undefined
           ? undefined
           : { key: `prefix:${r.prefix.group}`, tokens: r.prefix.tokens };
-      tokens = promptTokenIds(r.prompt_tokens ?? 0, `prompt:${r.id}`, prefix);
+      prompt = makePrompt(r.prompt_tokens ?? 0, `prompt:${r.id}`, prefix);
     }
-    tokensById.set(r.id, tokens);
+    promptsById.set(r.id, prompt);
     return {
       id: r.id,
       arrivalTime: secondsToUs(r.at_s),
-      promptTokenIds: tokens,
+      prompt,
       maxTokens: r.max_tokens,
       ...(r.output_tokens === undefined ? {} : { stopAfterTokens: r.output_tokens }),
       ...(r.prefix === undefined ? {} : { prefixGroup: r.prefix.group }),
@@ -131,6 +134,29 @@ function explicitSource(w: ExplicitWorkloadConfig): WorkloadSource {
   return {
     totalRequests: ordered.length,
     next: () => ordered[index++] ?? null,
+  };
+}
+
+interface SharedPrefix {
+  key: string;
+  tokens: number;
+}
+
+/**
+ * Builds prompts, keeping one Prompt per shared prefix so that every request of a prefix group
+ * copies the group's token ids and reuses its block hashes instead of recomputing them.
+ */
+function promptMaker(): (length: number, ownKey: string, prefix?: SharedPrefix) => Prompt {
+  const prefixes = new Map<string, Prompt>();
+  return (length, ownKey, prefix) => {
+    if (prefix === undefined) return new Prompt(promptTokenIds(length, ownKey));
+    const id = `${prefix.tokens}:${prefix.key}`;
+    let shared = prefixes.get(id);
+    if (shared === undefined) {
+      shared = new Prompt(promptTokenIds(prefix.tokens, prefix.key));
+      prefixes.set(id, shared);
+    }
+    return new Prompt(promptTokenIds(length, ownKey, { ...prefix, ids: shared.tokenIds }), shared);
   };
 }
 

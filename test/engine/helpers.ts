@@ -2,6 +2,7 @@
 // scheduler without the kernel, and block-conservation checks that print every term.
 
 import { KVCacheManager } from "../../src/engine/kv-cache-manager.ts";
+import { Prompt } from "../../src/engine/prompt.ts";
 import { Request } from "../../src/engine/request.ts";
 import { Scheduler, type SchedulerConfig } from "../../src/engine/scheduler.ts";
 import type { EngineCoreOutputs, SchedulerOutput } from "../../src/engine/scheduler-output.ts";
@@ -46,7 +47,7 @@ export interface RequestSpec {
 export function makeRequest(spec: RequestSpec): Request {
   return new Request({
     requestId: spec.id,
-    promptTokenIds: spec.promptTokenIds,
+    prompt: new Prompt(spec.promptTokenIds),
     maxTokens: spec.maxTokens ?? 4,
     ...(spec.stopAfterTokens === undefined ? {} : { stopAfterTokens: spec.stopAfterTokens }),
     outputTokenId: outputIds(spec.id),

@@ -97,7 +97,10 @@ class PoolModel {
   }
 
   key(request: Request, blockIndex: number): string {
-    return request.allTokenIds.slice(0, (blockIndex + 1) * this.blockSize).join(",");
+    return request
+      .tokenIds()
+      .slice(0, (blockIndex + 1) * this.blockSize)
+      .join(",");
   }
 
   /** The longest run of leading blocks whose content some block holds, capped at ⌊(N−1)/B⌋. */

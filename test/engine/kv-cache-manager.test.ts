@@ -122,7 +122,7 @@ describe("KVCacheManager.allocateSlots", () => {
     }
     // a now holds 10 prompt + 7 output tokens; the first 16 of them form a cached block.
     expect(kv.blockPool.getNumCachedBlocks()).toBe(1);
-    expect(hitOf(kv, "b", [...a.allTokenIds.slice(0, 16), 42])).toBe(16);
+    expect(hitOf(kv, "b", [...a.tokenIds().slice(0, 16), 42])).toBe(16);
   });
 
   it("counts a hit on an evictable block as a free block it will use", () => {

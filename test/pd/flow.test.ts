@@ -304,7 +304,7 @@ describe("the P/D flow on one prefill and one decode instance (NIXL, async pull)
         }),
       }),
     ]);
-    expect(toD.mock.calls[0]![0].promptTokenIds).toEqual(toP.mock.calls[0]![0].promptTokenIds);
+    expect(toD.mock.calls[0]![0].prompt).toBe(toP.mock.calls[0]![0].prompt);
   });
 
   it("a prefill leg that samples EOS finishes with stop, still holds its blocks, and hands off to the decode instance", () => {
