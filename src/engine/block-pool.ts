@@ -5,15 +5,30 @@
 import type { BlockHash } from "./block-hash.ts";
 import { CachedBlockIndex } from "./cached-block-index.ts";
 
+/** What `KVCacheBlock.hash` holds while the block is not cached (hashes are never negative). */
+const NOT_CACHED = -1;
+
 export class KVCacheBlock {
   refCnt = 0;
-  /** Set once the block is full and cached; cleared when the block is evicted. */
-  blockHash: BlockHash | null = null;
+  /**
+   * The hash the block is cached under, or NOT_CACHED. A field that only ever holds numbers keeps
+   * V8's unboxed double representation; holding null as well made every caching allocate.
+   */
+  private hash: number = NOT_CACHED;
   isNull = false;
   prevFree: KVCacheBlock | null = null;
   nextFree: KVCacheBlock | null = null;
 
   constructor(readonly blockId: number) {}
+
+  /** Set once the block is full and cached; null again when the block is evicted. */
+  get blockHash(): BlockHash | null {
+    return this.hash === NOT_CACHED ? null : this.hash;
+  }
+
+  set blockHash(hash: BlockHash | null) {
+    this.hash = hash ?? NOT_CACHED;
+  }
 }
 
 /**
@@ -150,14 +165,21 @@ export class BlockPool {
 
   /** Drops one reference from each block, in the given order; unreferenced blocks become free. */
   freeBlocks(orderedBlocks: Iterable<KVCacheBlock>): void {
-    for (const block of orderedBlocks) {
-      if (block.isNull) continue;
-      if (block.refCnt <= 0) {
-        throw new Error(`freeBlocks: block ${block.blockId} freed with refCnt ${block.refCnt}`);
-      }
-      block.refCnt -= 1;
-      if (block.refCnt === 0) this.freeBlockQueue.append(block);
+    for (const block of orderedBlocks) this.release(block);
+  }
+
+  /** `freeBlocks` of the blocks in reverse order, without building the reversed list. */
+  freeBlocksTailFirst(blocks: readonly KVCacheBlock[]): void {
+    for (let i = blocks.length - 1; i >= 0; i--) this.release(blocks[i]!);
+  }
+
+  private release(block: KVCacheBlock): void {
+    if (block.isNull) return;
+    if (block.refCnt <= 0) {
+      throw new Error(`freeBlocks: block ${block.blockId} freed with refCnt ${block.refCnt}`);
     }
+    block.refCnt -= 1;
+    if (block.refCnt === 0) this.freeBlockQueue.append(block);
   }
 
   getNumFreeBlocks(): number {

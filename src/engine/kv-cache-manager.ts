@@ -25,11 +25,19 @@ export interface AllocateSlotsOptions {
   fullSequenceMustFit?: boolean;
 }
 
+/** vLLM's req_to_blocks and num_cached_block entries of one request, kept together: one lookup per step. */
+interface RequestBlocks {
+  blocks: KVCacheBlock[];
+  /** How many leading blocks are already registered in the prefix cache. */
+  numCached: number;
+}
+
+const NO_OPTIONS: AllocateSlotsOptions = Object.freeze({});
+const NO_BLOCKS: readonly KVCacheBlock[] = Object.freeze([]);
+
 export class KVCacheManager {
   readonly blockPool: BlockPool;
-  private readonly reqToBlocks = new Map<string, KVCacheBlock[]>();
-  /** How many leading blocks of each request are already registered in the prefix cache. */
-  private readonly numCachedBlock = new Map<string, number>();
+  private readonly reqToBlocks = new Map<string, RequestBlocks>();
   private prefixCacheStats = new PrefixCacheStats();
 
   constructor(
@@ -100,10 +108,10 @@ export class KVCacheManager {
   allocateSlots(
     request: Request,
     numNewTokens: number,
-    opts: AllocateSlotsOptions = {},
-  ): KVCacheBlock[] | null {
+    opts: AllocateSlotsOptions = NO_OPTIONS,
+  ): readonly KVCacheBlock[] | null {
     const numNewComputedTokens = opts.numNewComputedTokens ?? 0;
-    const newComputedBlocks = opts.newComputedBlocks ?? [];
+    const newComputedBlocks = opts.newComputedBlocks ?? NO_BLOCKS;
     const numExternal = opts.numExternalComputedTokens ?? 0;
     if (numNewTokens === 0 && numExternal === 0) {
       throw new Error(
@@ -112,71 +120,76 @@ export class KVCacheManager {
     }
     const numLocalComputedTokens = request.numComputedTokens + numNewComputedTokens;
     const totalComputedTokens = Math.min(numLocalComputedTokens + numExternal, this.maxModelLen);
+    const held = this.reqToBlocks.get(request.requestId);
+    const numHeld = held === undefined ? 0 : held.blocks.length;
 
     if (opts.fullSequenceMustFit) {
       const fullNumTokens = Math.min(request.numTokens, this.maxModelLen);
-      const needed = this.numBlocksToAllocate(request.requestId, fullNumTokens, newComputedBlocks);
+      const needed = this.numBlocksToAllocate(numHeld, fullNumTokens, newComputedBlocks);
       if (needed > this.blockPool.getNumFreeBlocks()) return null;
     }
 
     const numTokensNeedSlot = Math.min(totalComputedTokens + numNewTokens, this.maxModelLen);
-    const needed = this.numBlocksToAllocate(
-      request.requestId,
-      numTokensNeedSlot,
-      newComputedBlocks,
-    );
+    const needed = this.numBlocksToAllocate(numHeld, numTokensNeedSlot, newComputedBlocks);
     if (needed > this.blockPool.getNumFreeBlocks()) return null;
 
-    let reqBlocks = this.reqToBlocks.get(request.requestId);
-    if (reqBlocks === undefined) {
-      reqBlocks = [];
-      this.reqToBlocks.set(request.requestId, reqBlocks);
+    let req = held;
+    if (req === undefined) {
+      req = { blocks: [], numCached: 0 };
+      this.reqToBlocks.set(request.requestId, req);
     }
     if (newComputedBlocks.length > 0) {
       if (this.enableCaching) this.blockPool.touch(newComputedBlocks);
-      for (const block of newComputedBlocks) reqBlocks.push(block);
-      this.numCachedBlock.set(request.requestId, reqBlocks.length);
+      for (const block of newComputedBlocks) req.blocks.push(block);
+      req.numCached = req.blocks.length;
     }
     const numRequired = Math.ceil(numTokensNeedSlot / this.blockSize);
-    const newBlocks = this.blockPool.getNewBlocks(Math.max(0, numRequired - reqBlocks.length));
-    for (const block of newBlocks) reqBlocks.push(block);
+    // Most decode steps fit in the blocks the request holds: nothing to take from the pool.
+    const newBlocks =
+      numRequired > req.blocks.length
+        ? this.blockPool.getNewBlocks(numRequired - req.blocks.length)
+        : NO_BLOCKS;
+    for (const block of newBlocks) req.blocks.push(block);
 
     if (!this.enableCaching || opts.delayCacheBlocks) return newBlocks;
-    this.cacheBlocks(request, Math.min(totalComputedTokens + numNewTokens, request.numTokens));
+    this.cacheFullBlocksOf(
+      request,
+      req,
+      Math.min(totalComputedTokens + numNewTokens, request.numTokens),
+    );
     return newBlocks;
   }
 
   /** Registers the request's full blocks up to `numComputedTokens` in the prefix cache. */
   cacheBlocks(request: Request, numComputedTokens: number): void {
     if (!this.enableCaching) return;
-    const blocks = this.reqToBlocks.get(request.requestId);
-    if (blocks === undefined) return;
-    const numCached = this.numCachedBlock.get(request.requestId) ?? 0;
+    const req = this.reqToBlocks.get(request.requestId);
+    if (req !== undefined) this.cacheFullBlocksOf(request, req, numComputedTokens);
+  }
+
+  private cacheFullBlocksOf(request: Request, req: RequestBlocks, numComputedTokens: number): void {
     const numFullBlocks = Math.floor(numComputedTokens / this.blockSize);
-    if (numFullBlocks <= numCached) return;
-    this.blockPool.cacheFullBlocks(request.blockHashes, blocks, numCached, numFullBlocks);
-    this.numCachedBlock.set(request.requestId, numFullBlocks);
+    if (numFullBlocks <= req.numCached) return;
+    this.blockPool.cacheFullBlocks(request.blockHashes, req.blocks, req.numCached, numFullBlocks);
+    req.numCached = numFullBlocks;
   }
 
   /** Frees the request's blocks tail first, so a cached prefix is evicted from its end. */
   free(request: Request): void {
-    const blocks = this.reqToBlocks.get(request.requestId);
-    if (blocks === undefined) return;
+    const req = this.reqToBlocks.get(request.requestId);
+    if (req === undefined) return;
     this.reqToBlocks.delete(request.requestId);
-    this.numCachedBlock.delete(request.requestId);
-    const reversed: KVCacheBlock[] = new Array<KVCacheBlock>(blocks.length);
-    for (let i = 0; i < blocks.length; i++) reversed[i] = blocks[blocks.length - 1 - i]!;
-    this.blockPool.freeBlocks(reversed);
+    this.blockPool.freeBlocksTailFirst(req.blocks);
   }
 
   getBlocks(requestId: string): readonly KVCacheBlock[] {
-    return this.reqToBlocks.get(requestId) ?? [];
+    return this.reqToBlocks.get(requestId)?.blocks ?? NO_BLOCKS;
   }
 
   /** How many requests hold each block: what every block's refCnt should be. */
   blockHolders(): Map<KVCacheBlock, number> {
     const holders = new Map<KVCacheBlock, number>();
-    for (const blocks of this.reqToBlocks.values()) {
+    for (const { blocks } of this.reqToBlocks.values()) {
       for (const block of blocks) holders.set(block, (holders.get(block) ?? 0) + 1);
     }
     return holders;
@@ -188,12 +201,11 @@ export class KVCacheManager {
   }
 
   private numBlocksToAllocate(
-    requestId: string,
+    numHeld: number,
     numTokens: number,
     newComputedBlocks: readonly KVCacheBlock[],
   ): number {
     const numRequired = Math.ceil(numTokens / this.blockSize);
-    const numHeld = this.reqToBlocks.get(requestId)?.length ?? 0;
     const numNew = numRequired - numHeld - newComputedBlocks.length;
     // A hit on an evictable block takes it out of the free queue, so it costs a free block too.
     let numEvictableComputed = 0;
