@@ -78,8 +78,9 @@ export class Request {
     this.kvTransferParams = init.kvTransferParams ?? null;
     this.blockHashes = init.prompt.blockHashes(this.blockSize).slice();
     this.tailStart = this.blockHashes.length * this.blockSize;
-    const tokens = init.prompt.tokenIds;
-    for (let i = this.tailStart; i < this.numPromptTokens; i++) this.tail.push(tokens[i]!);
+    for (let i = this.tailStart; i < this.numPromptTokens; i++) {
+      this.tail.push(init.prompt.tokenId(i));
+    }
   }
 
   get numTokens(): number {
@@ -92,7 +93,7 @@ export class Request {
 
   /** Every token id so far, prompt then output: a copy, for tests and explanations. */
   tokenIds(): number[] {
-    const all = Array.from(this.prompt.tokenIds);
+    const all = Array.from(this.prompt.tokenIds());
     for (let i = this.numPromptTokens - this.tailStart; i < this.tail.length; i++) {
       all.push(this.tail[i]!);
     }

@@ -26,28 +26,30 @@ export function tokenAt(seed: number, position: number): number {
   return (h >>> 0) % VOCAB;
 }
 
-/** Writes tokens `[from, to)` of the key's stream into `out` at the same positions. */
-function fillTokens(out: Int32Array, key: string, from: number, to: number): void {
-  const seed = keySeed(key);
-  for (let i = from; i < to; i++) out[i] = tokenAt(seed, i);
+/**
+ * The token at each position of a prompt whose first `prefix.tokens` come from the shared
+ * `prefix.key` stream and the rest from the request's own stream.
+ */
+export function promptTokenAt(
+  ownKey: string,
+  prefix?: { key: string; tokens: number },
+): (position: number) => number {
+  const own = keySeed(ownKey);
+  if (prefix === undefined) return (i) => tokenAt(own, i);
+  const shared = keySeed(prefix.key);
+  const end = prefix.tokens;
+  return (i) => tokenAt(i < end ? shared : own, i);
 }
 
-/**
- * A prompt of `length` tokens whose first `prefixTokens` come from the shared `prefixKey` stream
- * (copied from `prefixIds` when the caller already has them) and the rest from the request's own
- * stream.
- */
+/** The first `length` tokens of `promptTokenAt(ownKey, prefix)`. */
 export function promptTokenIds(
   length: number,
   ownKey: string,
-  prefix?: { key: string; tokens: number; ids?: ArrayLike<number> },
+  prefix?: { key: string; tokens: number },
 ): Int32Array {
+  const at = promptTokenAt(ownKey, prefix);
   const out = new Int32Array(length);
-  const shared = prefix === undefined ? 0 : Math.min(prefix.tokens, length);
-  if (prefix?.ids !== undefined) {
-    for (let i = 0; i < shared; i++) out[i] = prefix.ids[i]!;
-  } else if (prefix !== undefined) fillTokens(out, prefix.key, 0, shared);
-  fillTokens(out, ownKey, shared, length);
+  for (let i = 0; i < length; i++) out[i] = at(i);
   return out;
 }
 

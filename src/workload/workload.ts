@@ -15,7 +15,7 @@ import type {
   WorkloadConfig,
 } from "../scenario/types.ts";
 import { Prompt } from "../engine/prompt.ts";
-import { promptTokenIds } from "./token-ids.ts";
+import { promptTokenAt } from "./token-ids.ts";
 
 export interface ClientRequest {
   id: string;
@@ -144,19 +144,19 @@ interface SharedPrefix {
 
 /**
  * Builds prompts, keeping one Prompt per shared prefix so that every request of a prefix group
- * copies the group's token ids and reuses its block hashes instead of recomputing them.
+ * reuses the group's block hashes instead of recomputing them.
  */
 function promptMaker(): (length: number, ownKey: string, prefix?: SharedPrefix) => Prompt {
   const prefixes = new Map<string, Prompt>();
   return (length, ownKey, prefix) => {
-    if (prefix === undefined) return new Prompt(promptTokenIds(length, ownKey));
+    if (prefix === undefined) return Prompt.generated(length, promptTokenAt(ownKey));
     const id = `${prefix.tokens}:${prefix.key}`;
     let shared = prefixes.get(id);
     if (shared === undefined) {
-      shared = new Prompt(promptTokenIds(prefix.tokens, prefix.key));
+      shared = Prompt.generated(prefix.tokens, promptTokenAt(prefix.key));
       prefixes.set(id, shared);
     }
-    return new Prompt(promptTokenIds(length, ownKey, { ...prefix, ids: shared.tokenIds }), shared);
+    return Prompt.generated(length, promptTokenAt(ownKey, prefix), shared);
   };
 }
 

@@ -47,7 +47,7 @@ export interface RequestSpec {
 export function makeRequest(spec: RequestSpec): Request {
   return new Request({
     requestId: spec.id,
-    prompt: new Prompt(spec.promptTokenIds),
+    prompt: Prompt.of(spec.promptTokenIds),
     maxTokens: spec.maxTokens ?? 4,
     ...(spec.stopAfterTokens === undefined ? {} : { stopAfterTokens: spec.stopAfterTokens }),
     outputTokenId: outputIds(spec.id),

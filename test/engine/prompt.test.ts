@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { NONE_HASH, hashBlockTokens } from "../../src/engine/block-hash.ts";
 import { Prompt } from "../../src/engine/prompt.ts";
 import { Request } from "../../src/engine/request.ts";
-import { promptTokenIds, tokenAt, keySeed } from "../../src/workload/token-ids.ts";
+import { keySeed, promptTokenAt, promptTokenIds, tokenAt } from "../../src/workload/token-ids.ts";
 import { propertyParams } from "../support/property.ts";
 import { makeRequest, outputIds, prompt } from "./helpers.ts";
 
@@ -18,30 +18,32 @@ function hashesFromScratch(tokens: ArrayLike<number>, blockSize: number): number
 
 describe("Prompt", () => {
   it("hashes its full blocks once per block size and returns the same hashes after", () => {
-    const p = new Prompt(prompt(70, 1));
+    const p = Prompt.of(prompt(70, 1));
     const b16 = p.blockHashes(16);
-    expect(b16).toEqual(hashesFromScratch(p.tokenIds, 16));
+    expect(b16).toEqual(hashesFromScratch(p.tokenIds(), 16));
     expect(b16).toHaveLength(4);
     expect(p.blockHashes(16)).toBe(b16);
-    expect(p.blockHashes(8)).toEqual(hashesFromScratch(p.tokenIds, 8));
+    expect(p.blockHashes(8)).toEqual(hashesFromScratch(p.tokenIds(), 8));
     expect(p.blockHashes(16)).toBe(b16);
   });
 
-  it("reuses a shared prefix's hashes only where they are the same blocks", () => {
+  it("a generated prompt has the same tokens and hashes as the same ids stored, with or without a shared prefix", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 80 }),
         fc.integer({ min: 0, max: 80 }),
-        fc.constantFrom(4, 8, 16),
+        fc.constantFrom(4, 8, 16, 32),
         (length, prefixTokens, blockSize) => {
-          const shared = new Prompt(promptTokenIds(prefixTokens, "prefix:g"));
-          const ids = promptTokenIds(length, "prompt:r", {
-            key: "prefix:g",
-            tokens: prefixTokens,
-            ids: shared.tokenIds,
-          });
-          const withPrefix = new Prompt(ids, shared);
-          expect(withPrefix.blockHashes(blockSize)).toEqual(hashesFromScratch(ids, blockSize));
+          const prefix = { key: "prefix:g", tokens: prefixTokens };
+          const ids = promptTokenIds(length, "prompt:r", prefix);
+          const shared = Prompt.generated(prefixTokens, promptTokenAt("prefix:g"));
+          const generated = Prompt.generated(length, promptTokenAt("prompt:r", prefix), shared);
+          expect(generated.tokenIds()).toEqual(ids);
+          expect(generated.tokenId(length - 1)).toBe(ids[length - 1]);
+          expect(generated.blockHashes(blockSize)).toEqual(hashesFromScratch(ids, blockSize));
+          expect(Prompt.of(ids, shared).blockHashes(blockSize)).toEqual(
+            hashesFromScratch(ids, blockSize),
+          );
         },
       ),
       propertyParams,
@@ -52,16 +54,11 @@ describe("Prompt", () => {
 describe("promptTokenIds", () => {
   it("takes the shared prefix's tokens, then the request's own stream from where the prefix ends", () => {
     const ids = promptTokenIds(10, "prompt:r", { key: "prefix:g", tokens: 4 });
-    const copied = promptTokenIds(10, "prompt:r", {
-      key: "prefix:g",
-      tokens: 4,
-      ids: promptTokenIds(4, "prefix:g"),
-    });
     expect(Array.from(ids)).toEqual([
       ...[0, 1, 2, 3].map((i) => tokenAt(keySeed("prefix:g"), i)),
       ...[4, 5, 6, 7, 8, 9].map((i) => tokenAt(keySeed("prompt:r"), i)),
     ]);
-    expect(copied).toEqual(ids);
+    expect(promptTokenIds(3, "prompt:r", { key: "prefix:g", tokens: 4 })).toEqual(ids.slice(0, 3));
   });
 });
 
@@ -82,7 +79,7 @@ describe("Request block hashes", () => {
   });
 
   it("leave the shared prompt's hashes untouched", () => {
-    const shared = new Prompt(prompt(32, 3));
+    const shared = Prompt.of(prompt(32, 3));
     const before = [...shared.blockHashes(16)];
     const request = new Request({
       requestId: "r",
