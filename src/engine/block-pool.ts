@@ -5,79 +5,93 @@
 import type { BlockHash } from "./block-hash.ts";
 import { CachedBlockIndex } from "./cached-block-index.ts";
 
-/** What `KVCacheBlock.hash` holds while the block is not cached (hashes are never negative). */
+/** A block's entry in `BlockHashes` while it is not cached (hashes are never negative). */
 const NOT_CACHED = -1;
+const NONE = -1;
+
+/**
+ * The hash each block of a pool is cached under, by block id. Kept in one typed array rather
+ * than on the blocks: V8 boxes a number field, so reading a block's hash cost a second memory
+ * access, and caching or evicting a block touched two scattered objects.
+ */
+type BlockHashes = Float64Array;
 
 export class KVCacheBlock {
   refCnt = 0;
-  /**
-   * The hash the block is cached under, or NOT_CACHED. A field that only ever holds numbers keeps
-   * V8's unboxed double representation; holding null as well made every caching allocate.
-   */
-  private hash: number = NOT_CACHED;
   isNull = false;
-  prevFree: KVCacheBlock | null = null;
-  nextFree: KVCacheBlock | null = null;
 
-  constructor(readonly blockId: number) {}
+  constructor(
+    readonly blockId: number,
+    private readonly hashes: BlockHashes,
+  ) {}
 
   /** Set once the block is full and cached; null again when the block is evicted. */
   get blockHash(): BlockHash | null {
-    return this.hash === NOT_CACHED ? null : this.hash;
+    const hash = this.hashes[this.blockId]!;
+    return hash === NOT_CACHED ? null : hash;
   }
 
   set blockHash(hash: BlockHash | null) {
-    this.hash = hash ?? NOT_CACHED;
+    this.hashes[this.blockId] = hash ?? NOT_CACHED;
   }
 }
 
 /**
  * Doubly linked free list in eviction order: the head is evicted first. Freed blocks go to the
  * tail, so cached blocks age out least-recently-freed first, and a hit can pull a block out of
- * the middle in O(1).
+ * the middle in O(1). The links are typed arrays indexed by block id, so popping a block reads
+ * nothing but this queue.
  */
 export class FreeKVCacheBlockQueue {
-  private head: KVCacheBlock | null = null;
-  private tail: KVCacheBlock | null = null;
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  private head = NONE;
+  private tail = NONE;
   numFreeBlocks = 0;
 
-  constructor(blocks: readonly KVCacheBlock[]) {
+  constructor(private readonly blocks: readonly KVCacheBlock[]) {
+    this.prev = new Int32Array(blocks.length).fill(NONE);
+    this.next = new Int32Array(blocks.length).fill(NONE);
     for (const block of blocks) this.append(block);
   }
 
   popleft(): KVCacheBlock {
-    const block = this.head;
-    if (block === null) throw new Error("FreeKVCacheBlockQueue.popleft: no free blocks");
+    if (this.head === NONE) throw new Error("FreeKVCacheBlockQueue.popleft: no free blocks");
+    const block = this.blocks[this.head]!;
     this.remove(block);
     return block;
   }
 
   remove(block: KVCacheBlock): void {
-    if (block.prevFree === null && this.head !== block) {
-      throw new Error(`FreeKVCacheBlockQueue.remove: block ${block.blockId} is not free`);
+    const id = block.blockId;
+    const prev = this.prev[id]!;
+    const next = this.next[id]!;
+    if (prev === NONE && this.head !== id) {
+      throw new Error(`FreeKVCacheBlockQueue.remove: block ${id} is not free`);
     }
-    if (block.prevFree) block.prevFree.nextFree = block.nextFree;
-    else this.head = block.nextFree;
-    if (block.nextFree) block.nextFree.prevFree = block.prevFree;
-    else this.tail = block.prevFree;
-    block.prevFree = null;
-    block.nextFree = null;
+    if (prev !== NONE) this.next[prev] = next;
+    else this.head = next;
+    if (next !== NONE) this.prev[next] = prev;
+    else this.tail = prev;
+    this.prev[id] = NONE;
+    this.next[id] = NONE;
     this.numFreeBlocks -= 1;
   }
 
   append(block: KVCacheBlock): void {
-    block.prevFree = this.tail;
-    block.nextFree = null;
-    if (this.tail) this.tail.nextFree = block;
-    else this.head = block;
-    this.tail = block;
+    const id = block.blockId;
+    this.prev[id] = this.tail;
+    this.next[id] = NONE;
+    if (this.tail !== NONE) this.next[this.tail] = id;
+    else this.head = id;
+    this.tail = id;
     this.numFreeBlocks += 1;
   }
 
   /** Block ids from head (next to be evicted) to tail; for tests and explanations. */
   blockIds(): number[] {
     const ids: number[] = [];
-    for (let b = this.head; b !== null; b = b.nextFree) ids.push(b.blockId);
+    for (let id = this.head; id !== NONE; id = this.next[id]!) ids.push(id);
     return ids;
   }
 }
@@ -89,6 +103,7 @@ export class BlockPool {
   private readonly cachedBlocks: CachedBlockIndex;
   /** vLLM reserves one block as the null block; it is never allocated or freed. */
   readonly nullBlock: KVCacheBlock;
+  private readonly hashes: BlockHashes;
 
   constructor(
     readonly numGpuBlocks: number,
@@ -97,7 +112,8 @@ export class BlockPool {
     if (!Number.isInteger(numGpuBlocks) || numGpuBlocks < 2) {
       throw new Error(`BlockPool: num_gpu_blocks must be an integer >= 2, got ${numGpuBlocks}`);
     }
-    this.blocks = Array.from({ length: numGpuBlocks }, (_, i) => new KVCacheBlock(i));
+    this.hashes = new Float64Array(numGpuBlocks).fill(NOT_CACHED);
+    this.blocks = Array.from({ length: numGpuBlocks }, (_, i) => new KVCacheBlock(i, this.hashes));
     this.cachedBlocks = new CachedBlockIndex(numGpuBlocks);
     this.freeBlockQueue = new FreeKVCacheBlockQueue(this.blocks);
     this.nullBlock = this.freeBlockQueue.popleft();
@@ -118,16 +134,16 @@ export class BlockPool {
     numFullBlocks: number,
   ): void {
     for (let i = numCachedBlocks; i < numFullBlocks; i++) {
-      const block = blocks[i]!;
-      if (block.blockHash !== null) continue; // a prefix-cache hit: already cached
+      const id = blocks[i]!.blockId;
+      if (this.hashes[id] !== NOT_CACHED) continue; // a prefix-cache hit: already cached
       const hash = blockHashes[i];
       if (hash === undefined) {
         throw new Error(
           `cacheFullBlocks: block ${i} has no hash (request has ${blockHashes.length} hashes)`,
         );
       }
-      block.blockHash = hash;
-      this.cachedBlocks.add(block.blockId, hash);
+      this.hashes[id] = hash;
+      this.cachedBlocks.add(id, hash);
     }
   }
 
@@ -149,10 +165,11 @@ export class BlockPool {
   }
 
   private maybeEvictCachedBlock(block: KVCacheBlock): void {
-    const hash = block.blockHash;
-    if (hash === null) return;
-    this.cachedBlocks.remove(block.blockId, hash);
-    block.blockHash = null;
+    const id = block.blockId;
+    const hash = this.hashes[id]!;
+    if (hash === NOT_CACHED) return;
+    this.cachedBlocks.remove(id, hash);
+    this.hashes[id] = NOT_CACHED;
   }
 
   /** A prefix-cache hit: takes evictable blocks back out of the free queue and adds a reference. */
