@@ -8,31 +8,49 @@ import { CachedBlockIndex } from "./cached-block-index.ts";
 /** A block's entry in `BlockHashes` while it is not cached (hashes are never negative). */
 const NOT_CACHED = -1;
 const NONE = -1;
+const NULL_BLOCK_ID = 0;
 
 /**
- * The hash each block of a pool is cached under, by block id. Kept in one typed array rather
- * than on the blocks: V8 boxes a number field, so reading a block's hash cost a second memory
- * access, and caching or evicting a block touched two scattered objects.
+ * The mutable state of a pool's blocks, by block id. The pool's hot paths (taking, caching,
+ * evicting and freeing blocks) read and write these arrays and never the block objects: with
+ * eight pools of 16,384 blocks, reaching a block's own fields was a cache miss each time.
  */
-type BlockHashes = Float64Array;
+class BlockTable {
+  readonly refCnts: Int32Array;
+  /** The hash each block is cached under, or NOT_CACHED. */
+  readonly hashes: Float64Array;
 
+  constructor(numBlocks: number) {
+    this.refCnts = new Int32Array(numBlocks);
+    this.hashes = new Float64Array(numBlocks).fill(NOT_CACHED);
+  }
+}
+
+/** One block of a pool: its id, and its state as views onto the pool's table. */
 export class KVCacheBlock {
-  refCnt = 0;
-  isNull = false;
-
   constructor(
     readonly blockId: number,
-    private readonly hashes: BlockHashes,
+    private readonly table: BlockTable,
+    /** vLLM's null block: never allocated, freed or cached. */
+    readonly isNull: boolean = false,
   ) {}
+
+  get refCnt(): number {
+    return this.table.refCnts[this.blockId]!;
+  }
+
+  set refCnt(refCnt: number) {
+    this.table.refCnts[this.blockId] = refCnt;
+  }
 
   /** Set once the block is full and cached; null again when the block is evicted. */
   get blockHash(): BlockHash | null {
-    const hash = this.hashes[this.blockId]!;
+    const hash = this.table.hashes[this.blockId]!;
     return hash === NOT_CACHED ? null : hash;
   }
 
   set blockHash(hash: BlockHash | null) {
-    this.hashes[this.blockId] = hash ?? NOT_CACHED;
+    this.table.hashes[this.blockId] = hash ?? NOT_CACHED;
   }
 }
 
@@ -56,14 +74,22 @@ export class FreeKVCacheBlockQueue {
   }
 
   popleft(): KVCacheBlock {
-    if (this.head === NONE) throw new Error("FreeKVCacheBlockQueue.popleft: no free blocks");
-    const block = this.blocks[this.head]!;
-    this.remove(block);
-    return block;
+    return this.blocks[this.popleftId()]!;
+  }
+
+  /** `popleft` by id: the block object itself is not read. */
+  popleftId(): number {
+    const id = this.head;
+    if (id === NONE) throw new Error("FreeKVCacheBlockQueue.popleft: no free blocks");
+    this.removeId(id);
+    return id;
   }
 
   remove(block: KVCacheBlock): void {
-    const id = block.blockId;
+    this.removeId(block.blockId);
+  }
+
+  removeId(id: number): void {
     const prev = this.prev[id]!;
     const next = this.next[id]!;
     if (prev === NONE && this.head !== id) {
@@ -79,7 +105,10 @@ export class FreeKVCacheBlockQueue {
   }
 
   append(block: KVCacheBlock): void {
-    const id = block.blockId;
+    this.appendId(block.blockId);
+  }
+
+  appendId(id: number): void {
     this.prev[id] = this.tail;
     this.next[id] = NONE;
     if (this.tail !== NONE) this.next[this.tail] = id;
@@ -103,7 +132,7 @@ export class BlockPool {
   private readonly cachedBlocks: CachedBlockIndex;
   /** vLLM reserves one block as the null block; it is never allocated or freed. */
   readonly nullBlock: KVCacheBlock;
-  private readonly hashes: BlockHashes;
+  private readonly table: BlockTable;
 
   constructor(
     readonly numGpuBlocks: number,
@@ -112,12 +141,16 @@ export class BlockPool {
     if (!Number.isInteger(numGpuBlocks) || numGpuBlocks < 2) {
       throw new Error(`BlockPool: num_gpu_blocks must be an integer >= 2, got ${numGpuBlocks}`);
     }
-    this.hashes = new Float64Array(numGpuBlocks).fill(NOT_CACHED);
-    this.blocks = Array.from({ length: numGpuBlocks }, (_, i) => new KVCacheBlock(i, this.hashes));
+    const table = new BlockTable(numGpuBlocks);
+    this.table = table;
+    // The queue starts in id order, so the block popped for the null block is block 0.
+    this.blocks = Array.from(
+      { length: numGpuBlocks },
+      (_, i) => new KVCacheBlock(i, table, i === NULL_BLOCK_ID),
+    );
     this.cachedBlocks = new CachedBlockIndex(numGpuBlocks);
     this.freeBlockQueue = new FreeKVCacheBlockQueue(this.blocks);
     this.nullBlock = this.freeBlockQueue.popleft();
-    this.nullBlock.isNull = true;
   }
 
   /** The earliest-cached block still cached under `blockHash`, or null. */
@@ -135,14 +168,14 @@ export class BlockPool {
   ): void {
     for (let i = numCachedBlocks; i < numFullBlocks; i++) {
       const id = blocks[i]!.blockId;
-      if (this.hashes[id] !== NOT_CACHED) continue; // a prefix-cache hit: already cached
+      if (this.table.hashes[id] !== NOT_CACHED) continue; // a prefix-cache hit: already cached
       const hash = blockHashes[i];
       if (hash === undefined) {
         throw new Error(
           `cacheFullBlocks: block ${i} has no hash (request has ${blockHashes.length} hashes)`,
         );
       }
-      this.hashes[id] = hash;
+      this.table.hashes[id] = hash;
       this.cachedBlocks.add(id, hash);
     }
   }
@@ -156,27 +189,28 @@ export class BlockPool {
     }
     const result: KVCacheBlock[] = new Array<KVCacheBlock>(n);
     for (let i = 0; i < n; i++) {
-      const block = this.freeBlockQueue.popleft();
-      if (this.enableCaching) this.maybeEvictCachedBlock(block);
-      block.refCnt = 1;
-      result[i] = block;
+      const id = this.freeBlockQueue.popleftId();
+      if (this.enableCaching) this.maybeEvictCachedBlock(id);
+      this.table.refCnts[id] = 1;
+      result[i] = this.blocks[id]!;
     }
     return result;
   }
 
-  private maybeEvictCachedBlock(block: KVCacheBlock): void {
-    const id = block.blockId;
-    const hash = this.hashes[id]!;
+  private maybeEvictCachedBlock(id: number): void {
+    const hash = this.table.hashes[id]!;
     if (hash === NOT_CACHED) return;
     this.cachedBlocks.remove(id, hash);
-    this.hashes[id] = NOT_CACHED;
+    this.table.hashes[id] = NOT_CACHED;
   }
 
   /** A prefix-cache hit: takes evictable blocks back out of the free queue and adds a reference. */
   touch(blocks: readonly KVCacheBlock[]): void {
+    const refCnts = this.table.refCnts;
     for (const block of blocks) {
-      if (block.refCnt === 0 && !block.isNull) this.freeBlockQueue.remove(block);
-      block.refCnt += 1;
+      const id = block.blockId;
+      if (refCnts[id] === 0 && id !== NULL_BLOCK_ID) this.freeBlockQueue.removeId(id);
+      refCnts[id]! += 1;
     }
   }
 
@@ -191,12 +225,14 @@ export class BlockPool {
   }
 
   private release(block: KVCacheBlock): void {
-    if (block.isNull) return;
-    if (block.refCnt <= 0) {
-      throw new Error(`freeBlocks: block ${block.blockId} freed with refCnt ${block.refCnt}`);
+    const id = block.blockId;
+    if (id === NULL_BLOCK_ID) return;
+    const refCnts = this.table.refCnts;
+    if (refCnts[id]! <= 0) {
+      throw new Error(`freeBlocks: block ${id} freed with refCnt ${refCnts[id]}`);
     }
-    block.refCnt -= 1;
-    if (block.refCnt === 0) this.freeBlockQueue.append(block);
+    refCnts[id]! -= 1;
+    if (refCnts[id] === 0) this.freeBlockQueue.appendId(id);
   }
 
   getNumFreeBlocks(): number {

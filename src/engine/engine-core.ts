@@ -55,8 +55,16 @@ export class EngineCore {
   wake(): void {
     if (this.running) return;
     this.running = true;
-    this.sim.schedule(0, () => this.step());
+    this.sim.schedule(0, this.stepNow);
   }
+
+  // The loop's callbacks are made once: a closure per step cost more than the step's own
+  // bookkeeping (tsx also names each one with Object.defineProperty). At most one step is in
+  // flight, so its output waits in a field.
+  private readonly stepNow = (): void => this.step();
+  private readonly modelDone = (): void => this.onModelDone();
+  private readonly stepDone = (): void => this.finishStep();
+  private inFlight: SchedulerOutput | null = null;
 
   private step(): void {
     if (!this.scheduler.hasRequests()) {
@@ -68,7 +76,7 @@ export class EngineCore {
       this.onStep(this.scheduler.updateFromOutput(schedulerOutput, this.sim.now), schedulerOutput);
       if (schedulerOutput.preempted.length > 0) {
         // A pass that preempted admits nothing; vLLM's busy loop simply schedules again.
-        this.sim.schedule(0, () => this.step());
+        this.sim.schedule(0, this.stepNow);
         return;
       }
       // Nothing can run until something outside this engine changes (a KV transfer, blocks a
@@ -76,18 +84,24 @@ export class EngineCore {
       this.running = false;
       return;
     }
-    const duration = stepDuration(this.stepTime, stepShape(schedulerOutput));
-    const finish = (): void => {
-      const outputs = this.scheduler.updateFromOutput(schedulerOutput, this.sim.now);
-      this.numSteps += 1;
-      this.onStep(outputs, schedulerOutput);
-      this.step();
-    };
-    this.sim.schedule(duration, () => {
-      const loads = schedulerOutput.syncLoadRequestIds;
-      if (loads.length > 0 && this.connector?.waitForLoads)
-        this.connector.waitForLoads(loads, finish);
-      else finish();
-    });
+    this.inFlight = schedulerOutput;
+    this.sim.schedule(stepDuration(this.stepTime, stepShape(schedulerOutput)), this.modelDone);
+  }
+
+  /** The forward pass is over; a synchronous connector may still be loading KV for it. */
+  private onModelDone(): void {
+    const loads = this.inFlight!.syncLoadRequestIds;
+    if (loads.length > 0 && this.connector?.waitForLoads)
+      this.connector.waitForLoads(loads, this.stepDone);
+    else this.finishStep();
+  }
+
+  private finishStep(): void {
+    const schedulerOutput = this.inFlight!;
+    this.inFlight = null;
+    const outputs = this.scheduler.updateFromOutput(schedulerOutput, this.sim.now);
+    this.numSteps += 1;
+    this.onStep(outputs, schedulerOutput);
+    this.step();
   }
 }
