@@ -3,30 +3,15 @@
 // cache events.
 
 import type { BlockHash } from "./block-hash.ts";
+import { BlockTable, NO_BLOCK, NOT_CACHED } from "./block-table.ts";
 import { CachedBlockIndex } from "./cached-block-index.ts";
 
-/** A block's entry in `BlockHashes` while it is not cached (hashes are never negative). */
-const NOT_CACHED = -1;
-const NONE = -1;
+// Module-private copies: V8 does not constant-fold an imported binding inside a hot function.
+const NONE = NO_BLOCK;
+const UNCACHED = NOT_CACHED;
 const NULL_BLOCK_ID = 0;
 
-/**
- * The mutable state of a pool's blocks, by block id. The pool's hot paths (taking, caching,
- * evicting and freeing blocks) read and write these arrays and never the block objects: with
- * eight pools of 16,384 blocks, reaching a block's own fields was a cache miss each time.
- */
-class BlockTable {
-  readonly refCnts: Int32Array;
-  /** The hash each block is cached under, or NOT_CACHED. */
-  readonly hashes: Float64Array;
-
-  constructor(numBlocks: number) {
-    this.refCnts = new Int32Array(numBlocks);
-    this.hashes = new Float64Array(numBlocks).fill(NOT_CACHED);
-  }
-}
-
-/** One block of a pool: its id, and its state as views onto the pool's table. */
+/** One block of a pool: its id, and its state as a view onto the pool's block table. */
 export class KVCacheBlock {
   constructor(
     readonly blockId: number,
@@ -36,40 +21,38 @@ export class KVCacheBlock {
   ) {}
 
   get refCnt(): number {
-    return this.table.refCnts[this.blockId]!;
+    return this.table.refCnt(this.blockId);
   }
 
   set refCnt(refCnt: number) {
-    this.table.refCnts[this.blockId] = refCnt;
+    this.table.setRefCnt(this.blockId, refCnt);
   }
 
   /** Set once the block is full and cached; null again when the block is evicted. */
   get blockHash(): BlockHash | null {
-    const hash = this.table.hashes[this.blockId]!;
-    return hash === NOT_CACHED ? null : hash;
+    const hash = this.table.hash(this.blockId);
+    return hash === UNCACHED ? null : hash;
   }
 
   set blockHash(hash: BlockHash | null) {
-    this.table.hashes[this.blockId] = hash ?? NOT_CACHED;
+    this.table.setHash(this.blockId, hash ?? UNCACHED);
   }
 }
 
 /**
  * Doubly linked free list in eviction order: the head is evicted first. Freed blocks go to the
  * tail, so cached blocks age out least-recently-freed first, and a hit can pull a block out of
- * the middle in O(1). The links are typed arrays indexed by block id, so popping a block reads
- * nothing but this queue.
+ * the middle in O(1). The links live in the pool's block table.
  */
 export class FreeKVCacheBlockQueue {
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
   private head = NONE;
   private tail = NONE;
   numFreeBlocks = 0;
 
-  constructor(private readonly blocks: readonly KVCacheBlock[]) {
-    this.prev = new Int32Array(blocks.length).fill(NONE);
-    this.next = new Int32Array(blocks.length).fill(NONE);
+  constructor(
+    private readonly blocks: readonly KVCacheBlock[],
+    private readonly table: BlockTable,
+  ) {
     for (const block of blocks) this.append(block);
   }
 
@@ -90,17 +73,18 @@ export class FreeKVCacheBlockQueue {
   }
 
   removeId(id: number): void {
-    const prev = this.prev[id]!;
-    const next = this.next[id]!;
+    const table = this.table;
+    const prev = table.prevFree(id);
+    const next = table.nextFree(id);
     if (prev === NONE && this.head !== id) {
       throw new Error(`FreeKVCacheBlockQueue.remove: block ${id} is not free`);
     }
-    if (prev !== NONE) this.next[prev] = next;
+    if (prev !== NONE) table.setNextFree(prev, next);
     else this.head = next;
-    if (next !== NONE) this.prev[next] = prev;
+    if (next !== NONE) table.setPrevFree(next, prev);
     else this.tail = prev;
-    this.prev[id] = NONE;
-    this.next[id] = NONE;
+    table.setPrevFree(id, NONE);
+    table.setNextFree(id, NONE);
     this.numFreeBlocks -= 1;
   }
 
@@ -109,9 +93,10 @@ export class FreeKVCacheBlockQueue {
   }
 
   appendId(id: number): void {
-    this.prev[id] = this.tail;
-    this.next[id] = NONE;
-    if (this.tail !== NONE) this.next[this.tail] = id;
+    const table = this.table;
+    table.setPrevFree(id, this.tail);
+    table.setNextFree(id, NONE);
+    if (this.tail !== NONE) table.setNextFree(this.tail, id);
     else this.head = id;
     this.tail = id;
     this.numFreeBlocks += 1;
@@ -120,7 +105,7 @@ export class FreeKVCacheBlockQueue {
   /** Block ids from head (next to be evicted) to tail; for tests and explanations. */
   blockIds(): number[] {
     const ids: number[] = [];
-    for (let id = this.head; id !== NONE; id = this.next[id]!) ids.push(id);
+    for (let id = this.head; id !== NONE; id = this.table.nextFree(id)) ids.push(id);
     return ids;
   }
 }
@@ -148,8 +133,8 @@ export class BlockPool {
       { length: numGpuBlocks },
       (_, i) => new KVCacheBlock(i, table, i === NULL_BLOCK_ID),
     );
-    this.cachedBlocks = new CachedBlockIndex(numGpuBlocks);
-    this.freeBlockQueue = new FreeKVCacheBlockQueue(this.blocks);
+    this.cachedBlocks = new CachedBlockIndex(numGpuBlocks, table);
+    this.freeBlockQueue = new FreeKVCacheBlockQueue(this.blocks, table);
     this.nullBlock = this.freeBlockQueue.popleft();
   }
 
@@ -168,14 +153,13 @@ export class BlockPool {
   ): void {
     for (let i = numCachedBlocks; i < numFullBlocks; i++) {
       const id = blocks[i]!.blockId;
-      if (this.table.hashes[id] !== NOT_CACHED) continue; // a prefix-cache hit: already cached
+      if (this.table.hash(id) !== UNCACHED) continue; // a prefix-cache hit: already cached
       const hash = blockHashes[i];
       if (hash === undefined) {
         throw new Error(
           `cacheFullBlocks: block ${i} has no hash (request has ${blockHashes.length} hashes)`,
         );
       }
-      this.table.hashes[id] = hash;
       this.cachedBlocks.add(id, hash);
     }
   }
@@ -191,26 +175,25 @@ export class BlockPool {
     for (let i = 0; i < n; i++) {
       const id = this.freeBlockQueue.popleftId();
       if (this.enableCaching) this.maybeEvictCachedBlock(id);
-      this.table.refCnts[id] = 1;
+      this.table.setRefCnt(id, 1);
       result[i] = this.blocks[id]!;
     }
     return result;
   }
 
   private maybeEvictCachedBlock(id: number): void {
-    const hash = this.table.hashes[id]!;
-    if (hash === NOT_CACHED) return;
-    this.cachedBlocks.remove(id, hash);
-    this.table.hashes[id] = NOT_CACHED;
+    const hash = this.table.hash(id);
+    if (hash !== UNCACHED) this.cachedBlocks.remove(id, hash);
   }
 
   /** A prefix-cache hit: takes evictable blocks back out of the free queue and adds a reference. */
   touch(blocks: readonly KVCacheBlock[]): void {
-    const refCnts = this.table.refCnts;
+    const table = this.table;
     for (const block of blocks) {
       const id = block.blockId;
-      if (refCnts[id] === 0 && id !== NULL_BLOCK_ID) this.freeBlockQueue.removeId(id);
-      refCnts[id]! += 1;
+      const refCnt = table.refCnt(id);
+      if (refCnt === 0 && id !== NULL_BLOCK_ID) this.freeBlockQueue.removeId(id);
+      table.setRefCnt(id, refCnt + 1);
     }
   }
 
@@ -227,12 +210,10 @@ export class BlockPool {
   private release(block: KVCacheBlock): void {
     const id = block.blockId;
     if (id === NULL_BLOCK_ID) return;
-    const refCnts = this.table.refCnts;
-    if (refCnts[id]! <= 0) {
-      throw new Error(`freeBlocks: block ${id} freed with refCnt ${refCnts[id]}`);
-    }
-    refCnts[id]! -= 1;
-    if (refCnts[id] === 0) this.freeBlockQueue.appendId(id);
+    const refCnt = this.table.refCnt(id);
+    if (refCnt <= 0) throw new Error(`freeBlocks: block ${id} freed with refCnt ${refCnt}`);
+    this.table.setRefCnt(id, refCnt - 1);
+    if (refCnt === 1) this.freeBlockQueue.appendId(id);
   }
 
   getNumFreeBlocks(): number {

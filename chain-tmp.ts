@@ -1,0 +1,14 @@
+import { Cluster } from "./src/cluster/cluster.ts";
+import { loadScenario } from "./src/scenario/index.ts";
+import { BlockPool } from "./src/engine/block-pool.ts";
+const proto = BlockPool.prototype as any;
+const orig = proto.getNewBlocks;
+let calls = 0, blocks = 0, time = 0; const hist = new Map<number, number>();
+proto.getNewBlocks = function (n: number) { calls++; blocks += n; const t = performance.now(); const r = orig.call(this, n); time += performance.now() - t; return r; };
+const origC = proto.cacheFullBlocks; let ctime = 0, ccalls = 0;
+proto.cacheFullBlocks = function (a: any, b: any, c: number, d: number) { ccalls++; const t = performance.now(); origC.call(this, a, b, c, d); ctime += performance.now() - t; };
+const scenario = loadScenario("scenarios/bench/bench-small.yaml");
+const cluster = new Cluster(scenario, scenario.seed, {}, [scenario.metrics.profile], { recordStats: false });
+const t0 = performance.now();
+cluster.run();
+console.log({ total_ms: performance.now() - t0, calls, blocks, get_ms: time, ns_per_block: (time * 1e6) / blocks, ccalls, cache_ms: ctime });
