@@ -137,9 +137,14 @@ export class Instance {
     });
     this.expositions = [
       this.statLoggers.prometheus,
-      ...profiles
-        .slice(1)
-        .map((profile) => new PrometheusStatLogger({ ...loggerOptions, profile })),
+      ...profiles.slice(1).map(
+        (profile) =>
+          new PrometheusStatLogger({
+            ...loggerOptions,
+            profile,
+            sharesCommonFamiliesOf: this.statLoggers.prometheus,
+          }),
+      ),
     ];
     this.truth = new TruthMetrics(this.expositions);
   }

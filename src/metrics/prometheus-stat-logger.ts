@@ -33,6 +33,51 @@ export interface PrometheusStatLoggerOptions {
   cacheConfigInfo?: Readonly<Record<string, string>>;
   /** The vLLM version whose prompt-token accounting this exposition follows. */
   profile?: ProfileName;
+  /**
+   * Another profile's exposition of the same engine. This one then shows that one's families
+   * wherever no version differs (everything but the prompt-token and KV-computed families and
+   * the exporter errors) instead of recording the same numbers again: with `--profile all` the
+   * five expositions of an instance cost little more than one.
+   */
+  sharesCommonFamiliesOf?: PrometheusStatLogger;
+}
+
+/** The families whose values depend on the accounting profile; every other family is common. */
+const PER_PROFILE_FAMILIES: ReadonlySet<string> = new Set([
+  "vllm:prompt_tokens_total",
+  "vllm:prompt_tokens_by_source_total",
+  "vllm:prompt_tokens_cached_total",
+  "vllm:prompt_tokens_recomputed_total",
+  "vllm:request_prefill_kv_computed_tokens",
+  "pdsim:exporter_errors_total",
+]);
+
+/** The series of the common families, bound by the exposition that records them. */
+interface CommonSeries {
+  running: GaugeSeries;
+  waiting: GaugeSeries;
+  kvCacheUsage: GaugeSeries;
+  prefixCacheQueries: CounterSeries;
+  prefixCacheHits: CounterSeries;
+  externalPrefixCacheQueries: CounterSeries;
+  externalPrefixCacheHits: CounterSeries;
+  preemptions: CounterSeries;
+  generationTokens: CounterSeries;
+  requestSuccess: Record<FinishReason, CounterSeries>;
+  requestPromptTokens: HistogramSeries;
+  requestGenerationTokens: HistogramSeries;
+  iterationTokens: HistogramSeries;
+  requestMaxNumGenerationTokens: HistogramSeries;
+  requestParamsN: HistogramSeries;
+  requestParamsMaxTokens: HistogramSeries;
+  timeToFirstToken: HistogramSeries;
+  interTokenLatency: HistogramSeries;
+  requestTimePerOutputToken: HistogramSeries;
+  e2eLatency: HistogramSeries;
+  queueTime: HistogramSeries;
+  inferenceTime: HistogramSeries;
+  prefillTime: HistogramSeries;
+  decodeTime: HistogramSeries;
 }
 
 /** pdsim's count of the increments the selected version's exporter would have refused. */
@@ -57,87 +102,76 @@ export class PrometheusStatLogger {
   private readonly engineLabels: Labels;
   private readonly engine: string;
 
-  private readonly running: GaugeSeries;
-  private readonly waiting: GaugeSeries;
-  private readonly kvCacheUsage: GaugeSeries;
-  private readonly prefixCacheQueries: CounterSeries;
-  private readonly prefixCacheHits: CounterSeries;
-  private readonly externalPrefixCacheQueries: CounterSeries;
-  private readonly externalPrefixCacheHits: CounterSeries;
-  private readonly preemptions: CounterSeries;
+  /** Null when another exposition records the common families this one shows. */
+  private readonly common: CommonSeries | null;
   private readonly promptSources: PromptSourceCounters;
+  private readonly prefillKvComputed: HistogramSeries;
   private readonly exporterErrors = new Map<string, CounterSeries>();
   private pendingExporterErrors: ExporterError[] = [];
   readonly profile: ProfileName;
-  private readonly generationTokens: CounterSeries;
-  private readonly requestSuccess: Record<FinishReason, CounterSeries>;
-  private readonly requestPromptTokens: HistogramSeries;
-  private readonly requestGenerationTokens: HistogramSeries;
-  private readonly iterationTokens: HistogramSeries;
-  private readonly requestMaxNumGenerationTokens: HistogramSeries;
-  private readonly requestParamsN: HistogramSeries;
-  private readonly requestParamsMaxTokens: HistogramSeries;
-  private readonly timeToFirstToken: HistogramSeries;
-  private readonly interTokenLatency: HistogramSeries;
-  private readonly requestTimePerOutputToken: HistogramSeries;
-  private readonly e2eLatency: HistogramSeries;
-  private readonly queueTime: HistogramSeries;
-  private readonly inferenceTime: HistogramSeries;
-  private readonly prefillTime: HistogramSeries;
-  private readonly decodeTime: HistogramSeries;
-  private readonly prefillKvComputed: HistogramSeries;
 
   constructor(options: PrometheusStatLoggerOptions) {
     this.engine = String(options.engineIndex);
     this.engineLabels = { model_name: options.modelName, engine: this.engine };
     this.profile = options.profile ?? DEFAULT_PROFILE;
-    for (const def of vllmFamilies(options.maxModelLen, this.profile)) this.addFamily(def);
+    const shared = options.sharesCommonFamiliesOf ?? null;
+    for (const def of vllmFamilies(options.maxModelLen, this.profile)) {
+      if (shared !== null && !PER_PROFILE_FAMILIES.has(def.name))
+        this.adoptFamily(shared.family(def.name));
+      else this.addFamily(def);
+    }
+    this.common = shared === null ? this.bindCommon() : null;
+    this.promptSources = new PromptSourceCounters(this, this.profile, (e) => this.refused(e));
+    this.prefillKvComputed = this.bind("vllm:request_prefill_kv_computed_tokens", "histogram");
 
-    this.running = this.bind("vllm:num_requests_running", "gauge");
-    this.waiting = this.bind("vllm:num_requests_waiting", "gauge");
+    if (options.cacheConfigInfo !== undefined) {
+      const name = cacheConfigInfoFamily(options.cacheConfigInfo).name;
+      if (shared !== null) this.adoptFamily(shared.family(name));
+      else this.exportCacheConfig(options.cacheConfigInfo);
+    }
+    this.addFamily(EXPORTER_ERRORS_FAMILY);
+  }
+
+  private bindCommon(): CommonSeries {
     for (const state of SLEEP_STATES) {
       const series = this.bind("vllm:engine_sleep_state", "gauge", { sleep_state: state });
       series.set(state === "awake" ? 1 : 0);
     }
-    this.kvCacheUsage = this.bind("vllm:kv_cache_usage_perc", "gauge");
-    this.prefixCacheQueries = this.bind("vllm:prefix_cache_queries_total", "counter");
-    this.prefixCacheHits = this.bind("vllm:prefix_cache_hits_total", "counter");
-    this.externalPrefixCacheQueries = this.bind(
-      "vllm:external_prefix_cache_queries_total",
-      "counter",
-    );
-    this.externalPrefixCacheHits = this.bind("vllm:external_prefix_cache_hits_total", "counter");
     // Never incremented for a text model, but vLLM registers them unconditionally.
     this.bind("vllm:mm_cache_queries_total", "counter");
     this.bind("vllm:mm_cache_hits_total", "counter");
-    this.preemptions = this.bind("vllm:num_preemptions_total", "counter");
-    this.promptSources = new PromptSourceCounters(this, this.profile, (e) => this.refused(e));
-    this.generationTokens = this.bind("vllm:generation_tokens_total", "counter");
-    this.requestSuccess = this.bindFinishReasons();
-    this.requestPromptTokens = this.bind("vllm:request_prompt_tokens", "histogram");
-    this.requestGenerationTokens = this.bind("vllm:request_generation_tokens", "histogram");
-    this.iterationTokens = this.bind("vllm:iteration_tokens_total", "histogram");
-    this.requestMaxNumGenerationTokens = this.bind(
-      "vllm:request_max_num_generation_tokens",
-      "histogram",
-    );
-    this.requestParamsN = this.bind("vllm:request_params_n", "histogram");
-    this.requestParamsMaxTokens = this.bind("vllm:request_params_max_tokens", "histogram");
-    this.timeToFirstToken = this.bind("vllm:time_to_first_token_seconds", "histogram");
-    this.interTokenLatency = this.bind("vllm:inter_token_latency_seconds", "histogram");
-    this.requestTimePerOutputToken = this.bind(
-      "vllm:request_time_per_output_token_seconds",
-      "histogram",
-    );
-    this.e2eLatency = this.bind("vllm:e2e_request_latency_seconds", "histogram");
-    this.queueTime = this.bind("vllm:request_queue_time_seconds", "histogram");
-    this.inferenceTime = this.bind("vllm:request_inference_time_seconds", "histogram");
-    this.prefillTime = this.bind("vllm:request_prefill_time_seconds", "histogram");
-    this.decodeTime = this.bind("vllm:request_decode_time_seconds", "histogram");
-    this.prefillKvComputed = this.bind("vllm:request_prefill_kv_computed_tokens", "histogram");
-
-    if (options.cacheConfigInfo !== undefined) this.exportCacheConfig(options.cacheConfigInfo);
-    this.addFamily(EXPORTER_ERRORS_FAMILY);
+    return {
+      running: this.bind("vllm:num_requests_running", "gauge"),
+      waiting: this.bind("vllm:num_requests_waiting", "gauge"),
+      kvCacheUsage: this.bind("vllm:kv_cache_usage_perc", "gauge"),
+      prefixCacheQueries: this.bind("vllm:prefix_cache_queries_total", "counter"),
+      prefixCacheHits: this.bind("vllm:prefix_cache_hits_total", "counter"),
+      externalPrefixCacheQueries: this.bind("vllm:external_prefix_cache_queries_total", "counter"),
+      externalPrefixCacheHits: this.bind("vllm:external_prefix_cache_hits_total", "counter"),
+      preemptions: this.bind("vllm:num_preemptions_total", "counter"),
+      generationTokens: this.bind("vllm:generation_tokens_total", "counter"),
+      requestSuccess: this.bindFinishReasons(),
+      requestPromptTokens: this.bind("vllm:request_prompt_tokens", "histogram"),
+      requestGenerationTokens: this.bind("vllm:request_generation_tokens", "histogram"),
+      iterationTokens: this.bind("vllm:iteration_tokens_total", "histogram"),
+      requestMaxNumGenerationTokens: this.bind(
+        "vllm:request_max_num_generation_tokens",
+        "histogram",
+      ),
+      requestParamsN: this.bind("vllm:request_params_n", "histogram"),
+      requestParamsMaxTokens: this.bind("vllm:request_params_max_tokens", "histogram"),
+      timeToFirstToken: this.bind("vllm:time_to_first_token_seconds", "histogram"),
+      interTokenLatency: this.bind("vllm:inter_token_latency_seconds", "histogram"),
+      requestTimePerOutputToken: this.bind(
+        "vllm:request_time_per_output_token_seconds",
+        "histogram",
+      ),
+      e2eLatency: this.bind("vllm:e2e_request_latency_seconds", "histogram"),
+      queueTime: this.bind("vllm:request_queue_time_seconds", "histogram"),
+      inferenceTime: this.bind("vllm:request_inference_time_seconds", "histogram"),
+      prefillTime: this.bind("vllm:request_prefill_time_seconds", "histogram"),
+      decodeTime: this.bind("vllm:request_decode_time_seconds", "histogram"),
+    };
   }
 
   /** The refused increments since the last call, for the run's report. */
@@ -158,8 +192,23 @@ export class PrometheusStatLogger {
   }
 
   record(schedulerStats: SchedulerStats | null, iterationStats: IterationStats | null): void {
-    if (schedulerStats !== null) this.recordScheduler(schedulerStats);
-    if (iterationStats !== null) this.recordIteration(iterationStats);
+    const common = this.common;
+    if (schedulerStats !== null && common !== null) recordScheduler(common, schedulerStats);
+    if (iterationStats === null) return;
+    if (common !== null) recordIteration(common, iterationStats);
+    this.promptSources.record(iterationStats.firstOutputs);
+    for (const finished of iterationStats.finishedRequests) {
+      this.prefillKvComputed.observe(
+        report(this.profile, finished.promptTokenInputs).prefillKvComputed,
+      );
+    }
+  }
+
+  /** The family registered as `name`. */
+  family(name: string): MetricFamily {
+    const family = this.families.get(name);
+    if (family === undefined) throw new Error(`no family ${name}`);
+    return family;
   }
 
   /** The registry in Prometheus text format 0.0.4. */
@@ -217,57 +266,16 @@ export class PrometheusStatLogger {
     return [...this.bySampleName.keys()];
   }
 
-  private recordScheduler(stats: SchedulerStats): void {
-    this.running.set(stats.numRunningReqs);
-    this.waiting.set(stats.numWaitingReqs);
-    this.kvCacheUsage.set(stats.kvCacheUsage);
-    this.prefixCacheQueries.inc(stats.prefixCacheStats.queries);
-    this.prefixCacheHits.inc(stats.prefixCacheStats.hits);
-    const connector = stats.connectorPrefixCacheStats;
-    if (connector !== null) {
-      this.externalPrefixCacheQueries.inc(connector.queries);
-      this.externalPrefixCacheHits.inc(connector.hits);
-    }
-  }
-
-  private recordIteration(stats: IterationStats): void {
-    this.preemptions.inc(stats.numPreemptedReqs);
-    this.promptSources.record(stats.firstOutputs);
-    this.generationTokens.inc(stats.numGenerationTokens);
-    // Full prompt length of newly started requests plus generated tokens: not the tokens the
-    // step computed (a prefix hit or a chunked prefill is counted whole, at its first token).
-    this.iterationTokens.observe(stats.numPromptTokens + stats.numGenerationTokens);
-    for (const maxTokens of stats.maxNumGenerationTokensIter) {
-      this.requestMaxNumGenerationTokens.observe(maxTokens);
-    }
-    for (const n of stats.nParamsIter) this.requestParamsN.observe(n);
-    for (const ttft of stats.timeToFirstTokensIter) this.timeToFirstToken.observe(ttft);
-    for (const itl of stats.interTokenLatenciesIter) this.interTokenLatency.observe(itl);
-
-    for (const finished of stats.finishedRequests) {
-      this.requestSuccess[finished.finishReason].inc();
-      this.e2eLatency.observe(finished.e2eLatency);
-      this.queueTime.observe(finished.queuedTime);
-      this.prefillTime.observe(finished.prefillTime);
-      this.inferenceTime.observe(finished.inferenceTime);
-      this.decodeTime.observe(finished.decodeTime);
-      this.prefillKvComputed.observe(
-        report(this.profile, finished.promptTokenInputs).prefillKvComputed,
-      );
-      this.requestPromptTokens.observe(finished.numPromptTokens);
-      this.requestGenerationTokens.observe(finished.numGenerationTokens);
-      this.requestTimePerOutputToken.observe(finished.meanTimePerOutputToken);
-      // vLLM skips a falsy max_tokens (None or 0).
-      if (finished.maxTokensParam) this.requestParamsMaxTokens.observe(finished.maxTokensParam);
-    }
-  }
-
   /** Registers a family beside vLLM's (pdsim's own families use this). */
   addFamily(def: FamilyDef): MetricFamily {
-    if (this.families.has(def.name)) throw new Error(`family ${def.name} defined twice`);
-    const family = new MetricFamily(def);
+    return this.adoptFamily(new MetricFamily(def));
+  }
+
+  /** Shows a family that another exposition records, as if it were this one's. */
+  adoptFamily(family: MetricFamily): MetricFamily {
+    if (this.families.has(family.name)) throw new Error(`family ${family.name} defined twice`);
     family.registerIn(this.registry);
-    this.families.set(def.name, family);
+    this.families.set(family.name, family);
     for (const sampleName of family.sampleNames()) this.bySampleName.set(sampleName, family);
     return family;
   }
@@ -295,6 +303,47 @@ export class PrometheusStatLogger {
   private exportCacheConfig(info: Readonly<Record<string, string>>): void {
     const family = this.addFamily(cacheConfigInfoFamily(info)) as MetricFamily<"gauge">;
     family.labels({ ...info, engine: this.engine }).set(1);
+  }
+}
+
+function recordScheduler(series: CommonSeries, stats: SchedulerStats): void {
+  series.running.set(stats.numRunningReqs);
+  series.waiting.set(stats.numWaitingReqs);
+  series.kvCacheUsage.set(stats.kvCacheUsage);
+  series.prefixCacheQueries.inc(stats.prefixCacheStats.queries);
+  series.prefixCacheHits.inc(stats.prefixCacheStats.hits);
+  const connector = stats.connectorPrefixCacheStats;
+  if (connector !== null) {
+    series.externalPrefixCacheQueries.inc(connector.queries);
+    series.externalPrefixCacheHits.inc(connector.hits);
+  }
+}
+
+function recordIteration(series: CommonSeries, stats: IterationStats): void {
+  series.preemptions.inc(stats.numPreemptedReqs);
+  series.generationTokens.inc(stats.numGenerationTokens);
+  // Full prompt length of newly started requests plus generated tokens: not the tokens the
+  // step computed (a prefix hit or a chunked prefill is counted whole, at its first token).
+  series.iterationTokens.observe(stats.numPromptTokens + stats.numGenerationTokens);
+  for (const maxTokens of stats.maxNumGenerationTokensIter) {
+    series.requestMaxNumGenerationTokens.observe(maxTokens);
+  }
+  for (const n of stats.nParamsIter) series.requestParamsN.observe(n);
+  for (const ttft of stats.timeToFirstTokensIter) series.timeToFirstToken.observe(ttft);
+  for (const itl of stats.interTokenLatenciesIter) series.interTokenLatency.observe(itl);
+
+  for (const finished of stats.finishedRequests) {
+    series.requestSuccess[finished.finishReason].inc();
+    series.e2eLatency.observe(finished.e2eLatency);
+    series.queueTime.observe(finished.queuedTime);
+    series.prefillTime.observe(finished.prefillTime);
+    series.inferenceTime.observe(finished.inferenceTime);
+    series.decodeTime.observe(finished.decodeTime);
+    series.requestPromptTokens.observe(finished.numPromptTokens);
+    series.requestGenerationTokens.observe(finished.numGenerationTokens);
+    series.requestTimePerOutputToken.observe(finished.meanTimePerOutputToken);
+    // vLLM skips a falsy max_tokens (None or 0).
+    if (finished.maxTokensParam) series.requestParamsMaxTokens.observe(finished.maxTokensParam);
   }
 }
 

@@ -28,37 +28,36 @@ interface Bound {
   recomputed: Record<(typeof RECOMPUTE_REASONS)[number], CounterSeries>;
 }
 
+/** Recorded once, by the first exposition; every other exposition of the instance shows the same families. */
 export class TruthMetrics {
-  private readonly bound: Bound[];
+  private readonly bound: Bound;
 
   constructor(loggers: readonly PrometheusStatLogger[]) {
-    this.bound = loggers.map((logger) => {
-      for (const def of TRUTH_FAMILIES) logger.addFamily(def);
-      return {
-        bySource: Object.fromEntries(
-          PROMPT_SOURCES.map((source) => [
-            source,
-            logger.bind("pdsim:prompt_tokens_by_source_total", "counter", { source }),
-          ]),
-        ) as Bound["bySource"],
-        recomputed: Object.fromEntries(
-          RECOMPUTE_REASONS.map((reason) => [
-            reason,
-            logger.bind("pdsim:prompt_tokens_recomputed_total", "counter", { reason }),
-          ]),
-        ) as Bound["recomputed"],
-      };
-    });
+    const [recorder, ...others] = loggers;
+    if (recorder === undefined) throw new Error("TruthMetrics: no exposition to record into");
+    const families = TRUTH_FAMILIES.map((def) => recorder.addFamily(def));
+    for (const logger of others) for (const family of families) logger.adoptFamily(family);
+    this.bound = {
+      bySource: Object.fromEntries(
+        PROMPT_SOURCES.map((source) => [
+          source,
+          recorder.bind("pdsim:prompt_tokens_by_source_total", "counter", { source }),
+        ]),
+      ) as Bound["bySource"],
+      recomputed: Object.fromEntries(
+        RECOMPUTE_REASONS.map((reason) => [
+          reason,
+          recorder.bind("pdsim:prompt_tokens_recomputed_total", "counter", { reason }),
+        ]),
+      ) as Bound["recomputed"],
+    };
   }
 
   recordTruth(truth: PrefillSources): void {
-    for (const b of this.bound)
-      for (const source of PROMPT_SOURCES) b.bySource[source].inc(truth[source]);
+    for (const source of PROMPT_SOURCES) this.bound.bySource[source].inc(truth[source]);
   }
 
   recordRecomputed(recomputed: RecomputedTokens): void {
-    for (const b of this.bound) {
-      for (const reason of RECOMPUTE_REASONS) b.recomputed[reason].inc(recomputed[reason]);
-    }
+    for (const reason of RECOMPUTE_REASONS) this.bound.recomputed[reason].inc(recomputed[reason]);
   }
 }

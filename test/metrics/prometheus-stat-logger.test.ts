@@ -377,6 +377,44 @@ describe("PrometheusStatLogger.record", () => {
   });
 });
 
+describe("an exposition that shares another's common families", () => {
+  // A first output of N = 100 with 16 tokens hit locally and 32 loaded, then a decode step.
+  const steps = [
+    [
+      schedulerStats({ numRunningReqs: 2, prefixCacheStats: prefixStats(1, 100, 16) }),
+      iterationStats({
+        numPromptTokens: 100,
+        firstOutputs: [firstOutput(100, { local: 16, external: 32 })],
+        interTokenLatenciesIter: [0.02, 0.3],
+        finishedRequests: [finishedRequest()],
+      }),
+    ],
+    [schedulerStats({ numRunningReqs: 1 }), iterationStats({ numGenerationTokens: 3 })],
+  ] as const;
+
+  function feed(...loggers: PrometheusStatLogger[]): void {
+    for (const [scheduler, iteration] of steps) {
+      for (const logger of loggers) logger.record(scheduler, iteration);
+    }
+  }
+
+  it("shows exactly what recording everything itself would, common families recorded once", async () => {
+    const primary = new PrometheusStatLogger(options);
+    const sharing = new PrometheusStatLogger({
+      ...options,
+      profile: "vllm-pr33290",
+      sharesCommonFamiliesOf: primary,
+    });
+    const alone = new PrometheusStatLogger({ ...options, profile: "vllm-pr33290" });
+    feed(primary, sharing);
+    feed(alone);
+    expect(await sharing.exposition()).toBe(await alone.exposition());
+    expect(sharing.sampleValue("vllm:inter_token_latency_seconds_count")).toBe(2);
+    expect(sharing.sampleValue("vllm:prompt_tokens_recomputed_total")).toBeDefined();
+    expect(primary.sampleValue("vllm:prompt_tokens_recomputed_total")).toBeUndefined();
+  });
+});
+
 describe("PrometheusStatLogger.sampleValue", () => {
   it("sums every series whose labels include the given ones", () => {
     const logger = new PrometheusStatLogger(options);
