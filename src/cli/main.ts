@@ -157,7 +157,7 @@ await yargs(hideBin(process.argv))
   )
   .command(
     "bench",
-    "Time the reference scenarios of scenarios/bench/ with stat loggers off, with --out, and with --profile all, each in a fresh process",
+    "Time the reference scenarios of scenarios/bench/ with stat loggers off, as pdsim run does, with --profile all and with --out, each in a fresh process",
     (y) =>
       y
         .option("quick", { type: "boolean", default: false, describe: "bench-small only" })
@@ -171,6 +171,11 @@ await yargs(hideBin(process.argv))
         .option("markdown", {
           type: "string",
           describe: "Also write the table, with the machine, to this file",
+        })
+        .option("repeat", {
+          type: "number",
+          default: 1,
+          describe: "Run each configuration this many times and keep the fastest",
         }),
     (argv) => {
       process.exitCode = benchCommand({
@@ -178,6 +183,7 @@ await yargs(hideBin(process.argv))
         scenarios: argv.scenario,
         json: argv.json,
         markdown: argv.markdown,
+        repeat: argv.repeat,
       });
     },
   )

@@ -13,14 +13,15 @@ import { benchSmallDigest } from "./bench-small-outputs.ts";
 const BENCH_SMALL_DIGEST = "8f17dedc940809eec56d233ae3c0ae1f1c971a3eae86deaba3cd339030f4b018";
 
 describe("pdsim bench --quick", () => {
-  it("times bench-small three ways and reports sane figures", () => {
+  it("times bench-small four ways and reports sane figures", () => {
     const r = pdsim("bench", "--quick", "--json");
     expect(r.status, r.stderr).toBe(0);
     const rows = JSON.parse(r.stdout) as BenchRow[];
     expect(rows.map((row) => [row.scenario, row.config])).toEqual([
       ["bench-small", "stat loggers off"],
+      ["bench-small", "stat loggers on"],
+      ["bench-small", "--profile all"],
       ["bench-small", "--out"],
-      ["bench-small", "--out --profile all"],
     ]);
     const [off] = rows;
     for (const row of rows) {
@@ -47,6 +48,12 @@ describe("pdsim bench --quick", () => {
     }
     expect(off!.simulated_seconds).toBeGreaterThan(60);
   }, 180_000);
+
+  it("refuses a number of runs that is not a whole number of at least 1", () => {
+    const r = pdsim("bench", "--quick", "--repeat", "0");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--repeat must be a whole number of runs, at least 1, got 0");
+  });
 
   it("refuses a scenario that is not a benchmark", () => {
     const r = pdsim("bench", "--scenario", "bench-huge");
