@@ -277,8 +277,8 @@ export class Instance {
   /** Every stat logger records the step, and refused increments go to the listener. */
   private record(outputs: EngineCoreOutputs, iterationStats: IterationStats | null): void {
     this.statLoggers.record(outputs.schedulerStats, iterationStats);
-    for (const extra of this.expositions.slice(1)) {
-      extra.record(outputs.schedulerStats, iterationStats);
+    for (let i = 1; i < this.expositions.length; i++) {
+      this.expositions[i]!.record(outputs.schedulerStats, iterationStats);
     }
     for (const exposition of this.expositions) {
       for (const error of exposition.takeExporterErrors()) {

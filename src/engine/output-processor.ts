@@ -3,6 +3,7 @@
 // IterationStats.update_from_* in vllm/v1/metrics/stats.py, without detokenization or streaming.
 
 import { type SimTime, usToSeconds } from "../../sim/index.ts";
+import type { EngineCoreEvent } from "./request.ts";
 import type { EngineCoreOutputs } from "./scheduler-output.ts";
 import type { FinishReason } from "./request-status.ts";
 import type { FinishedRequestStats, IterationStats, PromptTokenInputs } from "./stats.ts";
@@ -34,6 +35,9 @@ export interface FinishedRequest {
   firstTokenTs: number | null;
   lastTokenTs: number;
 }
+
+/** Most outputs carry no events; one shared empty list instead of one per output. */
+const NO_EVENTS: readonly EngineCoreEvent[] = [];
 
 export class OutputProcessor {
   private readonly requestStates = new Map<string, RequestState>();
@@ -102,7 +106,7 @@ export class OutputProcessor {
         it.firstOutputs.push(state.promptTokenInputs);
       }
       s.numGenerationTokens += output.newTokenIds.length;
-      for (const event of output.events ?? []) {
+      for (const event of output.events ?? NO_EVENTS) {
         const ts = usToSeconds(event.timestamp);
         switch (event.type) {
           case "QUEUED":

@@ -41,8 +41,12 @@ export class Request {
   readonly stopAfterTokens: number;
   readonly arrivalTime: SimTime;
   readonly prompt: Prompt;
-  /** The hashes of every full block so far: the prompt's, then those output tokens fill. */
-  readonly blockHashes: BlockHash[];
+  /**
+   * The hashes of every full block so far: the prompt's (shared with the other legs) until an
+   * output token fills a block, then a copy of its own.
+   */
+  private hashes: readonly BlockHash[];
+  private ownsHashes = false;
   status: RequestStatus = "WAITING";
   numComputedTokens = 0;
   /** Written once, when the request first becomes RUNNING; −1 until then (vLLM's sentinel). */
@@ -76,11 +80,15 @@ export class Request {
     this.outputTokenId = init.outputTokenId;
     this.blockSize = init.blockSize;
     this.kvTransferParams = init.kvTransferParams ?? null;
-    this.blockHashes = init.prompt.blockHashes(this.blockSize).slice();
-    this.tailStart = this.blockHashes.length * this.blockSize;
+    this.hashes = init.prompt.blockHashes(this.blockSize);
+    this.tailStart = this.hashes.length * this.blockSize;
     for (let i = this.tailStart; i < this.numPromptTokens; i++) {
       this.tail.push(init.prompt.tokenId(i));
     }
+  }
+
+  get blockHashes(): readonly BlockHash[] {
+    return this.hashes;
   }
 
   get numTokens(): number {
@@ -106,10 +114,13 @@ export class Request {
     this.numOutput += 1;
     this.tail.push(tokenId);
     if (this.tail.length % this.blockSize === 0) {
-      const i = this.blockHashes.length;
-      this.blockHashes.push(
+      const hashes: BlockHash[] = this.ownsHashes ? (this.hashes as BlockHash[]) : [...this.hashes];
+      this.hashes = hashes;
+      this.ownsHashes = true;
+      const i = hashes.length;
+      hashes.push(
         hashBlockTokens(
-          this.blockHashes[i - 1] ?? NONE_HASH,
+          hashes[i - 1] ?? NONE_HASH,
           this.tail,
           i * this.blockSize - this.tailStart,
           this.blockSize,

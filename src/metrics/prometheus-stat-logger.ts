@@ -175,8 +175,9 @@ export class PrometheusStatLogger {
   }
 
   /** The refused increments since the last call, for the run's report. */
-  takeExporterErrors(): ExporterError[] {
+  takeExporterErrors(): readonly ExporterError[] {
     const errors = this.pendingExporterErrors;
+    if (errors.length === 0) return errors; // asked after every step: keep the empty list
     this.pendingExporterErrors = [];
     return errors;
   }
