@@ -151,8 +151,23 @@ export class BlockPool {
     numCachedBlocks: number,
     numFullBlocks: number,
   ): void {
+    this.cacheFullBlockIds(
+      blockHashes,
+      blocks.map((b) => b.blockId),
+      numCachedBlocks,
+      numFullBlocks,
+    );
+  }
+
+  /** `cacheFullBlocks` of blocks given by id: the block objects are not read. */
+  cacheFullBlockIds(
+    blockHashes: readonly BlockHash[],
+    blockIds: readonly number[],
+    numCachedBlocks: number,
+    numFullBlocks: number,
+  ): void {
     for (let i = numCachedBlocks; i < numFullBlocks; i++) {
-      const id = blocks[i]!.blockId;
+      const id = blockIds[i]!;
       if (this.table.hash(id) !== UNCACHED) continue; // a prefix-cache hit: already cached
       const hash = blockHashes[i];
       if (hash === undefined) {
@@ -166,19 +181,24 @@ export class BlockPool {
 
   /** Takes `n` blocks from the head of the free queue, evicting their cached content. */
   getNewBlocks(n: number): KVCacheBlock[] {
+    const ids: number[] = [];
+    this.takeNewBlockIds(n, ids);
+    return ids.map((id) => this.blocks[id]!);
+  }
+
+  /** `getNewBlocks` by id: appends the ids of the `n` blocks taken to `out`. */
+  takeNewBlockIds(n: number, out: number[]): void {
     if (n > this.freeBlockQueue.numFreeBlocks) {
       throw new Error(
         `getNewBlocks: asked for ${n} blocks, only ${this.freeBlockQueue.numFreeBlocks} free`,
       );
     }
-    const result: KVCacheBlock[] = new Array<KVCacheBlock>(n);
     for (let i = 0; i < n; i++) {
       const id = this.freeBlockQueue.popleftId();
       if (this.enableCaching) this.maybeEvictCachedBlock(id);
       this.table.setRefCnt(id, 1);
-      result[i] = this.blocks[id]!;
+      out.push(id);
     }
-    return result;
   }
 
   private maybeEvictCachedBlock(id: number): void {
@@ -202,13 +222,16 @@ export class BlockPool {
     for (const block of orderedBlocks) this.release(block);
   }
 
-  /** `freeBlocks` of the blocks in reverse order, without building the reversed list. */
-  freeBlocksTailFirst(blocks: readonly KVCacheBlock[]): void {
-    for (let i = blocks.length - 1; i >= 0; i--) this.release(blocks[i]!);
+  /** `freeBlocks` of the blocks given by id, in reverse order, without building the reversed list. */
+  freeBlockIdsTailFirst(blockIds: readonly number[]): void {
+    for (let i = blockIds.length - 1; i >= 0; i--) this.releaseId(blockIds[i]!);
   }
 
   private release(block: KVCacheBlock): void {
-    const id = block.blockId;
+    this.releaseId(block.blockId);
+  }
+
+  private releaseId(id: number): void {
     if (id === NULL_BLOCK_ID) return;
     const refCnt = this.table.refCnt(id);
     if (refCnt <= 0) throw new Error(`freeBlocks: block ${id} freed with refCnt ${refCnt}`);

@@ -25,9 +25,12 @@ export interface AllocateSlotsOptions {
   fullSequenceMustFit?: boolean;
 }
 
-/** vLLM's req_to_blocks and num_cached_block entries of one request, kept together: one lookup per step. */
+/**
+ * vLLM's req_to_blocks and num_cached_block entries of one request, kept together: one lookup
+ * per step. The blocks are held by id, so the pool's hot paths never read the block objects.
+ */
 interface RequestBlocks {
-  blocks: KVCacheBlock[];
+  ids: number[];
   /** How many leading blocks are already registered in the prefix cache. */
   numCached: number;
 }
@@ -36,6 +39,7 @@ interface RequestBlocks {
 // iterator, which cost more than the empty arrays these replace.
 const NO_OPTIONS: AllocateSlotsOptions = {};
 const NO_BLOCKS: readonly KVCacheBlock[] = [];
+const NO_IDS: readonly number[] = [];
 
 export class KVCacheManager {
   readonly blockPool: BlockPool;
@@ -123,7 +127,7 @@ export class KVCacheManager {
     const numLocalComputedTokens = request.numComputedTokens + numNewComputedTokens;
     const totalComputedTokens = Math.min(numLocalComputedTokens + numExternal, this.maxModelLen);
     const held = this.reqToBlocks.get(request.requestId);
-    const numHeld = held === undefined ? 0 : held.blocks.length;
+    const numHeld = held === undefined ? 0 : held.ids.length;
 
     if (opts.fullSequenceMustFit) {
       const fullNumTokens = Math.min(request.numTokens, this.maxModelLen);
@@ -137,21 +141,19 @@ export class KVCacheManager {
 
     let req = held;
     if (req === undefined) {
-      req = { blocks: [], numCached: 0 };
+      req = { ids: [], numCached: 0 };
       this.reqToBlocks.set(request.requestId, req);
     }
     if (newComputedBlocks.length > 0) {
       if (this.enableCaching) this.blockPool.touch(newComputedBlocks);
-      for (const block of newComputedBlocks) req.blocks.push(block);
-      req.numCached = req.blocks.length;
+      for (const block of newComputedBlocks) req.ids.push(block.blockId);
+      req.numCached = req.ids.length;
     }
     const numRequired = Math.ceil(numTokensNeedSlot / this.blockSize);
     // Most decode steps fit in the blocks the request holds: nothing to take from the pool.
-    const newBlocks =
-      numRequired > req.blocks.length
-        ? this.blockPool.getNewBlocks(numRequired - req.blocks.length)
-        : NO_BLOCKS;
-    for (const block of newBlocks) req.blocks.push(block);
+    const numHeldNow = req.ids.length;
+    if (numRequired > numHeldNow) this.blockPool.takeNewBlockIds(numRequired - numHeldNow, req.ids);
+    const newBlocks = numRequired > numHeldNow ? this.blocksOf(req.ids, numHeldNow) : NO_BLOCKS;
 
     if (!this.enableCaching || opts.delayCacheBlocks) return newBlocks;
     this.cacheFullBlocksOf(
@@ -172,7 +174,7 @@ export class KVCacheManager {
   private cacheFullBlocksOf(request: Request, req: RequestBlocks, numComputedTokens: number): void {
     const numFullBlocks = Math.floor(numComputedTokens / this.blockSize);
     if (numFullBlocks <= req.numCached) return;
-    this.blockPool.cacheFullBlocks(request.blockHashes, req.blocks, req.numCached, numFullBlocks);
+    this.blockPool.cacheFullBlockIds(request.blockHashes, req.ids, req.numCached, numFullBlocks);
     req.numCached = numFullBlocks;
   }
 
@@ -181,20 +183,32 @@ export class KVCacheManager {
     const req = this.reqToBlocks.get(request.requestId);
     if (req === undefined) return;
     this.reqToBlocks.delete(request.requestId);
-    this.blockPool.freeBlocksTailFirst(req.blocks);
+    this.blockPool.freeBlockIdsTailFirst(req.ids);
   }
 
   getBlocks(requestId: string): readonly KVCacheBlock[] {
-    return this.reqToBlocks.get(requestId)?.blocks ?? NO_BLOCKS;
+    const req = this.reqToBlocks.get(requestId);
+    return req === undefined ? NO_BLOCKS : this.blocksOf(req.ids, 0);
+  }
+
+  /** The ids of the request's blocks, in order (what the connector and remote readers see). */
+  getBlockIds(requestId: string): readonly number[] {
+    return this.reqToBlocks.get(requestId)?.ids ?? NO_IDS;
   }
 
   /** How many requests hold each block: what every block's refCnt should be. */
   blockHolders(): Map<KVCacheBlock, number> {
     const holders = new Map<KVCacheBlock, number>();
-    for (const { blocks } of this.reqToBlocks.values()) {
-      for (const block of blocks) holders.set(block, (holders.get(block) ?? 0) + 1);
+    for (const { ids } of this.reqToBlocks.values()) {
+      for (const block of this.blocksOf(ids, 0)) holders.set(block, (holders.get(block) ?? 0) + 1);
     }
     return holders;
+  }
+
+  private blocksOf(ids: readonly number[], from: number): KVCacheBlock[] {
+    const blocks: KVCacheBlock[] = [];
+    for (let i = from; i < ids.length; i++) blocks.push(this.blockPool.blocks[ids[i]!]!);
+    return blocks;
   }
 
   /** Number of requests holding blocks; for conservation checks. */

@@ -226,7 +226,7 @@ export class Scheduler {
       if (this.connector !== null) {
         this.connector.updateStateAfterAlloc(
           request,
-          kv.getBlocks(request.requestId),
+          kv.getBlockIds(request.requestId),
           numExternalComputedTokens,
         );
         if (connectorQueries !== 0) {
@@ -385,7 +385,7 @@ export class Scheduler {
       else kv.free(request);
       this.failedRecvingKvReqIds.delete(id);
     } else {
-      let numComputedTokens = Math.min(kv.getBlocks(id).length * kv.blockSize, request.numTokens);
+      let numComputedTokens = Math.min(kv.getBlockIds(id).length * kv.blockSize, request.numTokens);
       if (numComputedTokens === request.numTokens) numComputedTokens -= 1;
       kv.cacheBlocks(request, numComputedTokens);
       request.numComputedTokens = numComputedTokens;
@@ -434,7 +434,7 @@ export class Scheduler {
     let delayFreeBlocks = false;
     let kvTransferParams: KvTransferParams | null = null;
     if (this.connector !== null) {
-      const blockIds = this.kvCacheManager.getBlocks(request.requestId).map((b) => b.blockId);
+      const blockIds = this.kvCacheManager.getBlockIds(request.requestId).slice();
       ({ delayFreeBlocks, kvTransferParams } = this.connector.requestFinished(request, blockIds));
     }
     if (!delayFreeBlocks) {

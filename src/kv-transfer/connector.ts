@@ -2,7 +2,6 @@
 // (vllm/distributed/kv_transfer/kv_connector/v1/base.py) and the kv_transfer_params that the
 // toy proxy passes between the prefill and the decode leg.
 
-import type { KVCacheBlock } from "../engine/block-pool.ts";
 import type { Request } from "../engine/request.ts";
 
 /** `kv_transfer_params` of a request, as the proxy and the instances pass them around. */
@@ -40,10 +39,13 @@ export interface RequestFinishedResult {
 
 export interface KVConnector {
   getNumNewMatchedTokens(request: Request, numComputedTokens: number): MatchedTokens;
-  /** Called once the request's blocks (local hit + external + new) are allocated. */
+  /**
+   * Called once the request's blocks (local hit + external + new) are allocated; vLLM passes the
+   * blocks, of which the connectors only read the ids.
+   */
   updateStateAfterAlloc(
     request: Request,
-    blocks: readonly KVCacheBlock[],
+    blockIds: readonly number[],
     numExternalTokens: number,
   ): void;
   requestFinished(request: Request, blockIds: readonly number[]): RequestFinishedResult;

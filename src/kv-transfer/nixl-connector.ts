@@ -3,7 +3,6 @@
 // decode side pulls the blocks it lacks, the prefill side holds its blocks until they are read.
 // Leaves out heterogeneous TP, host buffers and the handshake.
 
-import type { KVCacheBlock } from "../engine/block-pool.ts";
 import type { Request } from "../engine/request.ts";
 import type {
   FinishedTransfers,
@@ -42,7 +41,7 @@ export class NixlConnector implements KVConnector {
    */
   updateStateAfterAlloc(
     request: Request,
-    blocks: readonly KVCacheBlock[],
+    blockIds: readonly number[],
     numExternalTokens: number,
   ): void {
     const params = request.kvTransferParams;
@@ -70,7 +69,7 @@ export class NixlConnector implements KVConnector {
       numTokens: numExternalTokens,
       numBlocks: Math.ceil(request.numPromptTokens / this.blockSize) - firstBlock,
       blockSize: this.blockSize,
-      localBlockIds: blocks.slice(firstBlock).map((b) => b.blockId),
+      localBlockIds: blockIds.slice(firstBlock),
       onDone: (firstInvalidToken) => {
         this.recving.set(requestId, firstInvalidToken);
         this.wake();

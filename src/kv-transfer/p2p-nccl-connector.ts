@@ -4,7 +4,6 @@
 // N − 1 − L tokens as computed at once, loading them during the step that computes the last
 // one. Leaves out the NCCL buffers' memory limits and load failures.
 
-import type { KVCacheBlock } from "../engine/block-pool.ts";
 import type { Request } from "../engine/request.ts";
 import type {
   FinishedTransfers,
@@ -36,7 +35,7 @@ export class P2pNcclConnector implements KVConnector {
 
   updateStateAfterAlloc(
     _request: Request,
-    _blocks: readonly KVCacheBlock[],
+    _blockIds: readonly number[],
     _numExternalTokens: number,
   ): void {}
 
