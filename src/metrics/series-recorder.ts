@@ -25,6 +25,12 @@ interface FamilyPoints {
   family: MetricFamily;
   /** Per target, by series key. */
   series: Map<string, SeriesPoints>[];
+  /**
+   * Per target, the series in the order the family lists its samples. A family only ever adds
+   * series, after the ones it has, so a scrape matches its samples to these by position and
+   * looks up (by key) only the samples past the end.
+   */
+  inOrder: SeriesPoints[][];
 }
 
 export interface OpenMetricsOptions {
@@ -64,24 +70,33 @@ export class SeriesRecorder {
       for (const { family, samples } of target.exposition.familySamples()) {
         let points = this.families.get(family.name);
         if (points === undefined) {
-          points = { family, series: this.targets.map(() => new Map()) };
+          points = {
+            family,
+            series: this.targets.map(() => new Map()),
+            inOrder: this.targets.map(() => []),
+          };
           this.families.set(family.name, points);
         }
         const byKey = points.series[t]!;
-        for (const sample of samples) {
-          const key = `${sample.name}${JSON.stringify(sample.labels)}`;
-          let series = byKey.get(key);
-          if (series === undefined) {
-            series = {
-              sampleName: sample.name,
-              labels: sample.labels,
-              firstScrape: index,
-              values: [],
-            };
-            byKey.set(key, series);
+        const inOrder = points.inOrder[t]!;
+        samples.forEach((sample, i) => {
+          let series = inOrder[i];
+          if (series === undefined || series.sampleName !== sample.name) {
+            const key = `${sample.name}${JSON.stringify(sample.labels)}`;
+            series = byKey.get(key);
+            if (series === undefined) {
+              series = {
+                sampleName: sample.name,
+                labels: sample.labels,
+                firstScrape: index,
+                values: [],
+              };
+              byKey.set(key, series);
+            }
+            inOrder[i] = series;
           }
           series.values.push(sample.value);
-        }
+        });
       }
     });
   }
@@ -89,13 +104,14 @@ export class SeriesRecorder {
   private dropLastScrape(): void {
     const index = this.times.length - 1;
     this.times.pop();
-    for (const { series } of this.families.values()) {
-      for (const byKey of series) {
+    for (const points of this.families.values()) {
+      for (const byKey of points.series) {
         for (const [key, s] of byKey) {
           if (s.firstScrape === index) byKey.delete(key);
           else s.values.pop();
         }
       }
+      points.inOrder = points.inOrder.map((list) => list.filter((s) => s.firstScrape !== index));
     }
   }
 
@@ -131,13 +147,14 @@ export class SeriesRecorder {
         // A histogram's point is its buckets, count and sum at one time, in that order.
         for (const group of pointGroups([...series[t]!.values()])) {
           const first = group[0]!.firstScrape;
+          // A series' name and labels are the same at every scrape: render them once.
+          const names = group.map(
+            (s) => `${s.sampleName}${renderLabels({ ...s.labels, ...extra })} `,
+          );
           for (let i = first; i < this.times.length; i++) {
-            for (const s of group) {
-              const value = s.values[i - s.firstScrape]!;
-              lines.push(
-                `${s.sampleName}${renderLabels({ ...s.labels, ...extra })} ${formatValue(value)} ${stamps[i]}`,
-              );
-            }
+            group.forEach((s, k) => {
+              lines.push(`${names[k]}${formatValue(s.values[i - s.firstScrape]!)} ${stamps[i]}`);
+            });
           }
         }
       });
