@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import { NONE_HASH, hashBlockTokens } from "../../src/engine/block-hash.ts";
 import { Prompt } from "../../src/engine/prompt.ts";
 import { Request } from "../../src/engine/request.ts";
-import { keySeed, promptTokenAt, promptTokenIds, tokenAt } from "../../src/workload/token-ids.ts";
+import {
+  VOCAB_SIZE,
+  keySeed,
+  promptTokenAt,
+  promptTokenIds,
+  tokenAt,
+} from "../../src/workload/token-ids.ts";
 import { propertyParams } from "../support/property.ts";
 import { makeRequest, outputIds, prompt } from "./helpers.ts";
 
@@ -47,6 +53,24 @@ describe("Prompt", () => {
         },
       ),
       propertyParams,
+    );
+  });
+});
+
+describe("tokenAt", () => {
+  it("is the 32-bit hash of seed and position modulo the vocabulary size", () => {
+    const reference = (seed: number, position: number): number => {
+      let h = Math.imul(seed ^ Math.imul(position + 1, 0x9e3779b1), 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      h ^= h >>> 16;
+      return (h >>> 0) % VOCAB_SIZE;
+    };
+    fc.assert(
+      fc.property(fc.nat({ max: 0xffffffff }), fc.nat({ max: 1 << 20 }), (seed, position) => {
+        expect(tokenAt(seed, position)).toBe(reference(seed, position));
+      }),
+      { ...propertyParams, numRuns: 5000 },
     );
   });
 });
