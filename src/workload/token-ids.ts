@@ -40,9 +40,9 @@ export function promptTokenAt(
   prefix?: { key: string; tokens: number },
 ): (position: number) => number {
   const own = keySeed(ownKey);
-  if (prefix === undefined) return (i) => tokenAt(own, i);
-  const shared = keySeed(prefix.key);
-  const end = prefix.tokens;
+  const shared = prefix === undefined ? own : keySeed(prefix.key);
+  const end = prefix === undefined ? 0 : prefix.tokens;
+  // One function literal for every prompt, so the hashing loop's call to it stays inlinable.
   return (i) => tokenAt(i < end ? shared : own, i);
 }
 
