@@ -22,6 +22,14 @@ export interface ExporterError {
 
 export const EXPORTER_ERROR_MESSAGE = "Counters can only be incremented by non-negative amounts.";
 
+/** How an exporter error names each source's series. */
+const BY_SOURCE_METRIC = Object.fromEntries(
+  PROMPT_SOURCES.map((source) => [
+    source,
+    `vllm:prompt_tokens_by_source_total{source="${source}"}`,
+  ]),
+) as Record<PromptSource, string>;
+
 export class PromptSourceCounters {
   private readonly total: CounterSeries;
   private readonly bySource: Record<PromptSource, CounterSeries> | null = null;
@@ -66,24 +74,32 @@ export class PromptSourceCounters {
       sum.cached += r.cached;
       sum.recomputed += r.recomputed ?? 0;
     }
-    const ids = () => firstOutputs.map((i) => i.requestId);
-    this.inc(this.total, sum.total, "vllm:prompt_tokens_total", ids);
+    this.inc(this.total, sum.total, "vllm:prompt_tokens_total", firstOutputs);
     if (this.bySource !== null) {
       for (const source of PROMPT_SOURCES) {
-        const metric = `vllm:prompt_tokens_by_source_total{source="${source}"}`;
-        this.inc(this.bySource[source], sum[source], metric, ids);
+        this.inc(this.bySource[source], sum[source], BY_SOURCE_METRIC[source], firstOutputs);
       }
     }
     if (this.cached !== null)
-      this.inc(this.cached, sum.cached, "vllm:prompt_tokens_cached_total", ids);
+      this.inc(this.cached, sum.cached, "vllm:prompt_tokens_cached_total", firstOutputs);
     if (this.recomputed !== null) {
-      this.inc(this.recomputed, sum.recomputed, "vllm:prompt_tokens_recomputed_total", ids);
+      this.inc(
+        this.recomputed,
+        sum.recomputed,
+        "vllm:prompt_tokens_recomputed_total",
+        firstOutputs,
+      );
     }
   }
 
   /** vLLM would crash its output handler here; pdsim skips the increment and reports it. */
-  private inc(series: CounterSeries, amount: number, metric: string, ids: () => string[]): void {
+  private inc(
+    series: CounterSeries,
+    amount: number,
+    metric: string,
+    firstOutputs: readonly PromptTokenInputs[],
+  ): void {
     if (amount >= 0) series.inc(amount);
-    else this.onError({ metric, amount, requestIds: ids() });
+    else this.onError({ metric, amount, requestIds: firstOutputs.map((i) => i.requestId) });
   }
 }
