@@ -55,7 +55,7 @@ export class TraceRecorder {
 
   /** An engine step that scheduled tokens, from its start to its end (`now`). */
   step(instance: string, output: SchedulerOutput | null, now: SimTime): void {
-    if (output === null || output.totalNumScheduledTokens === 0) return;
+    if (this.full || output === null || output.totalNumScheduledTokens === 0) return;
     this.push(now, {
       name: "step",
       cat: "engine",
@@ -73,6 +73,7 @@ export class TraceRecorder {
   }
 
   transfer(record: TransferRecord): void {
+    if (this.full) return;
     const pid = this.pids.get(linkKey(record.from, record.to));
     const id = `${record.requestId}:${record.startTime}`;
     const args = { tokens: record.tokens, bytes: record.bytes, outcome: record.outcome };
@@ -99,6 +100,7 @@ export class TraceRecorder {
 
   /** Each leg as an async slice from arrival to its last token, split into its phases. */
   requestFinished(record: RequestRecord, now: SimTime): void {
+    if (this.full) return;
     for (const leg of record.legs) {
       const pid = this.pids.get(leg.instance);
       const id = `${record.id}@${leg.instance}`;
@@ -131,6 +133,11 @@ export class TraceRecorder {
       if (scheduled !== null && firstToken !== null) slice("prefill", scheduled, firstToken);
       if (firstToken !== null && end > firstToken) slice("decode", firstToken, end);
     }
+  }
+
+  /** True once the cap was reached: a long run then stops building events it would not keep. */
+  private get full(): boolean {
+    return this.truncatedAt !== null;
   }
 
   /** Writes what is left and the closing part of the JSON object. */

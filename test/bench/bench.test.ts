@@ -2,6 +2,8 @@
 // together; and bench-small's outputs, which no speed-up may change.
 import { describe, expect, it } from "vitest";
 import type { BenchRow } from "../../src/cli/bench-command.ts";
+import { loadScenario } from "../../src/scenario/index.ts";
+import type { GeneratedWorkloadConfig, Scenario } from "../../src/scenario/types.ts";
 import { pdsim } from "../e2e/cli.ts";
 import { benchSmallDigest } from "./bench-small-outputs.ts";
 
@@ -70,4 +72,36 @@ describe("bench-small's outputs", () => {
     expect(requests).toBe(10_000);
     expect(digest).toBe(BENCH_SMALL_DIGEST);
   }, 120_000);
+});
+
+describe("the profiling scenarios", () => {
+  it("profile-prefill is bench-small with one-token outputs and nothing else changed", () => {
+    const small = loadScenario("scenarios/bench/bench-small.yaml");
+    const prefill = loadScenario("scenarios/bench/profile-prefill.yaml");
+    // Everything but the name, the prose, where each entry sits in its file, and output_tokens.
+    const strip = (s: Scenario): unknown => {
+      const { name: _n, lesson: _l, description: _d, file: _f, workload, ...rest } = s;
+      const { output_tokens: _o, ...w } = workload as GeneratedWorkloadConfig;
+      return JSON.parse(
+        JSON.stringify({ ...rest, workload: w }, (key, value: unknown) =>
+          key === "line" ? undefined : value,
+        ),
+      );
+    };
+    expect(strip(prefill)).toEqual(strip(small));
+    expect((prefill.workload as GeneratedWorkloadConfig).output_tokens).toEqual({
+      dist: "constant",
+      value: 1,
+    });
+  });
+
+  it("profile-decode spends its engine steps decoding: 16 requests a step, 1000 tokens each", () => {
+    const r = pdsim("bench-run", "scenarios/bench/profile-decode.yaml");
+    expect(r.status, r.stderr).toBe(0);
+    const figures = JSON.parse(r.stdout) as { engine_steps: number; requests: number };
+    expect(figures.requests).toBe(3000);
+    // 3,000,000 decode request-steps at most 16 to a step, plus a prefill step per wave.
+    expect(figures.engine_steps).toBeGreaterThanOrEqual(3_000_000 / 16);
+    expect(figures.engine_steps).toBeLessThan((3_000_000 / 16) * 1.01);
+  }, 60_000);
 });
