@@ -6,7 +6,7 @@ import type { BlockHash } from "./block-hash.ts";
 import { BlockTable, NO_BLOCK, NOT_CACHED } from "./block-table.ts";
 import { CachedBlockIndex } from "./cached-block-index.ts";
 
-// Module-private copies: V8 does not constant-fold an imported binding inside a hot function.
+// Module-private copies, which hot code reads as constants rather than through the import.
 const NONE = NO_BLOCK;
 const UNCACHED = NOT_CACHED;
 const NULL_BLOCK_ID = 0;
