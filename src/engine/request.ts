@@ -64,11 +64,13 @@ export class Request {
   readonly blockSize: number;
   private numOutput = 0;
   /**
-   * The tokens from the first block the prompt does not fill onwards: its last partial block,
-   * then every output token. Output blocks are hashed from here; the prompt is shared, not copied.
+   * The tokens of the block being filled, its first `partialLength` entries: the prompt's last
+   * partial block, then output tokens, started over each time it fills and is hashed. Nothing
+   * else of the sequence is kept: the prompt is shared, and output ids are a function of their
+   * index.
    */
-  private readonly tail: number[] = [];
-  private readonly tailStart: number;
+  private readonly partialBlock: number[];
+  private partialLength = 0;
 
   constructor(init: RequestInit) {
     this.requestId = init.requestId;
@@ -81,9 +83,9 @@ export class Request {
     this.blockSize = init.blockSize;
     this.kvTransferParams = init.kvTransferParams ?? null;
     this.hashes = init.prompt.blockHashes(this.blockSize);
-    this.tailStart = this.hashes.length * this.blockSize;
-    for (let i = this.tailStart; i < this.numPromptTokens; i++) {
-      this.tail.push(init.prompt.tokenId(i));
+    this.partialBlock = new Array<number>(this.blockSize).fill(0);
+    for (let i = this.hashes.length * this.blockSize; i < this.numPromptTokens; i++) {
+      this.partialBlock[this.partialLength++] = init.prompt.tokenId(i);
     }
   }
 
@@ -102,9 +104,7 @@ export class Request {
   /** Every token id so far, prompt then output: a copy, for tests and explanations. */
   tokenIds(): number[] {
     const all = Array.from(this.prompt.tokenIds());
-    for (let i = this.numPromptTokens - this.tailStart; i < this.tail.length; i++) {
-      all.push(this.tail[i]!);
-    }
+    for (let i = 0; i < this.numOutput; i++) all.push(this.outputTokenId(i));
     return all;
   }
 
@@ -112,20 +112,15 @@ export class Request {
   appendOutputToken(): number {
     const tokenId = this.outputTokenId(this.numOutput);
     this.numOutput += 1;
-    this.tail.push(tokenId);
-    if (this.tail.length % this.blockSize === 0) {
+    this.partialBlock[this.partialLength++] = tokenId;
+    if (this.partialLength === this.blockSize) {
       const hashes: BlockHash[] = this.ownsHashes ? (this.hashes as BlockHash[]) : [...this.hashes];
       this.hashes = hashes;
       this.ownsHashes = true;
-      const i = hashes.length;
       hashes.push(
-        hashBlockTokens(
-          hashes[i - 1] ?? NONE_HASH,
-          this.tail,
-          i * this.blockSize - this.tailStart,
-          this.blockSize,
-        ),
+        hashBlockTokens(hashes.at(-1) ?? NONE_HASH, this.partialBlock, 0, this.blockSize),
       );
+      this.partialLength = 0;
     }
     return tokenId;
   }
