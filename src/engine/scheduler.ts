@@ -434,7 +434,7 @@ export class Scheduler {
     let delayFreeBlocks = false;
     let kvTransferParams: KvTransferParams | null = null;
     if (this.connector !== null) {
-      const blockIds = this.kvCacheManager.getBlockIds(request.requestId).slice();
+      const blockIds = this.kvCacheManager.getBlockIds(request.requestId);
       ({ delayFreeBlocks, kvTransferParams } = this.connector.requestFinished(request, blockIds));
     }
     if (!delayFreeBlocks) {

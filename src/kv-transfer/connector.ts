@@ -26,10 +26,13 @@ export interface MatchedTokens {
 /** What the connector's workers finished since the scheduler last asked. */
 export interface FinishedTransfers {
   /** Requests whose async load ended, with the first token whose KV is invalid (null: all valid). */
-  recving: Map<string, number | null>;
+  recving: ReadonlyMap<string, number | null>;
   /** Requests whose held blocks the remote side no longer needs (read done, or lease expired). */
-  sending: string[];
+  sending: readonly string[];
 }
+
+/** What `takeFinished` returns on the many steps in which no transfer ended. */
+export const NOTHING_FINISHED: FinishedTransfers = { recving: new Map(), sending: [] };
 
 export interface RequestFinishedResult {
   /** Keep the blocks after the request finishes, until the remote side has read them. */

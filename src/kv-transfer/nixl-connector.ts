@@ -4,12 +4,13 @@
 // Leaves out heterogeneous TP, host buffers and the handshake.
 
 import type { Request } from "../engine/request.ts";
-import type {
-  FinishedTransfers,
-  KVConnector,
-  KvTransferParams,
-  MatchedTokens,
-  RequestFinishedResult,
+import {
+  type FinishedTransfers,
+  type KVConnector,
+  type KvTransferParams,
+  type MatchedTokens,
+  NOTHING_FINISHED,
+  type RequestFinishedResult,
 } from "./connector.ts";
 import type { TransferFabric } from "./transfer-fabric.ts";
 
@@ -102,6 +103,7 @@ export class NixlConnector implements KVConnector {
   }
 
   takeFinished(): FinishedTransfers {
+    if (this.recving.size === 0 && this.sending.length === 0) return NOTHING_FINISHED;
     const finished = { recving: this.recving, sending: this.sending };
     this.recving = new Map();
     this.sending = [];

@@ -5,11 +5,12 @@
 // one. Leaves out the NCCL buffers' memory limits and load failures.
 
 import type { Request } from "../engine/request.ts";
-import type {
-  FinishedTransfers,
-  KVConnector,
-  MatchedTokens,
-  RequestFinishedResult,
+import {
+  type FinishedTransfers,
+  type KVConnector,
+  type MatchedTokens,
+  NOTHING_FINISHED,
+  type RequestFinishedResult,
 } from "./connector.ts";
 import type { TransferFabric } from "./transfer-fabric.ts";
 
@@ -55,7 +56,7 @@ export class P2pNcclConnector implements KVConnector {
   }
 
   takeFinished(): FinishedTransfers {
-    return { recving: new Map(), sending: [] };
+    return NOTHING_FINISHED;
   }
 
   waitForLoads(requestIds: readonly string[], then: () => void): void {
