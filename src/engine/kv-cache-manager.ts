@@ -105,8 +105,10 @@ export class KVCacheManager {
   }
 
   /**
-   * Gives the request slots for `numNewTokens` more tokens, or returns null when the pool cannot
-   * (the caller then preempts or stops admitting).
+   * Gives the request slots for `numNewTokens` more tokens and returns how many blocks it took
+   * from the pool, or returns null when the pool cannot (the caller then preempts or stops
+   * admitting). vLLM returns the new blocks themselves; the new ones are the request's last
+   * `n` in `getBlockIds`.
    *
    *   | computed | new computed (local hit) | external | new | ← request.numTokens …
    *              |<-------------- to be allocated -------------->|
@@ -115,7 +117,7 @@ export class KVCacheManager {
     request: Request,
     numNewTokens: number,
     opts: AllocateSlotsOptions = NO_OPTIONS,
-  ): readonly KVCacheBlock[] | null {
+  ): number | null {
     const numNewComputedTokens = opts.numNewComputedTokens ?? 0;
     const newComputedBlocks = opts.newComputedBlocks ?? NO_BLOCKS;
     const numExternal = opts.numExternalComputedTokens ?? 0;
@@ -151,17 +153,16 @@ export class KVCacheManager {
     }
     const numRequired = Math.ceil(numTokensNeedSlot / this.blockSize);
     // Most decode steps fit in the blocks the request holds: nothing to take from the pool.
-    const numHeldNow = req.ids.length;
-    if (numRequired > numHeldNow) this.blockPool.takeNewBlockIds(numRequired - numHeldNow, req.ids);
-    const newBlocks = numRequired > numHeldNow ? this.blocksOf(req.ids, numHeldNow) : NO_BLOCKS;
+    const numNewBlocks = Math.max(0, numRequired - req.ids.length);
+    if (numNewBlocks > 0) this.blockPool.takeNewBlockIds(numNewBlocks, req.ids);
 
-    if (!this.enableCaching || opts.delayCacheBlocks) return newBlocks;
+    if (!this.enableCaching || opts.delayCacheBlocks) return numNewBlocks;
     this.cacheFullBlocksOf(
       request,
       req,
       Math.min(totalComputedTokens + numNewTokens, request.numTokens),
     );
-    return newBlocks;
+    return numNewBlocks;
   }
 
   /** Registers the request's full blocks up to `numComputedTokens` in the prefix cache. */
@@ -188,7 +189,7 @@ export class KVCacheManager {
 
   getBlocks(requestId: string): readonly KVCacheBlock[] {
     const req = this.reqToBlocks.get(requestId);
-    return req === undefined ? NO_BLOCKS : this.blocksOf(req.ids, 0);
+    return req === undefined ? NO_BLOCKS : this.blocksOf(req.ids);
   }
 
   /** The ids of the request's blocks, in order (what the connector and remote readers see). */
@@ -200,15 +201,13 @@ export class KVCacheManager {
   blockHolders(): Map<KVCacheBlock, number> {
     const holders = new Map<KVCacheBlock, number>();
     for (const { ids } of this.reqToBlocks.values()) {
-      for (const block of this.blocksOf(ids, 0)) holders.set(block, (holders.get(block) ?? 0) + 1);
+      for (const block of this.blocksOf(ids)) holders.set(block, (holders.get(block) ?? 0) + 1);
     }
     return holders;
   }
 
-  private blocksOf(ids: readonly number[], from: number): KVCacheBlock[] {
-    const blocks: KVCacheBlock[] = [];
-    for (let i = from; i < ids.length; i++) blocks.push(this.blockPool.blocks[ids[i]!]!);
-    return blocks;
+  private blocksOf(ids: readonly number[]): KVCacheBlock[] {
+    return ids.map((id) => this.blockPool.blocks[id]!);
   }
 
   /** Number of requests holding blocks; for conservation checks. */

@@ -214,14 +214,14 @@ export class Scheduler {
         numNewTokens = Math.min(numNewTokens, tokenBudget);
       }
 
-      const newBlocks = kv.allocateSlots(request, numNewTokens, {
+      const numNewBlocks = kv.allocateSlots(request, numNewTokens, {
         numNewComputedTokens: numNewLocalComputedTokens,
         newComputedBlocks,
         numExternalComputedTokens,
         delayCacheBlocks: loadKvAsync,
         fullSequenceMustFit: cfg.reserveFullIsl,
       });
-      if (newBlocks === null) break; // new requests never preempt running ones
+      if (numNewBlocks === null) break; // new requests never preempt running ones
 
       if (this.connector !== null) {
         this.connector.updateStateAfterAlloc(

@@ -175,14 +175,15 @@ function runCase(c: Case): Reached {
 
   const noHit: Hit = { blocks: [], numComputedTokens: 0, numCappedTokens: 0 };
   const allocate = (request: Request, numNewTokens: number, hit: Hit = noHit): boolean => {
-    const newBlocks = kv.allocateSlots(request, numNewTokens, {
+    const numNewBlocks = kv.allocateSlots(request, numNewTokens, {
       numNewComputedTokens: hit.numComputedTokens,
       newComputedBlocks: hit.blocks,
     });
-    if (newBlocks === null) return false;
+    if (numNewBlocks === null) return false;
     const computed = request.numComputedTokens + hit.numComputedTokens + numNewTokens;
     const hitIds = hit.blocks.map((b) => b.blockId);
-    const newIds = newBlocks.map((b) => b.blockId);
+    const held = kv.getBlockIds(request.requestId);
+    const newIds = held.slice(held.length - numNewBlocks);
     if (model.allocate(request, hitIds, newIds, Math.min(computed, request.numTokens))) {
       reached.eviction = true;
     }

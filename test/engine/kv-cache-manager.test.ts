@@ -144,7 +144,7 @@ describe("KVCacheManager.allocateSlots", () => {
     kv.free(x);
     expect(
       kv.allocateSlots(b, 1, { numNewComputedTokens: 32, newComputedBlocks: hit.blocks }),
-    ).toHaveLength(1);
+    ).toBe(1);
     checkBlockConservation(kv, ["b"]);
   });
 
@@ -153,7 +153,7 @@ describe("KVCacheManager.allocateSlots", () => {
     const a = makeRequest({ id: "a", promptTokenIds: streamTokens(1, 0, 60), blockSize: B });
     expect(kv.allocateSlots(a, 16, { fullSequenceMustFit: true })).toBeNull();
     expect(kv.getBlocks("a")).toHaveLength(0);
-    expect(kv.allocateSlots(a, 16)).toHaveLength(1);
+    expect(kv.allocateSlots(a, 16)).toBe(1);
   });
 
   it("frees a request's blocks tail first, so its cached prefix is evicted from the tail", () => {
