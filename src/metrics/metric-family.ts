@@ -75,14 +75,20 @@ export class HistogramSeries {
       throw new Error(`Histogram observation is NaN: ${this.family}${renderLabels(this.labels)}`);
     }
     // Upper bounds are inclusive (`le`), as in every Prometheus client.
+    const bounds = this.upperBounds;
     let bucket = 0;
-    for (const bound of this.upperBounds) {
-      if (value <= bound) break;
-      bucket += 1;
-    }
+    while (bucket < bounds.length && value > bounds[bucket]!) bucket += 1;
     this.counts[bucket]! += 1;
     this.sum += value;
     this.count += 1;
+  }
+
+  /**
+   * `observe` of each value in order (the sum adds them in the same order, so it is the same
+   * number): one call per engine step for the per-token inter-token latencies.
+   */
+  observeAll(values: readonly number[]): void {
+    for (let i = 0; i < values.length; i++) this.observe(values[i]!);
   }
 }
 

@@ -326,12 +326,10 @@ function recordIteration(series: CommonSeries, stats: IterationStats): void {
   // Full prompt length of newly started requests plus generated tokens: not the tokens the
   // step computed (a prefix hit or a chunked prefill is counted whole, at its first token).
   series.iterationTokens.observe(stats.numPromptTokens + stats.numGenerationTokens);
-  for (const maxTokens of stats.maxNumGenerationTokensIter) {
-    series.requestMaxNumGenerationTokens.observe(maxTokens);
-  }
-  for (const n of stats.nParamsIter) series.requestParamsN.observe(n);
-  for (const ttft of stats.timeToFirstTokensIter) series.timeToFirstToken.observe(ttft);
-  for (const itl of stats.interTokenLatenciesIter) series.interTokenLatency.observe(itl);
+  series.requestMaxNumGenerationTokens.observeAll(stats.maxNumGenerationTokensIter);
+  series.requestParamsN.observeAll(stats.nParamsIter);
+  series.timeToFirstToken.observeAll(stats.timeToFirstTokensIter);
+  series.interTokenLatency.observeAll(stats.interTokenLatenciesIter);
 
   for (const finished of stats.finishedRequests) {
     series.requestSuccess[finished.finishReason].inc();
