@@ -29,6 +29,14 @@ export class EngineCore {
   private running = false;
   private readonly connector: KVConnector | null;
 
+  // The loop's callbacks are made once: a closure per step cost more than the step's own
+  // bookkeeping (tsx also names each one with Object.defineProperty). At most one step is in
+  // flight, so its output waits in a field.
+  private readonly stepNow = (): void => this.step();
+  private readonly modelDone = (): void => this.onModelDone();
+  private readonly stepDone = (): void => this.finishStep();
+  private inFlight: SchedulerOutput | null = null;
+
   constructor(
     private readonly sim: Simulation,
     readonly config: EngineCoreConfig,
@@ -57,14 +65,6 @@ export class EngineCore {
     this.running = true;
     this.sim.schedule(0, this.stepNow);
   }
-
-  // The loop's callbacks are made once: a closure per step cost more than the step's own
-  // bookkeeping (tsx also names each one with Object.defineProperty). At most one step is in
-  // flight, so its output waits in a field.
-  private readonly stepNow = (): void => this.step();
-  private readonly modelDone = (): void => this.onModelDone();
-  private readonly stepDone = (): void => this.finishStep();
-  private inFlight: SchedulerOutput | null = null;
 
   private step(): void {
     if (!this.scheduler.hasRequests()) {

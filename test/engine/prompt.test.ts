@@ -3,13 +3,7 @@ import { describe, expect, it } from "vitest";
 import { NONE_HASH, hashBlockTokens } from "../../src/engine/block-hash.ts";
 import { Prompt } from "../../src/engine/prompt.ts";
 import { Request } from "../../src/engine/request.ts";
-import {
-  VOCAB_SIZE,
-  keySeed,
-  promptTokenAt,
-  promptTokenIds,
-  tokenAt,
-} from "../../src/workload/token-ids.ts";
+import { VOCAB_SIZE, keySeed, promptTokenAt, tokenAt } from "../../src/workload/token-ids.ts";
 import { propertyParams } from "../support/property.ts";
 import { makeRequest, outputIds, prompt } from "./helpers.ts";
 
@@ -20,6 +14,16 @@ function hashesFromScratch(tokens: ArrayLike<number>, blockSize: number): number
     hashes.push(hashBlockTokens(hashes[i - 1] ?? NONE_HASH, tokens, i * blockSize, blockSize));
   }
   return hashes;
+}
+
+/** The first `length` tokens of `promptTokenAt(ownKey, prefix)`, as an array. */
+function promptTokenIds(
+  length: number,
+  ownKey: string,
+  prefix?: { key: string; tokens: number },
+): Int32Array {
+  const at = promptTokenAt(ownKey, prefix);
+  return Int32Array.from({ length }, (_, i) => at(i));
 }
 
 describe("Prompt", () => {
@@ -75,7 +79,7 @@ describe("tokenAt", () => {
   });
 });
 
-describe("promptTokenIds", () => {
+describe("promptTokenAt", () => {
   it("takes the shared prefix's tokens, then the request's own stream from where the prefix ends", () => {
     const ids = promptTokenIds(10, "prompt:r", { key: "prefix:g", tokens: 4 });
     expect(Array.from(ids)).toEqual([
