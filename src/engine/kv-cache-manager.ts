@@ -26,10 +26,10 @@ export interface AllocateSlotsOptions {
 }
 
 /**
- * vLLM's req_to_blocks and num_cached_block entries of one request, kept together: one lookup
- * per step. The blocks are held by id, so the pool's hot paths never read the block objects.
+ * vLLM's req_to_blocks and num_cached_block entries of one request, kept together. The blocks
+ * are held by id, so the pool's hot paths never read the block objects.
  */
-interface RequestBlocks {
+export interface RequestBlocks {
   ids: number[];
   /** How many leading blocks are already registered in the prefix cache. */
   numCached: number;
@@ -128,8 +128,8 @@ export class KVCacheManager {
     }
     const numLocalComputedTokens = request.numComputedTokens + numNewComputedTokens;
     const totalComputedTokens = Math.min(numLocalComputedTokens + numExternal, this.maxModelLen);
-    const held = this.reqToBlocks.get(request.requestId);
-    const numHeld = held === undefined ? 0 : held.ids.length;
+    let req = request.kvBlocks;
+    const numHeld = req === null ? 0 : req.ids.length;
 
     if (opts.fullSequenceMustFit) {
       const fullNumTokens = Math.min(request.numTokens, this.maxModelLen);
@@ -141,10 +141,10 @@ export class KVCacheManager {
     const needed = this.numBlocksToAllocate(numHeld, numTokensNeedSlot, newComputedBlocks);
     if (needed > this.blockPool.getNumFreeBlocks()) return null;
 
-    let req = held;
-    if (req === undefined) {
+    if (req === null) {
       req = { ids: [], numCached: 0 };
       this.reqToBlocks.set(request.requestId, req);
+      request.kvBlocks = req;
     }
     if (newComputedBlocks.length > 0) {
       if (this.enableCaching) this.blockPool.touch(newComputedBlocks);
@@ -168,8 +168,8 @@ export class KVCacheManager {
   /** Registers the request's full blocks up to `numComputedTokens` in the prefix cache. */
   cacheBlocks(request: Request, numComputedTokens: number): void {
     if (!this.enableCaching) return;
-    const req = this.reqToBlocks.get(request.requestId);
-    if (req !== undefined) this.cacheFullBlocksOf(request, req, numComputedTokens);
+    const req = request.kvBlocks;
+    if (req !== null) this.cacheFullBlocksOf(request, req, numComputedTokens);
   }
 
   private cacheFullBlocksOf(request: Request, req: RequestBlocks, numComputedTokens: number): void {
@@ -181,9 +181,10 @@ export class KVCacheManager {
 
   /** Frees the request's blocks tail first, so a cached prefix is evicted from its end. */
   free(request: Request): void {
-    const req = this.reqToBlocks.get(request.requestId);
-    if (req === undefined) return;
+    const req = request.kvBlocks;
+    if (req === null) return;
     this.reqToBlocks.delete(request.requestId);
+    request.kvBlocks = null;
     this.blockPool.freeBlockIdsTailFirst(req.ids);
   }
 

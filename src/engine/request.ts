@@ -4,6 +4,7 @@
 import type { SimTime } from "../../sim/index.ts";
 import type { KvTransferParams } from "../kv-transfer/connector.ts";
 import { type BlockHash, NONE_HASH, hashBlockTokens } from "./block-hash.ts";
+import type { RequestBlocks } from "./kv-cache-manager.ts";
 import type { Prompt } from "./prompt.ts";
 import type { RequestStatus } from "./request-status.ts";
 
@@ -59,6 +60,11 @@ export class Request {
   /** Re-recorded on each waiting pass until the first output takes it. */
   prefillStats: PrefillStats | null = null;
   prefillStatsTaken = false;
+  /**
+   * This request's entry in its KV cache manager's req_to_blocks, kept on the request too: a
+   * decode step reaches it without a lookup by id (most steps do nothing else with it).
+   */
+  kvBlocks: RequestBlocks | null = null;
   private events: EngineCoreEvent[] = [];
   private readonly outputTokenId: (index: number) => number;
   readonly blockSize: number;
