@@ -89,7 +89,7 @@ export class OutputProcessor {
       }
       const s = state.stats;
       const isPrefilling = state.isPrefilling;
-      it.numGenerationTokens += output.newTokenIds.length;
+      it.numGenerationTokens += output.numNewTokens;
       if (isPrefilling) {
         it.numPromptTokens += state.promptLen;
         it.timeToFirstTokensIter.push(now - s.arrivalTime);
@@ -105,7 +105,7 @@ export class OutputProcessor {
         };
         it.firstOutputs.push(state.promptTokenInputs);
       }
-      s.numGenerationTokens += output.newTokenIds.length;
+      s.numGenerationTokens += output.numNewTokens;
       for (const event of output.events ?? NO_EVENTS) {
         const ts = usToSeconds(event.timestamp);
         switch (event.type) {

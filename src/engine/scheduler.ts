@@ -296,7 +296,7 @@ export class Scheduler {
     for (const { request } of schedulerOutput.scheduled) {
       if (request.status !== "RUNNING") continue;
       if (request.numComputedTokens < request.numTokens) continue;
-      const tokenId = request.appendOutputToken();
+      request.appendOutputToken();
       const finished = this.checkStop(request);
       let kvTransferParams: KvTransferParams | null = null;
       if (finished !== null) {
@@ -306,7 +306,7 @@ export class Scheduler {
       }
       outputs.push({
         requestId: request.requestId,
-        newTokenIds: [tokenId],
+        numNewTokens: 1,
         finishReason:
           finished === null ? null : finished === "FINISHED_STOPPED" ? "stop" : "length",
         events: request.takeEvents(),
@@ -407,7 +407,7 @@ export class Scheduler {
     this.freeRequest(request);
     this.pendingOutputs.push({
       requestId: request.requestId,
-      newTokenIds: [],
+      numNewTokens: 0,
       finishReason: "error",
       events: request.takeEvents(),
       numCachedTokens: request.numCachedTokens,

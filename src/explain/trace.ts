@@ -130,7 +130,7 @@ export class RequestTrace {
     }
     for (const o of outputs.outputs) {
       if (o.requestId !== id) continue;
-      if (o.newTokenIds.length > 0 && !this.firstTokenSeen.has(instance)) {
+      if (o.numNewTokens > 0 && !this.firstTokenSeen.has(instance)) {
         this.firstTokenSeen.add(instance);
         this.events.push({ kind: "first_token", t, instance });
       }

@@ -92,7 +92,7 @@ export class PrefillLedger {
       const t = this.get(output.requestId);
       if (t.firstOutputSeen) continue;
       t.firstOutputSeen = true;
-      if (output.newTokenIds.length > 0)
+      if (output.numNewTokens > 0)
         t.entry.truth = this.closeFirstPrefill(output.requestId, t);
       firsts.push({ requestId: output.requestId, truth: t.entry.truth });
     }

@@ -20,7 +20,7 @@ function out(
 ): EngineCoreOutput {
   return {
     requestId,
-    newTokenIds: [7],
+    numNewTokens: 1,
     finishReason: fields.finishReason ?? null,
     events: fields.events ?? null,
     numCachedTokens: fields.numCachedTokens ?? 0,

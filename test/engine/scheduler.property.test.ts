@@ -262,7 +262,7 @@ function checkUpdate(
   for (const o of result.outputs) {
     const t = tracks.get(o.requestId)!;
     const r = t.request;
-    expect(o.newTokenIds).toHaveLength(1);
+    expect(o.numNewTokens).toBe(1);
     t.events.push(...(o.events ?? []).map((e) => e.type));
     if (t.outputs === 0) {
       // PrefillStats (current vLLM): the hit of the admission that led to this first output.
