@@ -4,7 +4,7 @@
 
 import { BlockPool, type KVCacheBlock } from "./block-pool.ts";
 import type { Request } from "./request.ts";
-import { PrefixCacheStats } from "./stats.ts";
+import { NO_PREFIX_CACHE_LOOKUPS, PrefixCacheStats } from "./stats.ts";
 
 export interface ComputedBlocks {
   blocks: KVCacheBlock[];
@@ -44,7 +44,8 @@ const NO_IDS: readonly number[] = [];
 export class KVCacheManager {
   readonly blockPool: BlockPool;
   private readonly reqToBlocks = new Map<string, RequestBlocks>();
-  private prefixCacheStats = new PrefixCacheStats();
+  /** Made at the first lookup of a step. */
+  private prefixCacheStats: PrefixCacheStats | null = null;
 
   constructor(
     numGpuBlocks: number,
@@ -61,8 +62,8 @@ export class KVCacheManager {
 
   /** Returns and resets the prefix-cache stats gathered since the last call. */
   makePrefixCacheStats(): PrefixCacheStats {
-    const stats = this.prefixCacheStats;
-    this.prefixCacheStats = new PrefixCacheStats();
+    const stats = this.prefixCacheStats ?? NO_PREFIX_CACHE_LOOKUPS;
+    this.prefixCacheStats = null;
     return stats;
   }
 
@@ -101,6 +102,7 @@ export class KVCacheManager {
   /** Counted at admission, so lookups for requests that could not be scheduled are not. */
   recordPrefixCacheStats(request: Request, numHits: number): void {
     if (!this.enableCaching) return;
+    this.prefixCacheStats ??= new PrefixCacheStats();
     this.prefixCacheStats.record(request.numTokens, numHits, request.numPreemptions > 0);
   }
 

@@ -3,6 +3,7 @@
 // IterationStats.update_from_* in vllm/v1/metrics/stats.py, without detokenization or streaming.
 
 import { type SimTime, usToSeconds } from "../../sim/index.ts";
+import { append, nothing } from "./lists.ts";
 import type { EngineCoreEvent } from "./request.ts";
 import type { EngineCoreOutputs } from "./scheduler-output.ts";
 import type { FinishReason } from "./request-status.ts";
@@ -36,6 +37,13 @@ export interface FinishedRequest {
   lastTokenTs: number;
 }
 
+/** IterationStats while one step's outputs are folded in: its lists grow through `append`. */
+type IterationStatsUnderway = {
+  -readonly [K in keyof IterationStats]: IterationStats[K] extends readonly (infer T)[]
+    ? T[]
+    : IterationStats[K];
+};
+
 /** Most outputs carry no events; one shared empty list instead of one per output. */
 const NO_EVENTS: readonly EngineCoreEvent[] = [];
 
@@ -66,22 +74,22 @@ export class OutputProcessor {
 
   processOutputs(engineCoreOutputs: EngineCoreOutputs): {
     iterationStats: IterationStats;
-    finished: FinishedRequest[];
+    finished: readonly FinishedRequest[];
   } {
     const now = usToSeconds(engineCoreOutputs.timestamp);
-    const it: IterationStats = {
+    const it: IterationStatsUnderway = {
       iterationTimestamp: now,
       numGenerationTokens: 0,
       numPromptTokens: 0,
       numPreemptedReqs: 0,
-      firstOutputs: [],
-      finishedRequests: [],
-      maxNumGenerationTokensIter: [],
-      nParamsIter: [],
-      timeToFirstTokensIter: [],
-      interTokenLatenciesIter: [],
+      firstOutputs: nothing(),
+      finishedRequests: nothing(),
+      maxNumGenerationTokensIter: nothing(),
+      nParamsIter: nothing(),
+      timeToFirstTokensIter: nothing(),
+      interTokenLatenciesIter: nothing(),
     };
-    const finished: FinishedRequest[] = [];
+    let finished: FinishedRequest[] = nothing();
     for (const output of engineCoreOutputs.outputs) {
       const state = this.requestStates.get(output.requestId);
       if (state === undefined) {
@@ -92,7 +100,7 @@ export class OutputProcessor {
       it.numGenerationTokens += output.numNewTokens;
       if (isPrefilling) {
         it.numPromptTokens += state.promptLen;
-        it.timeToFirstTokensIter.push(now - s.arrivalTime);
+        it.timeToFirstTokensIter = append(it.timeToFirstTokensIter, now - s.arrivalTime);
       }
       if (state.promptTokenInputs === null) {
         // vLLM counts a request's prompt once, with its first output (even one without tokens).
@@ -103,7 +111,7 @@ export class OutputProcessor {
           numExternalComputedTokens: output.numExternalComputedTokens,
           prefillStats: output.prefillStats,
         };
-        it.firstOutputs.push(state.promptTokenInputs);
+        it.firstOutputs = append(it.firstOutputs, state.promptTokenInputs);
       }
       s.numGenerationTokens += output.numNewTokens;
       for (const event of output.events ?? NO_EVENTS) {
@@ -121,16 +129,19 @@ export class OutputProcessor {
         }
       }
       if (isPrefilling) s.firstTokenTs = now;
-      else it.interTokenLatenciesIter.push(now - s.lastTokenTs);
+      else it.interTokenLatenciesIter = append(it.interTokenLatenciesIter, now - s.lastTokenTs);
       s.lastTokenTs = now;
       state.isPrefilling = false;
 
       if (output.finishReason !== null) {
         const done = this.finishRequest(state, output.finishReason, now);
-        it.finishedRequests.push(done.stats);
-        it.maxNumGenerationTokensIter.push(s.numGenerationTokens);
-        it.nParamsIter.push(1);
-        finished.push(done);
+        it.finishedRequests = append(it.finishedRequests, done.stats);
+        it.maxNumGenerationTokensIter = append(
+          it.maxNumGenerationTokensIter,
+          s.numGenerationTokens,
+        );
+        it.nParamsIter = append(it.nParamsIter, 1);
+        finished = append(finished, done);
       }
     }
     return { iterationStats: it, finished };

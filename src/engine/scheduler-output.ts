@@ -37,15 +37,16 @@ export interface Promotion {
   failed: boolean;
 }
 
+/** Its lists are read-only: a step with none of something shares one empty list (lists.ts). */
 export interface SchedulerOutput {
   timestamp: SimTime;
   scheduled: ScheduledRequest[];
   totalNumScheduledTokens: number;
-  preempted: Request[];
+  preempted: readonly Request[];
   /** Requests whose external KV a synchronous connector loads during this step. */
-  syncLoadRequestIds: string[];
-  admissions: Admission[];
-  promotions: Promotion[];
+  syncLoadRequestIds: readonly string[];
+  admissions: readonly Admission[];
+  promotions: readonly Promotion[];
 }
 
 export interface EngineCoreOutput {
@@ -69,6 +70,6 @@ export interface EngineCoreOutput {
 
 export interface EngineCoreOutputs {
   timestamp: SimTime;
-  outputs: EngineCoreOutput[];
+  outputs: readonly EngineCoreOutput[];
   schedulerStats: SchedulerStats;
 }

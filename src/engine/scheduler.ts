@@ -6,6 +6,7 @@ import type { SimTime } from "../../sim/index.ts";
 import type { KVConnector, KvTransferParams } from "../kv-transfer/connector.ts";
 import type { KVCacheBlock } from "./block-pool.ts";
 import type { KVCacheManager } from "./kv-cache-manager.ts";
+import { append, nothing } from "./lists.ts";
 import { RequestQueue } from "./request-queue.ts";
 import type { RequestStatus } from "./request-status.ts";
 import type { Request } from "./request.ts";
@@ -17,7 +18,7 @@ import type {
   ScheduledRequest,
   SchedulerOutput,
 } from "./scheduler-output.ts";
-import { PrefixCacheStats, type SchedulerStats } from "./stats.ts";
+import { NO_PREFIX_CACHE_LOOKUPS, PrefixCacheStats, type SchedulerStats } from "./stats.ts";
 
 export interface SchedulerConfig {
   maxNumBatchedTokens: number;
@@ -45,19 +46,19 @@ export class Scheduler {
   private readonly finishedRecvingKvReqIds = new Set<string>();
   private readonly failedRecvingKvReqIds = new Set<string>();
   /** Outputs of requests finished outside a model step (a failed KV load under `fail`). */
-  private pendingOutputs: EngineCoreOutput[] = [];
-  private connectorPrefixCacheStats: PrefixCacheStats | null;
+  private pendingOutputs: EngineCoreOutput[] = nothing();
+  /** Connector lookups of this step; made at the first one. */
+  private connectorPrefixCacheStats: PrefixCacheStats | null = null;
   /** Facts for observers (the ledger), gathered during one schedule() call. */
-  private admissions: Admission[] = [];
-  private promotions: Promotion[] = [];
+  private admissions: Admission[] = nothing();
+  private promotions: Promotion[] = nothing();
+  private syncLoadRequestIds: string[] = nothing();
 
   constructor(
     readonly config: SchedulerConfig,
     readonly kvCacheManager: KVCacheManager,
     readonly connector: KVConnector | null = null,
-  ) {
-    this.connectorPrefixCacheStats = connector === null ? null : new PrefixCacheStats();
-  }
+  ) {}
 
   addRequest(request: Request, now: SimTime): void {
     if (this.requests.has(request.requestId)) {
@@ -97,10 +98,11 @@ export class Scheduler {
   schedule(now: SimTime): SchedulerOutput {
     const cfg = this.config;
     const scheduled: ScheduledRequest[] = [];
-    const preempted: Request[] = [];
+    let preempted: Request[] = nothing();
     let tokenBudget = cfg.maxNumBatchedTokens;
-    this.admissions = [];
-    this.promotions = [];
+    this.admissions = nothing();
+    this.promotions = nothing();
+    this.syncLoadRequestIds = nothing();
     this.updateFromKvXferFinished();
 
     let reqIndex = 0;
@@ -120,7 +122,7 @@ export class Scheduler {
       while (!allocated) {
         const victim = this.running.pop()!;
         this.preemptRequest(victim, now);
-        preempted.push(victim);
+        preempted = append(preempted, victim);
         if (victim === request) break;
         allocated = this.kvCacheManager.allocateSlots(request, numNewTokens) !== null;
       }
@@ -130,9 +132,8 @@ export class Scheduler {
       reqIndex += 1;
     }
 
-    const syncLoadRequestIds: string[] = [];
     if (preempted.length === 0) {
-      tokenBudget = this.scheduleWaiting(now, tokenBudget, scheduled, syncLoadRequestIds);
+      tokenBudget = this.scheduleWaiting(now, tokenBudget, scheduled);
     }
 
     let total = 0;
@@ -146,7 +147,7 @@ export class Scheduler {
       scheduled,
       totalNumScheduledTokens: total,
       preempted,
-      syncLoadRequestIds,
+      syncLoadRequestIds: this.syncLoadRequestIds,
       admissions: this.admissions,
       promotions: this.promotions,
     };
@@ -156,11 +157,10 @@ export class Scheduler {
     now: SimTime,
     tokenBudget: number,
     scheduled: ScheduledRequest[],
-    syncLoadRequestIds: string[],
   ): number {
     const cfg = this.config;
     const kv = this.kvCacheManager;
-    const skipped: Request[] = [];
+    let skipped: Request[] = nothing();
     while (this.numWaiting > 0 && tokenBudget > 0) {
       if (this.running.length === cfg.maxNumSeqs) break;
       const queue = this.skippedWaiting.length > 0 ? this.skippedWaiting : this.waiting;
@@ -168,7 +168,7 @@ export class Scheduler {
 
       if (request.status === "WAITING_FOR_REMOTE_KVS") {
         if (!this.updateWaitingForRemoteKv(request)) {
-          skipped.push(queue.popRequest());
+          skipped = append(skipped, queue.popRequest());
           continue;
         }
         request.status = request.numPreemptions > 0 ? "PREEMPTED" : "WAITING";
@@ -230,7 +230,8 @@ export class Scheduler {
           numExternalComputedTokens,
         );
         if (connectorQueries !== 0) {
-          this.connectorPrefixCacheStats!.record(
+          this.connectorPrefixCacheStats ??= new PrefixCacheStats();
+          this.connectorPrefixCacheStats.record(
             connectorQueries,
             numExternalComputedTokens,
             request.numPreemptions > 0,
@@ -239,7 +240,7 @@ export class Scheduler {
       }
       if (didPrefixCacheLookup) {
         kv.recordPrefixCacheStats(request, numNewLocalComputedTokens);
-        this.admissions.push({
+        this.admissions = append(this.admissions, {
           request,
           numTokens: request.numTokens,
           localHit: numNewLocalComputedTokens,
@@ -254,7 +255,7 @@ export class Scheduler {
         // Blocks for all N tokens are held now; the KV arrives later.
         request.status = "WAITING_FOR_REMOTE_KVS";
         request.numComputedTokens = numComputedTokens;
-        skipped.push(request);
+        skipped = append(skipped, request);
         continue;
       }
       this.running.push(request);
@@ -263,7 +264,9 @@ export class Scheduler {
       request.numComputedTokens = numComputedTokens;
       if (request.numCachedTokens < 0) request.numCachedTokens = numComputedTokens;
       scheduled.push({ request, numNewTokens, numComputedBefore: numComputedTokens });
-      if (numExternalComputedTokens > 0) syncLoadRequestIds.push(request.requestId);
+      if (numExternalComputedTokens > 0) {
+        this.syncLoadRequestIds = append(this.syncLoadRequestIds, request.requestId);
+      }
       tokenBudget -= numNewTokens;
     }
     for (let i = skipped.length - 1; i >= 0; i--) this.skippedWaiting.prependRequest(skipped[i]!);
@@ -290,8 +293,8 @@ export class Scheduler {
    * sequence sampled one token (a partial prefill's sample is discarded), then stop checks.
    */
   updateFromOutput(schedulerOutput: SchedulerOutput, now: SimTime): EngineCoreOutputs {
-    const outputs: EngineCoreOutput[] = this.pendingOutputs;
-    this.pendingOutputs = [];
+    let outputs = this.pendingOutputs;
+    this.pendingOutputs = nothing();
     let stopped: Set<Request> | null = null;
     for (const { request } of schedulerOutput.scheduled) {
       if (request.status !== "RUNNING") continue;
@@ -304,7 +307,7 @@ export class Scheduler {
         (stopped ??= new Set()).add(request);
         kvTransferParams = this.freeRequest(request);
       }
-      outputs.push({
+      outputs = append(outputs, {
         requestId: request.requestId,
         numNewTokens: 1,
         finishReason:
@@ -334,8 +337,9 @@ export class Scheduler {
   }
 
   private takeConnectorPrefixCacheStats(): PrefixCacheStats | null {
-    const stats = this.connectorPrefixCacheStats;
-    if (stats !== null) this.connectorPrefixCacheStats = new PrefixCacheStats();
+    if (this.connector === null) return null;
+    const stats = this.connectorPrefixCacheStats ?? NO_PREFIX_CACHE_LOOKUPS;
+    this.connectorPrefixCacheStats = null;
     return stats;
   }
 
@@ -391,7 +395,7 @@ export class Scheduler {
       request.numComputedTokens = numComputedTokens;
     }
     this.finishedRecvingKvReqIds.delete(id);
-    this.promotions.push({
+    this.promotions = append(this.promotions, {
       request,
       numTokens: request.numTokens,
       numComputedTokens: request.numComputedTokens,
@@ -405,7 +409,7 @@ export class Scheduler {
     if (!this.skippedWaiting.remove(request)) this.waiting.remove(request);
     request.status = "FINISHED_ERROR";
     this.freeRequest(request);
-    this.pendingOutputs.push({
+    this.pendingOutputs = append(this.pendingOutputs, {
       requestId: request.requestId,
       numNewTokens: 0,
       finishReason: "error",

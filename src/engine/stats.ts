@@ -29,6 +29,12 @@ export class PrefixCacheStats {
   }
 }
 
+/**
+ * The stats of a step that looked nothing up, shared by all such steps rather than one fresh
+ * object per step: never recorded into (the recorders make their own at the first lookup).
+ */
+export const NO_PREFIX_CACHE_LOOKUPS = new PrefixCacheStats();
+
 /** The scheduler's view after one `schedule()` call. */
 export interface SchedulerStats {
   numRunningReqs: number;
@@ -72,7 +78,7 @@ export interface FinishedRequestStats {
   promptTokenInputs: PromptTokenInputs;
 }
 
-/** What the front end learned from one step's outputs. */
+/** What the front end learned from one step's outputs; an empty list may be shared (lists.ts). */
 export interface IterationStats {
   iterationTimestamp: number;
   numGenerationTokens: number;
@@ -80,10 +86,10 @@ export interface IterationStats {
   numPromptTokens: number;
   numPreemptedReqs: number;
   /** One per request whose first output arrived in this step, in output order. */
-  firstOutputs: PromptTokenInputs[];
-  finishedRequests: FinishedRequestStats[];
-  maxNumGenerationTokensIter: number[];
-  nParamsIter: number[];
-  timeToFirstTokensIter: number[];
-  interTokenLatenciesIter: number[];
+  firstOutputs: readonly PromptTokenInputs[];
+  finishedRequests: readonly FinishedRequestStats[];
+  maxNumGenerationTokensIter: readonly number[];
+  nParamsIter: readonly number[];
+  timeToFirstTokensIter: readonly number[];
+  interTokenLatenciesIter: readonly number[];
 }

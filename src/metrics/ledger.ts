@@ -4,6 +4,7 @@
 // the scheduler's admissions, promotions, preemptions and scheduled tokens; vLLM has no such
 // record, which is why its versions disagree.
 
+import { append, nothing } from "../engine/lists.ts";
 import type { EngineCoreOutputs, SchedulerOutput } from "../engine/scheduler-output.ts";
 
 export interface PrefillSources {
@@ -85,16 +86,15 @@ export class PrefillLedger {
   }
 
   /** Folds in one engine step; returns the first outputs it saw, with their truth. */
-  observe(step: SchedulerOutput | null, outputs: EngineCoreOutputs): FirstOutput[] {
+  observe(step: SchedulerOutput | null, outputs: EngineCoreOutputs): readonly FirstOutput[] {
     if (step !== null) this.observeSchedule(step);
-    const firsts: FirstOutput[] = [];
+    let firsts: FirstOutput[] = nothing();
     for (const output of outputs.outputs) {
       const t = this.get(output.requestId);
       if (t.firstOutputSeen) continue;
       t.firstOutputSeen = true;
-      if (output.numNewTokens > 0)
-        t.entry.truth = this.closeFirstPrefill(output.requestId, t);
-      firsts.push({ requestId: output.requestId, truth: t.entry.truth });
+      if (output.numNewTokens > 0) t.entry.truth = this.closeFirstPrefill(output.requestId, t);
+      firsts = append(firsts, { requestId: output.requestId, truth: t.entry.truth });
     }
     return firsts;
   }

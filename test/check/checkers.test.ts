@@ -404,14 +404,16 @@ describe("external-queries-match-lookups", () => {
       if (done || instance.name !== "decode-0" || schedulerOutput === null) return;
       if (schedulerOutput.admissions.length > 0) return;
       done = true;
-      schedulerOutput.admissions.push({
-        request: { numPreemptions } as Admission["request"],
-        numTokens: 10,
-        localHit: 0,
-        cappedTokens: 0,
-        external: 10,
-        loadAsync: true,
-      });
+      schedulerOutput.admissions = [
+        {
+          request: { numPreemptions } as Admission["request"],
+          numTokens: 10,
+          localHit: 0,
+          cappedTokens: 0,
+          external: 10,
+          loadAsync: true,
+        },
+      ];
     });
   };
 

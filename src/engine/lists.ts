@@ -1,0 +1,26 @@
+// Lists a step usually has nothing to put in (preemptions, admissions, finished requests, ...)
+// start as one shared empty array and become a fresh one at their first entry. Ten million
+// engine steps make a million-request run; a dozen empty arrays per step was a large part of
+// what the garbage collector had to sweep.
+//
+// The shared array is never written: every write goes through `append`. (Freezing it would say
+// so, but V8 iterates a frozen array through a slower, allocating path.)
+
+const NOTHING: never[] = [];
+
+/** The shared empty list. */
+export function nothing<T>(): T[] {
+  return NOTHING;
+}
+
+/** Adds `item` to `list` and returns the list to keep: a fresh one if `list` was the shared empty one. */
+export function append<T>(list: T[], item: T): T[] {
+  if (list === NOTHING) return [item];
+  list.push(item);
+  return list;
+}
+
+/** Whether nothing was ever appended to the shared empty list (what a test checks after a run). */
+export function sharedEmptyListIsEmpty(): boolean {
+  return NOTHING.length === 0;
+}

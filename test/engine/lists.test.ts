@@ -1,0 +1,35 @@
+// The lists a step usually leaves empty share one array until their first entry: appending to
+// it must never write it, or every later step would see the entry. Every teaching scenario is
+// run (preemptions, failed loads, lease expiries, chunked prefills), then the shared array and
+// the shared no-lookups stats are checked to be untouched.
+import * as fs from "node:fs";
+import { describe, expect, it } from "vitest";
+import { Cluster } from "../../src/cluster/cluster.ts";
+import { append, nothing, sharedEmptyListIsEmpty } from "../../src/engine/lists.ts";
+import { NO_PREFIX_CACHE_LOOKUPS, PrefixCacheStats } from "../../src/engine/stats.ts";
+import { PROFILE_NAMES } from "../../src/metrics/profiles.ts";
+import { loadScenario } from "../../src/scenario/index.ts";
+
+describe("shared empty lists", () => {
+  it("become a fresh list at the first entry and grow in place after it", () => {
+    const empty = nothing<number>();
+    const one = append(empty, 1);
+    expect(one).not.toBe(empty);
+    expect(append(one, 2)).toBe(one);
+    expect([empty, one, nothing<number>()]).toEqual([[], [1, 2], []]);
+    expect(sharedEmptyListIsEmpty()).toBe(true);
+  });
+
+  const files = fs
+    .readdirSync("scenarios")
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => `scenarios/${f}`);
+
+  it.each(files)("stay empty and the no-lookups stats stay zero after %s", (file) => {
+    const scenario = loadScenario(file);
+    const cluster = new Cluster(scenario, scenario.seed, {}, [...PROFILE_NAMES]);
+    expect(cluster.run().requestsFinished).toBeGreaterThan(0);
+    expect(sharedEmptyListIsEmpty()).toBe(true);
+    expect({ ...NO_PREFIX_CACHE_LOOKUPS }).toEqual({ ...new PrefixCacheStats() });
+  });
+});
