@@ -52,10 +52,10 @@ export interface SchedulerOutput {
 export interface EngineCoreOutput {
   requestId: string;
   /**
-   * How many tokens the step sampled for the request (vLLM's len(new_token_ids)): 1, or 0 for a
-   * partial prefill or a failure. Nothing here reads the ids themselves (they are a function of
-   * the output index; Request.tokenIds() has them), and an array per output per decode step cost
-   * about 8 % of a decode-heavy run in garbage collection.
+   * How many tokens the step sampled for the request (vLLM's len(new_token_ids)): 1, or 0 on the
+   * output of a request that failed. Nothing here reads the ids themselves (they are a function
+   * of the output index; Request.tokenIds() has them), and an array per output per decode step
+   * cost 4–8 % of a decode-heavy run, most of it in garbage collection.
    */
   numNewTokens: number;
   finishReason: FinishReason | null;
