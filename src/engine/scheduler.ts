@@ -295,7 +295,7 @@ export class Scheduler {
   updateFromOutput(schedulerOutput: SchedulerOutput, now: SimTime): EngineCoreOutputs {
     let outputs = this.pendingOutputs;
     this.pendingOutputs = nothing();
-    let stopped: Set<Request> | null = null;
+    let numStopped = 0;
     for (const { request } of schedulerOutput.scheduled) {
       if (request.status !== "RUNNING") continue;
       if (request.numComputedTokens < request.numTokens) continue;
@@ -304,7 +304,7 @@ export class Scheduler {
       let kvTransferParams: KvTransferParams | null = null;
       if (finished !== null) {
         request.status = finished;
-        (stopped ??= new Set()).add(request);
+        numStopped += 1;
         kvTransferParams = this.freeRequest(request);
       }
       outputs = append(outputs, {
@@ -319,11 +319,19 @@ export class Scheduler {
         kvTransferParams,
       });
     }
-    if (stopped !== null) {
-      const done = stopped;
-      this.running = this.running.filter((r) => !done.has(r));
-    }
+    if (numStopped > 0) this.removeStopped();
     return { timestamp: now, outputs, schedulerStats: this.makeStats() };
+  }
+
+  /**
+   * Drops the requests that just finished from `running`, in place: every other running request
+   * is RUNNING (preempted ones left the list when they were preempted).
+   */
+  private removeStopped(): void {
+    const running = this.running;
+    let kept = 0;
+    for (const request of running) if (request.status === "RUNNING") running[kept++] = request;
+    running.length = kept;
   }
 
   makeStats(): SchedulerStats {
