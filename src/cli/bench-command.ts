@@ -1,7 +1,8 @@
 // `pdsim bench`: the reference scenarios in scenarios/bench/, each run in a fresh process four
 // ways (every stat logger off; as `pdsim run` does it; with `--profile all`; with `--out`), so
 // that what the loggers, the extra profiles and the output files cost shows as a ratio measured
-// in the same session.
+// in the same session. `--config` picks some of the four, to repeat one that matters (bench-large
+// with `--out` takes minutes a run).
 
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -15,12 +16,15 @@ const BENCH_DIR = path.resolve(import.meta.dirname, "../../scenarios/bench");
 export const BENCH_SCENARIOS = ["bench-small", "bench-medium", "bench-large"] as const;
 
 export type BenchConfig = "stat loggers off" | "stat loggers on" | "--profile all" | "--out";
-const CONFIGS: readonly BenchConfig[] = [
-  "stat loggers off",
-  "stat loggers on",
-  "--profile all",
-  "--out",
-];
+
+/** `--config`'s names for the configurations, in the order they run. */
+export const BENCH_CONFIGS = {
+  off: "stat loggers off",
+  on: "stat loggers on",
+  all: "--profile all",
+  out: "--out",
+} as const satisfies Record<string, BenchConfig>;
+export type BenchConfigName = keyof typeof BENCH_CONFIGS;
 
 /** The `pdsim` arguments of each configuration; `out` is a fresh directory for `--out`. */
 function configArgs(config: BenchConfig, file: string, out: string): string[] {
@@ -52,13 +56,15 @@ export interface BenchRow {
   steps_per_second: number;
   events_per_second: number;
   peak_rss_mb: number;
-  /** run_wall_seconds over the same scenario's "stat loggers off" run. */
-  cost_vs_off: number;
+  /** run_wall_seconds over the same scenario's "stat loggers off" run; null when that was not run. */
+  cost_vs_off: number | null;
 }
 
 export interface BenchOptions {
   quick: boolean;
   scenarios?: string[] | undefined;
+  /** Only these configurations (all four by default). */
+  configs?: BenchConfigName[] | undefined;
   json: boolean;
   markdown?: string | undefined;
   /** Runs of each configuration; the fastest is reported, as machine noise only ever adds time. */
@@ -80,20 +86,26 @@ export function benchCommand(opts: BenchOptions): number {
         );
       }
     }
+    const selected = new Set(opts.configs ?? Object.keys(BENCH_CONFIGS));
+    const configs = Object.entries(BENCH_CONFIGS)
+      .filter(([short]) => selected.has(short))
+      .map(([, config]) => config);
     const rows: BenchRow[] = [];
     for (const name of names) {
       let off: number | null = null;
-      for (const config of CONFIGS) {
+      for (const config of configs) {
         let best: BenchRow | null = null;
         for (let run = 1; run <= opts.repeat; run++) {
           if (!opts.json) {
             const of = opts.repeat > 1 ? ` (run ${run} of ${opts.repeat})` : "";
-            process.stderr.write(`pdsim bench: ${name}, ${config}${of} …\n`);
+            process.stderr.write(`pdsim bench: ${name}, ${config}${of} … `);
           }
           const row = measure(name, config, off);
+          // Every run's time, not only the fastest: on a noisy machine the spread is news too.
+          if (!opts.json) process.stderr.write(`${row.run_wall_seconds.toFixed(2)} s\n`);
           if (best === null || row.run_wall_seconds < best.run_wall_seconds) best = row;
         }
-        off ??= best!.run_wall_seconds;
+        if (config === "stat loggers off") off = best!.run_wall_seconds;
         rows.push(best!);
       }
     }
@@ -137,7 +149,8 @@ function measure(name: string, config: BenchConfig, offWall: number | null): Ben
     steps_per_second: figures.engine_steps / figures.wall_seconds,
     events_per_second: figures.events / figures.wall_seconds,
     peak_rss_mb: figures.peak_rss_mb,
-    cost_vs_off: offWall === null ? 1 : figures.wall_seconds / offWall,
+    cost_vs_off:
+      config === "stat loggers off" ? 1 : offWall === null ? null : figures.wall_seconds / offWall,
   };
 }
 
@@ -187,7 +200,7 @@ function cells(r: BenchRow): string[] {
     n(r.steps_per_second),
     n(r.events_per_second),
     String(r.peak_rss_mb),
-    r.cost_vs_off.toFixed(2),
+    r.cost_vs_off === null ? "—" : r.cost_vs_off.toFixed(2),
   ];
 }
 

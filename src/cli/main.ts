@@ -3,7 +3,12 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { PROFILE_NAMES } from "../scenario/index.ts";
-import { BENCH_SCENARIOS, benchCommand } from "./bench-command.ts";
+import {
+  BENCH_CONFIGS,
+  BENCH_SCENARIOS,
+  type BenchConfigName,
+  benchCommand,
+} from "./bench-command.ts";
 import { benchRunCommand } from "./bench-run.ts";
 import { DEFAULT_CHECK_RUNS, checkCommand } from "./check-command.ts";
 import { explainCommand } from "./explain-command.ts";
@@ -167,6 +172,13 @@ await yargs(hideBin(process.argv))
           choices: [...BENCH_SCENARIOS],
           describe: "Only these scenarios",
         })
+        .option("config", {
+          type: "string",
+          array: true,
+          choices: Object.keys(BENCH_CONFIGS),
+          describe:
+            "Only these configurations: off (stat loggers off), on (as pdsim run runs), all (--profile all), out (--out)",
+        })
         .option("json", { type: "boolean", default: false, describe: "Print the rows as JSON" })
         .option("markdown", {
           type: "string",
@@ -181,6 +193,7 @@ await yargs(hideBin(process.argv))
       process.exitCode = benchCommand({
         quick: argv.quick,
         scenarios: argv.scenario,
+        configs: argv.config as BenchConfigName[] | undefined,
         json: argv.json,
         markdown: argv.markdown,
         repeat: argv.repeat,
