@@ -100,7 +100,13 @@ export function benchCommand(opts: BenchOptions): number {
             const of = opts.repeat > 1 ? ` (run ${run} of ${opts.repeat})` : "";
             process.stderr.write(`pdsim bench: ${name}, ${config}${of} … `);
           }
-          const row = measure(name, config, off);
+          let row: BenchRow;
+          try {
+            row = measure(name, config, off);
+          } catch (err) {
+            if (!opts.json) process.stderr.write("failed\n");
+            throw err;
+          }
           // Every run's time, not only the fastest: on a noisy machine the spread is news too.
           if (!opts.json) process.stderr.write(`${row.run_wall_seconds.toFixed(2)} s\n`);
           if (best === null || row.run_wall_seconds < best.run_wall_seconds) best = row;
