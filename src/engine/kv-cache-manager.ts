@@ -196,8 +196,8 @@ export class KVCacheManager {
   }
 
   /** The ids of the request's blocks, in order (what the connector and remote readers see). */
-  getBlockIds(requestId: string): readonly number[] {
-    return this.reqToBlocks.get(requestId)?.ids ?? NO_IDS;
+  getBlockIds(request: Request): readonly number[] {
+    return request.kvBlocks?.ids ?? NO_IDS;
   }
 
   /** How many requests hold each block: what every block's refCnt should be. */

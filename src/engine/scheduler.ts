@@ -226,7 +226,7 @@ export class Scheduler {
       if (this.connector !== null) {
         this.connector.updateStateAfterAlloc(
           request,
-          kv.getBlockIds(request.requestId),
+          kv.getBlockIds(request),
           numExternalComputedTokens,
         );
         if (connectorQueries !== 0) {
@@ -397,7 +397,10 @@ export class Scheduler {
       else kv.free(request);
       this.failedRecvingKvReqIds.delete(id);
     } else {
-      let numComputedTokens = Math.min(kv.getBlockIds(id).length * kv.blockSize, request.numTokens);
+      let numComputedTokens = Math.min(
+        kv.getBlockIds(request).length * kv.blockSize,
+        request.numTokens,
+      );
       if (numComputedTokens === request.numTokens) numComputedTokens -= 1;
       kv.cacheBlocks(request, numComputedTokens);
       request.numComputedTokens = numComputedTokens;
@@ -446,7 +449,7 @@ export class Scheduler {
     let delayFreeBlocks = false;
     let kvTransferParams: KvTransferParams | null = null;
     if (this.connector !== null) {
-      const blockIds = this.kvCacheManager.getBlockIds(request.requestId);
+      const blockIds = this.kvCacheManager.getBlockIds(request);
       ({ delayFreeBlocks, kvTransferParams } = this.connector.requestFinished(request, blockIds));
     }
     if (!delayFreeBlocks) {

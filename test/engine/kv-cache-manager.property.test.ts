@@ -182,7 +182,7 @@ function runCase(c: Case): Reached {
     if (numNewBlocks === null) return false;
     const computed = request.numComputedTokens + hit.numComputedTokens + numNewTokens;
     const hitIds = hit.blocks.map((b) => b.blockId);
-    const held = kv.getBlockIds(request.requestId);
+    const held = kv.getBlockIds(request);
     const newIds = held.slice(held.length - numNewBlocks);
     if (model.allocate(request, hitIds, newIds, Math.min(computed, request.numTokens))) {
       reached.eviction = true;
