@@ -28,6 +28,13 @@ export interface Admission {
   loadAsync: boolean;
 }
 
+/** A running request sent back to waiting for lack of blocks; its KV is gone. */
+export interface Preemption {
+  request: Request;
+  /** num_computed_tokens the preemption discarded (the request's own field now reads 0). */
+  numComputedTokens: number;
+}
+
 /** A request whose async KV load ended and that left WAITING_FOR_REMOTE_KVS. */
 export interface Promotion {
   request: Request;
@@ -42,7 +49,7 @@ export interface SchedulerOutput {
   timestamp: SimTime;
   scheduled: ScheduledRequest[];
   totalNumScheduledTokens: number;
-  preempted: readonly Request[];
+  preempted: readonly Preemption[];
   /** Requests whose external KV a synchronous connector loads during this step. */
   syncLoadRequestIds: readonly string[];
   admissions: readonly Admission[];

@@ -15,6 +15,7 @@ import type {
   EngineCoreOutput,
   Promotion,
   EngineCoreOutputs,
+  Preemption,
   ScheduledRequest,
   SchedulerOutput,
 } from "./scheduler-output.ts";
@@ -98,7 +99,7 @@ export class Scheduler {
   schedule(now: SimTime): SchedulerOutput {
     const cfg = this.config;
     const scheduled: ScheduledRequest[] = [];
-    let preempted: Request[] = nothing();
+    let preempted: Preemption[] = nothing();
     let tokenBudget = cfg.maxNumBatchedTokens;
     this.admissions = nothing();
     this.promotions = nothing();
@@ -121,8 +122,11 @@ export class Scheduler {
       let allocated = this.kvCacheManager.allocateSlots(request, numNewTokens) !== null;
       while (!allocated) {
         const victim = this.running.pop()!;
+        preempted = append(preempted, {
+          request: victim,
+          numComputedTokens: victim.numComputedTokens,
+        });
         this.preemptRequest(victim, now);
-        preempted = append(preempted, victim);
         if (victim === request) break;
         allocated = this.kvCacheManager.allocateSlots(request, numNewTokens) !== null;
       }

@@ -81,8 +81,8 @@ export class RequestTrace {
     const t = outputs.timestamp;
     if (schedule !== null) {
       const at = schedule.timestamp;
-      for (const r of schedule.preempted)
-        if (r.requestId === id) this.events.push({ kind: "preempted", t: at, instance });
+      for (const { request } of schedule.preempted)
+        if (request.requestId === id) this.events.push({ kind: "preempted", t: at, instance });
       for (const p of schedule.promotions) {
         if (p.request.requestId !== id) continue;
         this.events.push({

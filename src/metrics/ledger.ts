@@ -48,8 +48,6 @@ export interface FirstOutput {
 
 interface Tracking {
   numPromptTokens: number;
-  /** num_computed_tokens as of the last thing observed. */
-  computed: number;
   /** The current attempt: the last admission through the prefix-cache lookup. */
   localHit: number;
   cappedTokens: number;
@@ -69,7 +67,6 @@ export class PrefillLedger {
   add(requestId: string, numPromptTokens: number): void {
     this.tracking.set(requestId, {
       numPromptTokens,
-      computed: 0,
       localHit: 0,
       cappedTokens: 0,
       externalOffered: 0,
@@ -87,9 +84,12 @@ export class PrefillLedger {
 
   /** Folds in one engine step; returns the first outputs it saw, with their truth. */
   observe(step: SchedulerOutput | null, outputs: EngineCoreOutputs): readonly FirstOutput[] {
-    if (step !== null) this.observeSchedule(step);
+    const someBeforeFirstOutput = step === null || this.observeSchedule(step);
     let firsts: FirstOutput[] = nothing();
     for (const output of outputs.outputs) {
+      // An output with a token comes from a request scheduled this step, so it can be a first
+      // output only if such a request had none yet. Most decode steps have none: no lookups.
+      if (!someBeforeFirstOutput && output.numNewTokens > 0) continue;
       const t = this.get(output.requestId);
       if (t.firstOutputSeen) continue;
       t.firstOutputSeen = true;
@@ -106,12 +106,10 @@ export class PrefillLedger {
     return t.entry;
   }
 
-  private observeSchedule(step: SchedulerOutput): void {
-    for (const request of step.preempted) {
-      const t = this.get(request.requestId);
-      t.lostAtPreemption = t.computed;
-      t.computed = 0;
-    }
+  /** Returns whether a request scheduled in this step had produced no output here yet. */
+  private observeSchedule(step: SchedulerOutput): boolean {
+    for (const p of step.preempted)
+      this.get(p.request.requestId).lostAtPreemption = p.numComputedTokens;
     for (const p of step.promotions) {
       const t = this.get(p.request.requestId);
       // Tokens below the local hit were never transferred; what lies above it arrived and is used.
@@ -120,7 +118,6 @@ export class PrefillLedger {
       if (p.failed) t.entry.recomputed.failed_load += unused;
       else t.entry.recomputed.last_token += unused;
       t.externalUsed = used;
-      t.computed = p.numComputedTokens;
     }
     for (const a of step.admissions) {
       const t = this.get(a.request.requestId);
@@ -133,13 +130,18 @@ export class PrefillLedger {
       t.entry.transferredTokens += a.external;
       // A synchronous load is used in full at once; an async one when its promotion says so.
       t.externalUsed = a.loadAsync ? 0 : a.external;
-      t.computed = a.localHit + (a.loadAsync ? 0 : a.external);
     }
+    let someBeforeFirstOutput = false;
     for (const s of step.scheduled) {
+      // Before its first output a request has no output tokens, so its steps start inside the
+      // prompt; a decode step (most of them) starts past it and needs no lookup.
+      if (s.numComputedBefore >= s.request.numPromptTokens) continue;
       const t = this.get(s.request.requestId);
-      if (!t.firstOutputSeen) t.computedPrompt += s.numNewTokens;
-      t.computed = s.numComputedBefore + s.numNewTokens;
+      if (t.firstOutputSeen) continue; // recomputing after a preemption
+      t.computedPrompt += s.numNewTokens;
+      someBeforeFirstOutput = true;
     }
+    return someBeforeFirstOutput;
   }
 
   private closeFirstPrefill(requestId: string, t: Tracking): PrefillSources {

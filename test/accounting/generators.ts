@@ -160,7 +160,7 @@ export function runAccounting(scenario: Scenario, seed = scenario.seed): Account
     const schedule = scheduler.schedule.bind(scheduler);
     scheduler.schedule = (now) => {
       const output = schedule(now);
-      for (const request of output.preempted) {
+      for (const { request } of output.preempted) {
         preemptions.push({
           instance: instance.name,
           requestId: request.requestId,

@@ -138,6 +138,8 @@ function checkSchedule(
   p: EngineParams,
   out: SchedulerOutput,
   runningBefore: Request[],
+  /** Each running request's num_computed_tokens just before the call. */
+  computedBefore: number[],
   waitingBefore: Request[],
   tracks: Map<string, Track>,
   reached: Reached,
@@ -152,8 +154,11 @@ function checkSchedule(
   expect(out.scheduled.length).toBeLessThanOrEqual(p.maxNumSeqs);
 
   // Preemption takes the last running requests, last first, and puts them back at the front.
-  const preempted = out.preempted;
+  const preempted = out.preempted.map((p) => p.request);
   preempted.forEach((r, j) => expect(r).toBe(runningBefore[runningBefore.length - 1 - j]));
+  out.preempted.forEach((p, j) =>
+    expect(p.numComputedTokens).toBe(computedBefore[runningBefore.length - 1 - j]),
+  );
   for (const r of preempted) {
     const t = tracks.get(r.requestId)!;
     t.preemptions += 1;
@@ -333,10 +338,11 @@ function runWorkload(w: Workload): Reached {
     if (t > 5000) throw new Error(`workload did not drain: ${JSON.stringify(p)}`);
     requests.forEach((r, i) => w.requests[i]!.arrivalStep === t && s.addRequest(r, t));
     const runningBefore = [...s.running];
+    const computedBefore = runningBefore.map((r) => r.numComputedTokens);
     const waitingBefore = s.waiting.toArray();
     const hashesBefore = kv.blockPool.blocks.map((b) => b.blockHash);
     const out = s.schedule(t);
-    checkSchedule(s, p, out, runningBefore, waitingBefore, tracks, reached);
+    checkSchedule(s, p, out, runningBefore, computedBefore, waitingBefore, tracks, reached);
     for (const x of out.scheduled.filter((e) => !runningBefore.includes(e.request))) {
       const r = x.request;
       if (r.numPreemptions > 0) {

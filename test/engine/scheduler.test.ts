@@ -169,7 +169,8 @@ describe("Scheduler preemption", () => {
 
   it("preempts the last running request, frees its blocks and puts it at the front of the waiting queue", () => {
     const { s, a, v, preempting } = preemptionSetup();
-    expect(preempting.scheduled.preempted).toEqual([v]);
+    // v had computed as far as a: 48 tokens, all lost.
+    expect(preempting.scheduled.preempted).toEqual([{ request: v, numComputedTokens: 48 }]);
     expect(a.numTokens).toBe(50); // it computed token 49 and sampled token 50
     expect(v.status).toBe("PREEMPTED");
     expect(v.numComputedTokens).toBe(0);
@@ -194,7 +195,7 @@ describe("Scheduler preemption", () => {
     step(s);
     step(s); // both prompts done: the pool is full
     const preempting = step(s).scheduled; // a's 33rd token needs a third block
-    expect(preempting.preempted).toEqual([v]);
+    expect(preempting.preempted).toEqual([{ request: v, numComputedTokens: 32 }]);
     expect(tokensByRequest(preempting)).toEqual({ a: 1 });
     expect(s.kvCacheManager.blockPool.getNumFreeBlocks()).toBe(1);
     expect(tokensByRequest(step(s).scheduled)).toEqual({ a: 1, v: 16 });
@@ -240,7 +241,7 @@ describe("Scheduler preemption", () => {
     const c = add(s, "c", streamTokens(3, 0, 8), { maxTokens: 40 });
     step(s); // a: 2 blocks, b: 1, c: 1 — the pool is full
     const out = step(s).scheduled; // a's 33rd token needs a third block
-    expect(out.preempted).toEqual([c]);
+    expect(out.preempted).toEqual([{ request: c, numComputedTokens: 8 }]);
     expect(tokensByRequest(out)).toEqual({ a: 1, b: 1 });
     expect(waitingIds(s)).toEqual(["c"]);
     expect([a.numPreemptions, b.numPreemptions, c.numPreemptions]).toEqual([0, 0, 1]);
