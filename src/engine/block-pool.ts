@@ -153,15 +153,20 @@ export class BlockPool {
   ): void {
     this.cacheFullBlockIds(
       blockHashes,
+      0,
       blocks.map((b) => b.blockId),
       numCachedBlocks,
       numFullBlocks,
     );
   }
 
-  /** `cacheFullBlocks` of blocks given by id: the block objects are not read. */
+  /**
+   * `cacheFullBlocks` of blocks given by id: the block objects are not read. Block `i`'s hash is
+   * `blockHashes[i - firstHashIndex]`, so a request's hashes can be passed in parts.
+   */
   cacheFullBlockIds(
     blockHashes: readonly BlockHash[],
+    firstHashIndex: number,
     blockIds: readonly number[],
     numCachedBlocks: number,
     numFullBlocks: number,
@@ -169,10 +174,10 @@ export class BlockPool {
     for (let i = numCachedBlocks; i < numFullBlocks; i++) {
       const id = blockIds[i]!;
       if (this.table.hash(id) !== UNCACHED) continue; // a prefix-cache hit: already cached
-      const hash = blockHashes[i];
+      const hash = blockHashes[i - firstHashIndex];
       if (hash === undefined) {
         throw new Error(
-          `cacheFullBlocks: block ${i} has no hash (request has ${blockHashes.length} hashes)`,
+          `cacheFullBlocks: block ${i} has no hash (${firstHashIndex + blockHashes.length} hashes)`,
         );
       }
       this.cachedBlocks.add(id, hash);

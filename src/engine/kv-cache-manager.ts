@@ -80,18 +80,18 @@ export class KVCacheManager {
     const maxCacheHitLength = request.numTokens - 1;
     const maxBlocks = Math.floor(maxCacheHitLength / this.blockSize);
     const blocks: KVCacheBlock[] = [];
-    const hashes = request.blockHashes;
-    for (let i = 0; i < maxBlocks && i < hashes.length; i++) {
-      const block = this.blockPool.getCachedBlock(hashes[i]!);
+    const numHashes = request.numBlockHashes;
+    for (let i = 0; i < maxBlocks && i < numHashes; i++) {
+      const block = this.blockPool.getCachedBlock(request.blockHash(i));
       if (block === null) break;
       blocks.push(block);
     }
     // Only a full last block can lie beyond the cap, and only a hit up to the cap reaches it.
     const capped =
       blocks.length === maxBlocks &&
-      maxBlocks < hashes.length &&
+      maxBlocks < numHashes &&
       (maxBlocks + 1) * this.blockSize <= request.numTokens &&
-      this.blockPool.getCachedBlock(hashes[maxBlocks]!) !== null;
+      this.blockPool.getCachedBlock(request.blockHash(maxBlocks)) !== null;
     return {
       blocks,
       numComputedTokens: blocks.length * this.blockSize,
@@ -177,7 +177,24 @@ export class KVCacheManager {
   private cacheFullBlocksOf(request: Request, req: RequestBlocks, numComputedTokens: number): void {
     const numFullBlocks = Math.floor(numComputedTokens / this.blockSize);
     if (numFullBlocks <= req.numCached) return;
-    this.blockPool.cacheFullBlockIds(request.blockHashes, req.ids, req.numCached, numFullBlocks);
+    // The request keeps its prompt's hashes and its output blocks' hashes apart.
+    const promptHashes = request.promptBlockHashes;
+    const numPromptBlocks = promptHashes.length;
+    const pool = this.blockPool;
+    if (req.numCached < numPromptBlocks) {
+      const end = Math.min(numFullBlocks, numPromptBlocks);
+      pool.cacheFullBlockIds(promptHashes, 0, req.ids, req.numCached, end);
+    }
+    if (numFullBlocks > numPromptBlocks) {
+      const start = Math.max(req.numCached, numPromptBlocks);
+      pool.cacheFullBlockIds(
+        request.outputBlockHashes,
+        numPromptBlocks,
+        req.ids,
+        start,
+        numFullBlocks,
+      );
+    }
     req.numCached = numFullBlocks;
   }
 

@@ -1,7 +1,8 @@
-// Lists a step usually has nothing to put in (preemptions, admissions, finished requests, ...)
-// start as one shared empty array and become a fresh one at their first entry. Ten million
-// engine steps make a million-request run; a dozen empty arrays per step was a large part of
-// what the garbage collector had to sweep.
+// Lists that usually stay empty (a step's preemptions, admissions, finished requests, ...; a
+// request's output-block hashes until an output token fills a block) start as one shared empty
+// array and become a fresh one at their first entry. Ten million engine steps make a
+// million-request run; a dozen empty arrays per step was a large part of what the garbage
+// collector had to sweep.
 //
 // The shared array is never written: every write goes through `append`. (Freezing it would say
 // so, but V8 iterates a frozen array through a slower, allocating path.)

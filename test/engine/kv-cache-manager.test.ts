@@ -125,6 +125,26 @@ describe("KVCacheManager.allocateSlots", () => {
     expect(hitOf(kv, "b", [...a.tokenIds().slice(0, 16), 42])).toBe(16);
   });
 
+  it("caches prompt and output blocks in one pass, from wherever the local hit ends", () => {
+    // A request re-admitted after generating 40 tokens: 80 tokens, 2 full prompt blocks and 3
+    // full output blocks, whose hashes the request keeps apart.
+    for (const cachedPrefix of [0, 20, 40]) {
+      const kv = manager();
+      const tokens = streamTokens(1, 0, 40);
+      if (cachedPrefix > 0) {
+        admit(
+          kv,
+          makeRequest({ id: "p", promptTokenIds: tokens.slice(0, cachedPrefix), blockSize: B }),
+        );
+      }
+      const a = makeRequest({ id: "a", promptTokenIds: tokens, blockSize: B });
+      for (let i = 0; i < 40; i++) a.appendOutputToken();
+      expect(admit(kv, a)).toBe(Math.floor(cachedPrefix / B) * B);
+      expect(hitOf(kv, "b", [...a.tokenIds(), 42])).toBe(80);
+      expect(hitOf(kv, "c", [...a.tokenIds().slice(0, 64), 43, 44])).toBe(64);
+    }
+  });
+
   it("counts a hit on an evictable block as a free block it will use", () => {
     const kv = manager(4); // 3 usable blocks
     const tokens = streamTokens(1, 0, 33);

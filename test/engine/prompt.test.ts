@@ -102,7 +102,11 @@ describe("Request block hashes", () => {
       const all = request.tokenIds();
       expect(all).toHaveLength(length + 50);
       expect(all.slice(0, length)).toEqual(prompt(length, 2));
-      expect(request.blockHashes).toEqual(hashesFromScratch(all, 16));
+      const expected = hashesFromScratch(all, 16);
+      expect(request.blockHashes).toEqual(expected);
+      expect(request.numBlockHashes).toBe(expected.length);
+      expect(expected.map((_, i) => request.blockHash(i))).toEqual(expected);
+      expect([...request.promptBlockHashes, ...request.outputBlockHashes]).toEqual(expected);
     }
   });
 
