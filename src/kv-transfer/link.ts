@@ -71,10 +71,12 @@ class Flow implements LinkTransfer {
 export class Link {
   private readonly bytesPerUs: number;
   private readonly latencyUs: SimTime;
+  // Plain lists rather than maps keyed by id: they hold a handful of flows and are often empty,
+  // and a V8 Map that keeps emptying and refilling reallocates its table again and again.
   /** In the latency phase, in start order (which is also byte-phase start order). */
-  private readonly waiting = new Map<number, Flow>();
+  private readonly waiting: Flow[] = [];
   /** In the byte phase, in start order. */
-  private readonly sending = new Map<number, Flow>();
+  private readonly sending: Flow[] = [];
   private lastUpdate: SimTime;
   private pending: EventHandle | null = null;
   private nextId = 0;
@@ -103,7 +105,7 @@ export class Link {
 
   /** Transfers in their latency or byte phase whose onDone has not run. */
   get activeTransfers(): number {
-    return this.waiting.size + this.sending.size;
+    return this.waiting.length + this.sending.length;
   }
 
   /** A snapshot; later transfers do not change an object already returned. */
@@ -125,7 +127,7 @@ export class Link {
     this.advance();
     const now = this.sim.now;
     const flow = new Flow(this, this.nextId++, bytes, now, now + this.latencyUs, onDone);
-    this.waiting.set(flow.id, flow);
+    this.waiting.push(flow);
     this.counts.started++;
     this.reschedule();
     return flow;
@@ -140,10 +142,11 @@ export class Link {
     if (!(transfer instanceof Flow) || transfer.link !== this) {
       throw new Error(`Link ${this.name}: transfer ${transfer.id} was not started on this link`);
     }
-    if (!this.waiting.has(transfer.id) && !this.sending.has(transfer.id)) return;
+    const list = this.waiting.includes(transfer) ? this.waiting : this.sending;
+    const index = list.indexOf(transfer);
+    if (index < 0) return;
     this.advance();
-    this.waiting.delete(transfer.id);
-    this.sending.delete(transfer.id);
+    list.splice(index, 1);
     this.counts.aborted++;
     this.reschedule();
   }
@@ -170,7 +173,7 @@ export class Link {
 
   /** Takes `bytes` off every sharing flow; a flow left with nothing is delivered. */
   private moveAll(bytes: number): void {
-    for (const flow of this.sending.values()) {
+    for (const flow of this.sending) {
       if (flow.delivered) continue;
       flow.remaining -= bytes;
       if (flow.remaining <= 0) {
@@ -183,7 +186,7 @@ export class Link {
   private sharingState(): { sharing: number; smallest: number } {
     let sharing = 0;
     let smallest = Infinity;
-    for (const flow of this.sending.values()) {
+    for (const flow of this.sending) {
       if (flow.delivered) continue;
       sharing++;
       if (flow.remaining < smallest) smallest = flow.remaining;
@@ -199,12 +202,8 @@ export class Link {
   /** The link's next event: a flow leaving its latency phase or the next completion. */
   private nextEventTime(): SimTime | null {
     const now = this.sim.now;
-    let next = Infinity;
-    for (const flow of this.waiting.values()) {
-      next = flow.bytePhaseStart;
-      break;
-    }
-    for (const flow of this.sending.values()) if (flow.delivered) return now;
+    let next = this.waiting.length > 0 ? this.waiting[0]!.bytePhaseStart : Infinity;
+    for (const flow of this.sending) if (flow.delivered) return now;
     const { sharing, smallest } = this.sharingState();
     if (sharing > 0) {
       // At least 1 µs, so that a remainder just above the slack cannot schedule a zero delay;
@@ -233,20 +232,27 @@ export class Link {
   private onEvent(): void {
     this.advance();
     const now = this.sim.now;
-    for (const flow of this.waiting.values()) {
-      if (flow.bytePhaseStart > now) break;
-      this.waiting.delete(flow.id);
+    const waiting = this.waiting;
+    let started = 0;
+    while (started < waiting.length && waiting[started]!.bytePhaseStart <= now) {
+      const flow = waiting[started++]!;
       flow.delivered = flow.bytes === 0;
-      this.sending.set(flow.id, flow);
+      this.sending.push(flow);
     }
+    if (started > 0) waiting.splice(0, started);
+    const sending = this.sending;
     const finished: Flow[] = [];
-    for (const flow of this.sending.values()) {
-      if (!flow.delivered) continue;
-      this.sending.delete(flow.id);
+    let kept = 0;
+    for (const flow of sending) {
+      if (!flow.delivered) {
+        sending[kept++] = flow;
+        continue;
+      }
       this.counts.completed++;
       this.counts.bytesDelivered += flow.bytes;
       finished.push(flow);
     }
+    sending.length = kept;
     // The link is consistent before any callback runs, so a callback may start or abort freely.
     this.reschedule();
     for (const flow of finished) {
