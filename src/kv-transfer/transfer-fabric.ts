@@ -68,16 +68,48 @@ interface Push {
 interface Hold {
   onRelease: () => void;
   leaseTimer: ReturnType<Simulation["schedule"]>;
-  /** Reads in flight from these blocks; a lease expiry fails them. */
-  readers: Set<() => void>;
+  /** Reads in flight from these blocks (almost always one); a lease expiry fails them. */
+  readers: (() => void)[];
+}
+
+/**
+ * Values by engine, then by request id. A key joining the two would be a new string for every
+ * lookup, to build and hash, three or four times per transfer.
+ */
+class ByEngine<T> {
+  private readonly byEngine = new Map<string, Map<string, T>>();
+  size = 0;
+
+  get(engineId: string, requestId: string): T | undefined {
+    return this.byEngine.get(engineId)?.get(requestId);
+  }
+
+  has(engineId: string, requestId: string): boolean {
+    return this.byEngine.get(engineId)?.has(requestId) ?? false;
+  }
+
+  set(engineId: string, requestId: string, value: T): void {
+    let values = this.byEngine.get(engineId);
+    if (values === undefined) {
+      values = new Map();
+      this.byEngine.set(engineId, values);
+    }
+    if (!values.has(requestId)) this.size += 1;
+    values.set(requestId, value);
+  }
+
+  delete(engineId: string, requestId: string): void {
+    if (this.byEngine.get(engineId)?.delete(requestId)) this.size -= 1;
+  }
 }
 
 export class TransferFabric {
-  private readonly links = new Map<string, Link>();
-  private readonly holds = new Map<string, Hold>();
+  /** By sending engine, then receiving engine. */
+  private readonly links = new Map<string, Map<string, Link>>();
+  private readonly holds = new ByEngine<Hold>();
   private readonly ports = new Map<string, number>();
   /** Pushed KV by receiving engine and request, until the receiver has loaded it. */
-  private readonly pushes = new Map<string, Push>();
+  private readonly pushes = new ByEngine<Push>();
 
   constructor(
     private readonly sim: Simulation,
@@ -101,12 +133,13 @@ export class TransferFabric {
 
   /** The prefill side keeps a finished request's blocks until a read completes or the lease runs out. */
   hold(engineId: string, requestId: string, onRelease: () => void): void {
-    const key = holdKey(engineId, requestId);
-    if (this.holds.has(key)) throw new Error(`blocks of ${key} are already held`);
+    if (this.holds.has(engineId, requestId)) {
+      throw new Error(`blocks of ${requestId} on ${engineId} are already held`);
+    }
     const leaseTimer = this.sim.schedule(this.config.leaseUs, () =>
       this.expire(engineId, requestId),
     );
-    this.holds.set(key, { onRelease, leaseTimer, readers: new Set() });
+    this.holds.set(engineId, requestId, { onRelease, leaseTimer, readers: [] });
   }
 
   /** The reader needs nothing: free the held blocks now. */
@@ -115,7 +148,7 @@ export class TransferFabric {
   }
 
   read(spec: ReadSpec): void {
-    const hold = this.holds.get(holdKey(spec.fromEngine, spec.remoteRequestId));
+    const hold = this.holds.get(spec.fromEngine, spec.remoteRequestId);
     const bytes = spec.numTokens * this.config.kvBytesPerToken;
     const record = this.recorder(spec, bytes);
     if (hold === undefined) {
@@ -132,9 +165,10 @@ export class TransferFabric {
       record("lease_expired", spec.firstToken);
       spec.onDone(spec.firstToken);
     };
-    hold.readers.add(failOnExpiry);
+    hold.readers.push(failOnExpiry);
     const transfer = link.start(bytes, () => {
-      hold.readers.delete(failOnExpiry);
+      const reader = hold.readers.indexOf(failOnExpiry);
+      if (reader >= 0) hold.readers.splice(reader, 1);
       const failed = this.config.faults.next() < this.config.loadFailureProbability;
       const fromBlock = this.config.faults.int(0, spec.numBlocks - 1);
       if (failed) {
@@ -153,11 +187,10 @@ export class TransferFabric {
 
   /** Sends a request's KV to the decode engine's receive buffer as soon as the prefill is done. */
   push(spec: PushSpec): void {
-    const key = holdKey(spec.toEngine, spec.requestId);
-    if (this.pushes.has(key))
+    if (this.pushes.has(spec.toEngine, spec.requestId))
       throw new Error(`KV of ${spec.requestId} already pushed to ${spec.toEngine}`);
     const push: Push = { arrived: false, waiters: [] };
-    this.pushes.set(key, push);
+    this.pushes.set(spec.toEngine, spec.requestId, push);
     const bytes = spec.numTokens * this.config.kvBytesPerToken;
     const record = this.recorder(spec, bytes);
     this.link(spec.fromEngine, spec.toEngine).start(bytes, () => {
@@ -169,16 +202,15 @@ export class TransferFabric {
 
   /** True while pushed KV for the request is on its way to, or waiting in, the engine's buffer. */
   hasPush(engineId: string, requestId: string): boolean {
-    return this.pushes.has(holdKey(engineId, requestId));
+    return this.pushes.has(engineId, requestId);
   }
 
   /** Calls `then` once the pushed KV has arrived, then drops it from the receive buffer. */
   loadPush(engineId: string, requestId: string, then: () => void): void {
-    const key = holdKey(engineId, requestId);
-    const push = this.pushes.get(key);
+    const push = this.pushes.get(engineId, requestId);
     if (push === undefined) throw new Error(`no KV was pushed to ${engineId} for ${requestId}`);
     const done = (): void => {
-      this.pushes.delete(key);
+      this.pushes.delete(engineId, requestId);
       then();
     };
     if (push.arrived) done();
@@ -206,36 +238,35 @@ export class TransferFabric {
   }
 
   private expire(engineId: string, requestId: string): void {
-    const hold = this.holds.get(holdKey(engineId, requestId));
+    const hold = this.holds.get(engineId, requestId);
     if (hold === undefined) return;
     for (const fail of [...hold.readers]) fail();
     this.endHold(engineId, requestId, "lease_expired");
   }
 
   private endHold(engineId: string, requestId: string, outcome: HoldOutcome): void {
-    const key = holdKey(engineId, requestId);
-    const hold = this.holds.get(key);
+    const hold = this.holds.get(engineId, requestId);
     if (hold === undefined) return;
-    this.holds.delete(key);
+    this.holds.delete(engineId, requestId);
     this.sim.cancel(hold.leaseTimer);
     this.listener.onHoldEnded?.(engineId, requestId, outcome);
     hold.onRelease();
   }
 
-  private link(from: string, to: string): Link {
-    const name = `${from}->${to}`;
-    let link = this.links.get(name);
+  private link(fromEngine: string, toEngine: string): Link {
+    let from = this.links.get(fromEngine);
+    if (from === undefined) {
+      from = new Map();
+      this.links.set(fromEngine, from);
+    }
+    let link = from.get(toEngine);
     if (link === undefined) {
-      link = new Link(this.sim, name, {
+      link = new Link(this.sim, `${fromEngine}->${toEngine}`, {
         latencyUs: this.config.linkLatencyUs,
         bandwidthBytesPerS: this.config.bandwidthBytesPerS,
       });
-      this.links.set(name, link);
+      from.set(toEngine, link);
     }
     return link;
   }
-}
-
-function holdKey(engineId: string, requestId: string): string {
-  return `${engineId}\u0000${requestId}`;
 }
