@@ -26,13 +26,18 @@ export interface AllocateSlotsOptions {
 }
 
 /**
- * vLLM's req_to_blocks and num_cached_block entries of one request, kept together. The blocks
- * are held by id, so the pool's hot paths never read the block objects.
+ * vLLM's req_to_blocks and num_cached_block entries of one request, kept together and reached
+ * through the request (`Request.kvBlocks`). The blocks are held by id, so the pool's hot paths
+ * never read the block objects.
  */
 export interface RequestBlocks {
+  readonly requestId: string;
   ids: number[];
   /** How many leading blocks are already registered in the prefix cache. */
   numCached: number;
+  /** The manager's list of every request holding blocks, for the checks that walk them all. */
+  prev: RequestBlocks | null;
+  next: RequestBlocks | null;
 }
 
 // Shared, never written. Not frozen: V8 iterates a frozen array with a generic, allocating
@@ -43,7 +48,14 @@ const NO_IDS: readonly number[] = [];
 
 export class KVCacheManager {
   readonly blockPool: BlockPool;
-  private readonly reqToBlocks = new Map<string, RequestBlocks>();
+  /**
+   * Every request holding blocks, as a linked list through their entries: the hot paths reach
+   * an entry through its request, so a map by id would only be kept up to date, at a set and a
+   * delete (and table rehashes) per request.
+   */
+  private firstHolding: RequestBlocks | null = null;
+  private lastHolding: RequestBlocks | null = null;
+  private numHolding = 0;
   /** Made at the first lookup of a step. */
   private prefixCacheStats: PrefixCacheStats | null = null;
 
@@ -144,8 +156,17 @@ export class KVCacheManager {
     if (needed > this.blockPool.getNumFreeBlocks()) return null;
 
     if (req === null) {
-      req = { ids: [], numCached: 0 };
-      this.reqToBlocks.set(request.requestId, req);
+      req = {
+        requestId: request.requestId,
+        ids: [],
+        numCached: 0,
+        prev: this.lastHolding,
+        next: null,
+      };
+      if (this.lastHolding !== null) this.lastHolding.next = req;
+      else this.firstHolding = req;
+      this.lastHolding = req;
+      this.numHolding += 1;
       request.kvBlocks = req;
     }
     if (newComputedBlocks.length > 0) {
@@ -202,14 +223,21 @@ export class KVCacheManager {
   free(request: Request): void {
     const req = request.kvBlocks;
     if (req === null) return;
-    this.reqToBlocks.delete(request.requestId);
+    if (req.prev !== null) req.prev.next = req.next;
+    else this.firstHolding = req.next;
+    if (req.next !== null) req.next.prev = req.prev;
+    else this.lastHolding = req.prev;
+    this.numHolding -= 1;
     request.kvBlocks = null;
     this.blockPool.freeBlockIdsTailFirst(req.ids);
   }
 
+  /** The blocks of the request with this id, found by walking the holders (for tests). */
   getBlocks(requestId: string): readonly KVCacheBlock[] {
-    const req = this.reqToBlocks.get(requestId);
-    return req === undefined ? NO_BLOCKS : this.blocksOf(req.ids);
+    for (let req = this.firstHolding; req !== null; req = req.next) {
+      if (req.requestId === requestId) return this.blocksOf(req.ids);
+    }
+    return NO_BLOCKS;
   }
 
   /** The ids of the request's blocks, in order (what the connector and remote readers see). */
@@ -220,8 +248,8 @@ export class KVCacheManager {
   /** How many requests hold each block: what every block's refCnt should be. */
   blockHolders(): Map<KVCacheBlock, number> {
     const holders = new Map<KVCacheBlock, number>();
-    for (const { ids } of this.reqToBlocks.values()) {
-      for (const block of this.blocksOf(ids)) holders.set(block, (holders.get(block) ?? 0) + 1);
+    for (let req = this.firstHolding; req !== null; req = req.next) {
+      for (const block of this.blocksOf(req.ids)) holders.set(block, (holders.get(block) ?? 0) + 1);
     }
     return holders;
   }
@@ -232,7 +260,7 @@ export class KVCacheManager {
 
   /** Number of requests holding blocks; for conservation checks. */
   get numRequestsWithBlocks(): number {
-    return this.reqToBlocks.size;
+    return this.numHolding;
   }
 
   private numBlocksToAllocate(

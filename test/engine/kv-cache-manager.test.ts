@@ -189,6 +189,31 @@ describe("KVCacheManager.allocateSlots", () => {
     expect(hitOf(kv, "b", tokens)).toBe(32);
   });
 
+  it("keeps track of the requests holding blocks as they come and go, in any order", () => {
+    const kv = manager(32);
+    const held = (): number[] => [...kv.blockHolders().keys()].map((b) => b.blockId);
+    const [a, b, c, d] = ["a", "b", "c", "d"].map((id, i) =>
+      makeRequest({ id, promptTokenIds: streamTokens(i + 1, 0, 20), blockSize: B }),
+    );
+    for (const r of [a!, b!, c!]) admit(kv, r);
+    expect(kv.numRequestsWithBlocks).toBe(3);
+    const blocksOf = (id: string) => kv.getBlocks(id).map((block) => block.blockId);
+    const [ofA, ofB, ofC] = [blocksOf("a"), blocksOf("b"), blocksOf("c")];
+    expect(held()).toEqual([...ofA, ...ofB, ...ofC]);
+    kv.free(b!); // from the middle
+    expect(held()).toEqual([...ofA, ...ofC]);
+    kv.free(a!); // the first
+    admit(kv, d!);
+    expect(held()).toEqual([...ofC, ...blocksOf("d")]);
+    kv.free(d!); // the last
+    kv.free(c!);
+    expect([kv.numRequestsWithBlocks, held().length, kv.getBlocks("c").length]).toEqual([0, 0, 0]);
+    b!.numComputedTokens = 0; // as a preemption leaves it
+    admit(kv, b!);
+    expect(kv.numRequestsWithBlocks).toBe(1);
+    expect(held()).toEqual(blocksOf("b"));
+  });
+
   it("returns every block when the request is freed, whatever it shared", () => {
     const kv = manager(16);
     const tokens = streamTokens(1, 0, 50);
