@@ -70,7 +70,6 @@ export class NixlConnector implements KVConnector {
       numTokens: numExternalTokens,
       numBlocks: Math.ceil(request.numPromptTokens / this.blockSize) - firstBlock,
       blockSize: this.blockSize,
-      localBlockIds: blockIds.slice(firstBlock),
       onDone: (firstInvalidToken) => {
         this.recving.set(requestId, firstInvalidToken);
         this.wake();

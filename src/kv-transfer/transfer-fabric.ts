@@ -27,7 +27,6 @@ export interface ReadSpec {
   numTokens: number;
   numBlocks: number;
   blockSize: number;
-  localBlockIds: number[];
   /** Called when the read ends: null if all blocks are valid, else the first invalid token. */
   onDone: (firstInvalidToken: number | null) => void;
 }
