@@ -37,13 +37,6 @@ export interface FinishedRequest {
   lastTokenTs: number;
 }
 
-/** IterationStats while one step's outputs are folded in: its lists grow through `append`. */
-type IterationStatsUnderway = {
-  -readonly [K in keyof IterationStats]: IterationStats[K] extends readonly (infer T)[]
-    ? T[]
-    : IterationStats[K];
-};
-
 /** Most outputs carry no events; one shared empty list instead of one per output. */
 const NO_EVENTS: readonly EngineCoreEvent[] = [];
 
@@ -77,18 +70,16 @@ export class OutputProcessor {
     finished: readonly FinishedRequest[];
   } {
     const now = usToSeconds(engineCoreOutputs.timestamp);
-    const it: IterationStatsUnderway = {
-      iterationTimestamp: now,
-      numGenerationTokens: 0,
-      numPromptTokens: 0,
-      numPreemptedReqs: 0,
-      firstOutputs: nothing(),
-      finishedRequests: nothing(),
-      maxNumGenerationTokensIter: nothing(),
-      nParamsIter: nothing(),
-      timeToFirstTokensIter: nothing(),
-      interTokenLatenciesIter: nothing(),
-    };
+    // IterationStats' fields, gathered output by output; the lists grow through `append`.
+    let numGenerationTokens = 0;
+    let numPromptTokens = 0;
+    let numPreemptedReqs = 0;
+    let firstOutputs: PromptTokenInputs[] = nothing();
+    let finishedRequests: FinishedRequestStats[] = nothing();
+    let maxNumGenerationTokensIter: number[] = nothing();
+    let nParamsIter: number[] = nothing();
+    let timeToFirstTokensIter: number[] = nothing();
+    let interTokenLatenciesIter: number[] = nothing();
     let finished: FinishedRequest[] = nothing();
     for (const output of engineCoreOutputs.outputs) {
       const state = this.requestStates.get(output.requestId);
@@ -97,10 +88,10 @@ export class OutputProcessor {
       }
       const s = state.stats;
       const isPrefilling = state.isPrefilling;
-      it.numGenerationTokens += output.numNewTokens;
+      numGenerationTokens += output.numNewTokens;
       if (isPrefilling) {
-        it.numPromptTokens += state.promptLen;
-        it.timeToFirstTokensIter = append(it.timeToFirstTokensIter, now - s.arrivalTime);
+        numPromptTokens += state.promptLen;
+        timeToFirstTokensIter = append(timeToFirstTokensIter, now - s.arrivalTime);
       }
       if (state.promptTokenInputs === null) {
         // vLLM counts a request's prompt once, with its first output (even one without tokens).
@@ -111,7 +102,7 @@ export class OutputProcessor {
           numExternalComputedTokens: output.numExternalComputedTokens,
           prefillStats: output.prefillStats,
         };
-        it.firstOutputs = append(it.firstOutputs, state.promptTokenInputs);
+        firstOutputs = append(firstOutputs, state.promptTokenInputs);
       }
       s.numGenerationTokens += output.numNewTokens;
       for (const event of output.events ?? NO_EVENTS) {
@@ -124,27 +115,36 @@ export class OutputProcessor {
             if (s.scheduledTs === null) s.scheduledTs = ts; // later SCHEDULED events are re-admissions after preemption
             break;
           case "PREEMPTED":
-            it.numPreemptedReqs += 1;
+            numPreemptedReqs += 1;
             break;
         }
       }
       if (isPrefilling) s.firstTokenTs = now;
-      else it.interTokenLatenciesIter = append(it.interTokenLatenciesIter, now - s.lastTokenTs);
+      else interTokenLatenciesIter = append(interTokenLatenciesIter, now - s.lastTokenTs);
       s.lastTokenTs = now;
       state.isPrefilling = false;
 
       if (output.finishReason !== null) {
         const done = this.finishRequest(state, output.finishReason, now);
-        it.finishedRequests = append(it.finishedRequests, done.stats);
-        it.maxNumGenerationTokensIter = append(
-          it.maxNumGenerationTokensIter,
-          s.numGenerationTokens,
-        );
-        it.nParamsIter = append(it.nParamsIter, 1);
+        finishedRequests = append(finishedRequests, done.stats);
+        maxNumGenerationTokensIter = append(maxNumGenerationTokensIter, s.numGenerationTokens);
+        nParamsIter = append(nParamsIter, 1);
         finished = append(finished, done);
       }
     }
-    return { iterationStats: it, finished };
+    const iterationStats: IterationStats = {
+      iterationTimestamp: now,
+      numGenerationTokens,
+      numPromptTokens,
+      numPreemptedReqs,
+      firstOutputs,
+      finishedRequests,
+      maxNumGenerationTokensIter,
+      nParamsIter,
+      timeToFirstTokensIter,
+      interTokenLatenciesIter,
+    };
+    return { iterationStats, finished };
   }
 
   private finishRequest(
