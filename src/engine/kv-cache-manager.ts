@@ -3,6 +3,7 @@
 // groups, lookahead slots or a watermark.
 
 import { BlockPool, type KVCacheBlock } from "./block-pool.ts";
+import { nothing } from "./lists.ts";
 import type { Request } from "./request.ts";
 import { NO_PREFIX_CACHE_LOOKUPS, PrefixCacheStats } from "./stats.ts";
 
@@ -40,11 +41,10 @@ export interface RequestBlocks {
   next: RequestBlocks | null;
 }
 
-// Shared, never written. Not frozen: V8 iterates a frozen array with a generic, allocating
-// iterator, which cost more than the empty arrays these replace.
+// Shared and never written (not frozen, for the reason lists.ts gives).
 const NO_OPTIONS: AllocateSlotsOptions = {};
-const NO_BLOCKS: readonly KVCacheBlock[] = [];
-const NO_IDS: readonly number[] = [];
+const NO_BLOCKS: readonly KVCacheBlock[] = nothing();
+const NO_IDS: readonly number[] = nothing();
 
 export class KVCacheManager {
   readonly blockPool: BlockPool;

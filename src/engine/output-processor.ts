@@ -38,7 +38,7 @@ export interface FinishedRequest {
 }
 
 /** Most outputs carry no events; one shared empty list instead of one per output. */
-const NO_EVENTS: readonly EngineCoreEvent[] = [];
+const NO_EVENTS: readonly EngineCoreEvent[] = nothing();
 
 export class OutputProcessor {
   private readonly requestStates = new Map<string, RequestState>();
