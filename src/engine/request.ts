@@ -46,9 +46,9 @@ export class Request {
   /** The hashes of the prompt's full blocks, shared with the prompt and the other legs. */
   private readonly promptHashes: readonly BlockHash[];
   /**
-   * The hashes of the blocks filled since, which output tokens completed. Kept apart rather
-   * than appended to a copy of the prompt's: the copy, grown a block at a time, was about a
-   * quarter of what each request left for the garbage collector to promote.
+   * The hashes of the blocks that output tokens completed, which follow the prompt's. Kept
+   * apart rather than appended to a copy of the prompt's: that copy (64 hashes for a
+   * 1,024-token prompt, grown to room for 112) was an array per decode leg, kept for its life.
    */
   private outputHashes: BlockHash[] = nothing();
   status: RequestStatus = "WAITING";
@@ -109,7 +109,7 @@ export class Request {
     return i < numPromptBlocks ? this.promptHashes[i]! : this.outputHashes[i - numPromptBlocks]!;
   }
 
-  /** The prompt's full-block hashes: the first `promptHashes.length` of the sequence's. */
+  /** The prompt's full-block hashes: the first of the sequence's. */
   get promptBlockHashes(): readonly BlockHash[] {
     return this.promptHashes;
   }
