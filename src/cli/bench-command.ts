@@ -92,27 +92,34 @@ export function benchCommand(opts: BenchOptions): number {
       .map(([, config]) => config);
     const rows: BenchRow[] = [];
     for (const name of names) {
-      let off: number | null = null;
-      for (const config of configs) {
-        let best: BenchRow | null = null;
-        for (let run = 1; run <= opts.repeat; run++) {
+      const fastest = new Map<BenchConfig, BenchRow>();
+      // Round by round, each configuration once a round: noise that comes and goes for minutes
+      // on this kind of machine then slows every configuration alike, not one's block of runs.
+      for (let run = 1; run <= opts.repeat; run++) {
+        for (const config of configs) {
           if (!opts.json) {
             const of = opts.repeat > 1 ? ` (run ${run} of ${opts.repeat})` : "";
             process.stderr.write(`pdsim bench: ${name}, ${config}${of} … `);
           }
           let row: BenchRow;
           try {
-            row = measure(name, config, off);
+            row = measure(name, config);
           } catch (err) {
             if (!opts.json) process.stderr.write("failed\n");
             throw err;
           }
           // Every run's time, not only the fastest: on a noisy machine the spread is news too.
           if (!opts.json) process.stderr.write(`${row.run_wall_seconds.toFixed(2)} s\n`);
-          if (best === null || row.run_wall_seconds < best.run_wall_seconds) best = row;
+          const best = fastest.get(config);
+          if (best === undefined || row.run_wall_seconds < best.run_wall_seconds) {
+            fastest.set(config, row);
+          }
         }
-        if (config === "stat loggers off") off = best!.run_wall_seconds;
-        rows.push(best!);
+      }
+      const off = fastest.get("stat loggers off")?.run_wall_seconds ?? null;
+      for (const config of configs) {
+        const row = fastest.get(config)!;
+        rows.push({ ...row, cost_vs_off: off === null ? null : row.run_wall_seconds / off });
       }
     }
     if (opts.json) process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
@@ -124,7 +131,8 @@ export function benchCommand(opts: BenchOptions): number {
   }
 }
 
-function measure(name: string, config: BenchConfig, offWall: number | null): BenchRow {
+/** One run of one configuration; `cost_vs_off` is filled in once every run is in. */
+function measure(name: string, config: BenchConfig): BenchRow {
   const file = path.join(BENCH_DIR, `${name}.yaml`);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "pdsim-bench-"));
   const args = configArgs(config, file, path.join(out, "run"));
@@ -155,8 +163,7 @@ function measure(name: string, config: BenchConfig, offWall: number | null): Ben
     steps_per_second: figures.engine_steps / figures.wall_seconds,
     events_per_second: figures.events / figures.wall_seconds,
     peak_rss_mb: figures.peak_rss_mb,
-    cost_vs_off:
-      config === "stat loggers off" ? 1 : offWall === null ? null : figures.wall_seconds / offWall,
+    cost_vs_off: null,
   };
 }
 

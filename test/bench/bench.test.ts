@@ -51,20 +51,28 @@ describe("pdsim bench --quick", () => {
     expect(off!.simulated_seconds).toBeGreaterThan(60);
   }, 180_000);
 
-  it("runs only the configurations asked for, and prints every run's time", () => {
-    const r = pdsim("bench", "--quick", "--config", "out", "--repeat", "2");
+  it("runs only the configurations asked for, round by round, and prints every run's time", () => {
+    const r = pdsim("bench", "--quick", "--config", "out", "on", "--repeat", "2");
     expect(r.status, r.stderr).toBe(0);
     const runs = r.stderr.trim().split("\n");
-    expect(runs).toHaveLength(2);
+    // Each round runs every configuration once, in the table's order.
+    const expected = [
+      "stat loggers on \\(run 1",
+      "--out \\(run 1",
+      "stat loggers on \\(run 2",
+      "--out \\(run 2",
+    ];
+    expect(runs).toHaveLength(expected.length);
     for (const [i, line] of runs.entries()) {
       expect(line).toMatch(
-        new RegExp(`^pdsim bench: bench-small, --out \\(run ${i + 1} of 2\\) … \\d+\\.\\d\\d s$`),
+        new RegExp(`^pdsim bench: bench-small, ${expected[i]} of 2\\) … \\d+\\.\\d\\d s$`),
       );
     }
     const table = r.stdout.trim().split("\n");
-    expect(table).toHaveLength(2); // the header and the fastest run
+    expect(table).toHaveLength(3); // the header and the fastest run of each
     // Without the run with stat loggers off there is nothing to compare against.
-    expect(table[1]).toMatch(/^bench-small\s+--out\s.*\s—$/);
+    expect(table[1]).toMatch(/^bench-small\s+stat loggers on\s.*\s—$/);
+    expect(table[2]).toMatch(/^bench-small\s+--out\s.*\s—$/);
   }, 120_000);
 
   it("refuses a number of runs that is not a whole number of at least 1", () => {
