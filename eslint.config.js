@@ -31,7 +31,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/cli/**", "test/**"],
+    files: ["src/cli/**", "test/**", "docs/floors/**"],
     rules: { "no-restricted-properties": "off" },
   },
 );
