@@ -69,6 +69,20 @@ describe("EventQueue", () => {
     expect(drain(queue)).toEqual(expected);
   });
 
+  test("timers cancelled soon after they are set keep the heap at about twice the live events", () => {
+    // A P/D run's lease timers: set far ahead, cancelled almost at once, among a few live events.
+    const queue = new EventQueue();
+    const live = Array.from({ length: 16 }, (_, i) => queue.push(1000 + i, noop));
+    let largest = 0;
+    for (let i = 0; i < 5000; i++) {
+      queue.cancel(queue.push(30_000_000 + i, noop));
+      largest = Math.max(largest, queue.numEntries);
+    }
+    expect(queue.size).toBe(live.length);
+    expect(largest).toBeLessThanOrEqual(live.length + 32);
+    expect(drain(queue)).toEqual(live);
+  });
+
   test("any interleaving of pushes, pops and cancels pops the pending minimum each time", () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant("push" as const), time: fc.integer({ min: 0, max: 20 }) }),
