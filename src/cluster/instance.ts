@@ -2,6 +2,7 @@
 // the stat loggers, fed by the proxy (vLLM's AsyncLLM with one engine, minus the HTTP layer).
 
 import { type Simulation, type SimTime, usToSeconds } from "../../sim/index.ts";
+import { ChurnMap } from "../engine/churn-map.ts";
 import { EngineCore } from "../engine/engine-core.ts";
 import { OutputProcessor } from "../engine/output-processor.ts";
 import type { Prompt } from "../engine/prompt.ts";
@@ -69,7 +70,7 @@ export class Instance {
   private readonly outputProcessor = new OutputProcessor();
   private readonly ledger = new PrefillLedger();
   private readonly truth: TruthMetrics;
-  private readonly inFlight = new Map<string, InFlight>();
+  private readonly inFlight = new ChurnMap<string, InFlight>();
   private readonly onExporterError: (error: InstanceExporterError) => void;
   private readonly watchStep: StepWatcher | null;
   private readonly recordStats: boolean;

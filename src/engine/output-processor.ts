@@ -3,6 +3,7 @@
 // IterationStats.update_from_* in vllm/v1/metrics/stats.py, without detokenization or streaming.
 
 import { type SimTime, usToSeconds } from "../../sim/index.ts";
+import { ChurnMap } from "./churn-map.ts";
 import { append, nothing } from "./lists.ts";
 import type { EngineCoreEvent } from "./request.ts";
 import type { EngineCoreOutputs } from "./scheduler-output.ts";
@@ -41,7 +42,7 @@ export interface FinishedRequest {
 const NO_EVENTS: readonly EngineCoreEvent[] = nothing();
 
 export class OutputProcessor {
-  private readonly requestStates = new Map<string, RequestState>();
+  private readonly requestStates = new ChurnMap<string, RequestState>();
 
   addRequest(requestId: string, promptLen: number, maxTokens: number, arrivalTime: SimTime): void {
     this.requestStates.set(requestId, {

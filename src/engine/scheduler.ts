@@ -5,6 +5,7 @@
 import type { SimTime } from "../../sim/index.ts";
 import type { KVConnector, KvTransferParams } from "../kv-transfer/connector.ts";
 import type { KVCacheBlock } from "./block-pool.ts";
+import { ChurnMap, ChurnSet } from "./churn-map.ts";
 import type { KVCacheManager } from "./kv-cache-manager.ts";
 import { append, nothing } from "./lists.ts";
 import { RequestQueue } from "./request-queue.ts";
@@ -43,9 +44,9 @@ export class Scheduler {
   readonly skippedWaiting = new RequestQueue();
   running: Request[] = [];
   /** Every request this engine holds, including finished ones whose blocks a remote reader still needs. */
-  private readonly requests = new Map<string, Request>();
-  private readonly finishedRecvingKvReqIds = new Set<string>();
-  private readonly failedRecvingKvReqIds = new Set<string>();
+  private readonly requests = new ChurnMap<string, Request>();
+  private readonly finishedRecvingKvReqIds = new ChurnSet<string>();
+  private readonly failedRecvingKvReqIds = new ChurnSet<string>();
   /** Outputs of requests finished outside a model step (a failed KV load under `fail`). */
   private pendingOutputs: EngineCoreOutput[] = nothing();
   /** Connector lookups of this step; made at the first one. */

@@ -5,6 +5,7 @@
 // modelled beyond their count.
 
 import { type Rng, type SimTime, type Simulation } from "../../sim/index.ts";
+import { ChurnMap } from "../engine/churn-map.ts";
 import { Link } from "./link.ts";
 
 export interface FabricConfig {
@@ -76,7 +77,7 @@ interface Hold {
  * lookup, to build and hash, three or four times per transfer.
  */
 class ByEngine<T> {
-  private readonly byEngine = new Map<string, Map<string, T>>();
+  private readonly byEngine = new Map<string, ChurnMap<string, T>>();
   size = 0;
 
   get(engineId: string, requestId: string): T | undefined {
@@ -90,7 +91,7 @@ class ByEngine<T> {
   set(engineId: string, requestId: string, value: T): void {
     let values = this.byEngine.get(engineId);
     if (values === undefined) {
-      values = new Map();
+      values = new ChurnMap();
       this.byEngine.set(engineId, values);
     }
     if (!values.has(requestId)) this.size += 1;

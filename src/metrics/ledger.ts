@@ -4,6 +4,7 @@
 // the scheduler's admissions, promotions, preemptions and scheduled tokens; vLLM has no such
 // record, which is why its versions disagree.
 
+import { ChurnMap } from "../engine/churn-map.ts";
 import { append, nothing } from "../engine/lists.ts";
 import type { EngineCoreOutputs, SchedulerOutput } from "../engine/scheduler-output.ts";
 
@@ -61,7 +62,7 @@ interface Tracking {
 }
 
 export class PrefillLedger {
-  private readonly tracking = new Map<string, Tracking>();
+  private readonly tracking = new ChurnMap<string, Tracking>();
 
   /** Starts tracking a request that this instance accepted. */
   add(requestId: string, numPromptTokens: number): void {
