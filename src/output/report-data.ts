@@ -5,6 +5,7 @@
 
 import { usToSeconds } from "../../sim/index.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
+import { ChurnMap } from "../engine/churn-map.ts";
 import type { TransferRecord } from "../kv-transfer/transfer-fabric.ts";
 import type { ProfileName } from "../metrics/profiles.ts";
 import { PROMPT_SOURCES } from "../metrics/prompt-source-counters.ts";
@@ -65,7 +66,7 @@ export class ReportCollector {
   private timelineRequests = 0;
   private requestsKept = 0;
   /** Transfers of requests still in flight, for the timeline. */
-  private readonly transfers = new Map<string, TransferRecord>();
+  private readonly transfers = new ChurnMap<string, TransferRecord>();
 
   transfer(record: TransferRecord): void {
     if (this.timelineRequests < REPORT_TIMELINE_REQUESTS)
