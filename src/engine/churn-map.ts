@@ -36,7 +36,6 @@ export class ChurnMap<K, V> {
   delete(key: K): boolean {
     if (!this.map.delete(key)) return false;
     if (++this.deletesSinceCopy === DELETES_PER_COPY) {
-      // Insertion order is kept, so iteration order never depends on when copies happen.
       this.map = new Map(this.map);
       this.deletesSinceCopy = 0;
     }

@@ -142,8 +142,12 @@ export class Link {
     if (!(transfer instanceof Flow) || transfer.link !== this) {
       throw new Error(`Link ${this.name}: transfer ${transfer.id} was not started on this link`);
     }
-    const list = this.waiting.includes(transfer) ? this.waiting : this.sending;
-    const index = list.indexOf(transfer);
+    let list = this.waiting;
+    let index = list.indexOf(transfer);
+    if (index < 0) {
+      list = this.sending;
+      index = list.indexOf(transfer);
+    }
     if (index < 0) return;
     this.advance();
     list.splice(index, 1);
