@@ -48,6 +48,11 @@ export interface BenchRow {
   process_wall_seconds: number;
   /** The simulation alone, as the run measured it (the fastest of `--repeat` runs). */
   run_wall_seconds: number;
+  /**
+   * The slowest of the `--repeat` runs (the same run without `--repeat`): how far apart the
+   * runs were, so that a ratio that noise alone could move is seen as such.
+   */
+  slowest_run_wall_seconds: number;
   simulated_seconds: number;
   requests: number;
   engine_steps: number;
@@ -93,6 +98,7 @@ export function benchCommand(opts: BenchOptions): number {
     const rows: BenchRow[] = [];
     for (const name of names) {
       const fastest = new Map<BenchConfig, BenchRow>();
+      const slowest = new Map<BenchConfig, number>();
       // Round by round, each configuration once a round: noise that comes and goes for minutes
       // on this kind of machine then slows every configuration alike, not one's block of runs.
       for (let run = 1; run <= opts.repeat; run++) {
@@ -114,12 +120,17 @@ export function benchCommand(opts: BenchOptions): number {
           if (best === undefined || row.run_wall_seconds < best.run_wall_seconds) {
             fastest.set(config, row);
           }
+          slowest.set(config, Math.max(slowest.get(config) ?? 0, row.run_wall_seconds));
         }
       }
       const off = fastest.get("stat loggers off")?.run_wall_seconds ?? null;
       for (const config of configs) {
         const row = fastest.get(config)!;
-        rows.push({ ...row, cost_vs_off: off === null ? null : row.run_wall_seconds / off });
+        rows.push({
+          ...row,
+          slowest_run_wall_seconds: slowest.get(config)!,
+          cost_vs_off: off === null ? null : row.run_wall_seconds / off,
+        });
       }
     }
     if (opts.json) process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
@@ -131,7 +142,7 @@ export function benchCommand(opts: BenchOptions): number {
   }
 }
 
-/** One run of one configuration; `cost_vs_off` is filled in once every run is in. */
+/** One run of one configuration; the figures that compare runs are filled in once all are in. */
 function measure(name: string, config: BenchConfig): BenchRow {
   const file = path.join(BENCH_DIR, `${name}.yaml`);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "pdsim-bench-"));
@@ -155,6 +166,7 @@ function measure(name: string, config: BenchConfig): BenchRow {
     config,
     process_wall_seconds: processWall,
     run_wall_seconds: figures.wall_seconds,
+    slowest_run_wall_seconds: figures.wall_seconds,
     simulated_seconds: figures.simulated_seconds,
     requests: figures.requests,
     engine_steps: figures.engine_steps,
@@ -193,6 +205,7 @@ const HEADER = [
   "config",
   "process s",
   "run s",
+  "slowest s",
   "simulated s",
   "requests/s",
   "steps/s",
@@ -208,6 +221,7 @@ function cells(r: BenchRow): string[] {
     r.config,
     r.process_wall_seconds.toFixed(2),
     r.run_wall_seconds.toFixed(2),
+    r.slowest_run_wall_seconds.toFixed(2),
     r.simulated_seconds.toFixed(0),
     n(r.requests_per_second),
     n(r.steps_per_second),

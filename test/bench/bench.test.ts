@@ -41,6 +41,7 @@ describe("pdsim bench --quick", () => {
       expect(row.events).toBeGreaterThanOrEqual(off!.events);
       expect(row.events).toBeLessThan(off!.events * 1.01);
       expect(row.run_wall_seconds).toBeGreaterThan(0);
+      expect(row.slowest_run_wall_seconds).toBe(row.run_wall_seconds); // one run each
       expect(row.process_wall_seconds).toBeGreaterThan(row.run_wall_seconds);
       expect(row.requests_per_second).toBeCloseTo(row.requests / row.run_wall_seconds, 6);
       expect(row.events_per_second).toBeCloseTo(row.events / row.run_wall_seconds, 6);
@@ -73,6 +74,21 @@ describe("pdsim bench --quick", () => {
     // Without the run with stat loggers off there is nothing to compare against.
     expect(table[1]).toMatch(/^bench-small\s+stat loggers on\s.*\s—$/);
     expect(table[2]).toMatch(/^bench-small\s+--out\s.*\s—$/);
+    // Each row shows its fastest and its slowest run, as printed run by run.
+    const header = table[0]!.split(/ {2,}/);
+    expect(header.slice(3, 5)).toEqual(["run s", "slowest s"]);
+    for (const [row, config] of [
+      [table[1]!, "stat loggers on"],
+      [table[2]!, "--out"],
+    ] as const) {
+      const times = runs
+        .filter((line) => line.startsWith(`pdsim bench: bench-small, ${config} (`))
+        .map((line) => Number(/(\d+\.\d\d) s$/.exec(line)![1]));
+      expect(times).toHaveLength(2);
+      const cells = row.split(/ {2,}/);
+      expect(Number(cells[3])).toBe(Math.min(...times));
+      expect(Number(cells[4])).toBe(Math.max(...times));
+    }
   }, 120_000);
 
   it("refuses a number of runs that is not a whole number of at least 1", () => {
