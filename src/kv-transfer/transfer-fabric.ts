@@ -94,8 +94,9 @@ class ByEngine<T> {
       values = new ChurnMap();
       this.byEngine.set(engineId, values);
     }
-    if (!values.has(requestId)) this.size += 1;
+    const before = values.size;
     values.set(requestId, value);
+    this.size += values.size - before;
   }
 
   delete(engineId: string, requestId: string): void {
