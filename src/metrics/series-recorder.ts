@@ -136,12 +136,25 @@ export class SeriesRecorder {
     return out;
   }
 
-  /** Writes the OpenMetrics text, chunk by chunk, ending with `# EOF`. */
+  /**
+   * Writes the OpenMetrics text, ending with `# EOF`, in chunks of at most LINES_PER_CHUNK lines:
+   * a family holds every scrape of every target (bench-large's largest is 71 MB of text), and
+   * built whole it was most of a long run's peak memory.
+   */
   writeOpenMetrics(write: (chunk: string) => void, options: OpenMetricsOptions): void {
     const stamps = this.times.map((t) => formatTimestamp(options.startMs, t));
+    let lines: string[] = [];
+    const push = (line: string): void => {
+      lines.push(line);
+      if (lines.length === LINES_PER_CHUNK) {
+        write(lines.join("\n") + "\n");
+        lines = [];
+      }
+    };
     for (const { family, series } of this.families.values()) {
       const name = family.type === "counter" ? family.name.replace(/_total$/, "") : family.name;
-      const lines = [`# HELP ${name} ${escapeHelp(family.help)}`, `# TYPE ${name} ${family.type}`];
+      push(`# HELP ${name} ${escapeHelp(family.help)}`);
+      push(`# TYPE ${name} ${family.type}`);
       this.targets.forEach((target, t) => {
         const extra = { instance: target.instance, job: options.job };
         // A histogram's point is its buckets, count and sum at one time, in that order.
@@ -153,16 +166,19 @@ export class SeriesRecorder {
           );
           for (let i = first; i < this.times.length; i++) {
             group.forEach((s, k) => {
-              lines.push(`${names[k]}${formatValue(s.values[i - s.firstScrape]!)} ${stamps[i]}`);
+              push(`${names[k]}${formatValue(s.values[i - s.firstScrape]!)} ${stamps[i]}`);
             });
           }
         }
       });
-      write(lines.join("\n") + "\n");
     }
-    write("# EOF\n");
+    push("# EOF");
+    write(lines.join("\n") + "\n");
   }
 }
+
+/** About 1 MB of text. */
+const LINES_PER_CHUNK = 10_000;
 
 /** Series grouped into points: a histogram's series of one label set, else one series each. */
 function pointGroups(series: SeriesPoints[]): SeriesPoints[][] {

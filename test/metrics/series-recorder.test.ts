@@ -119,4 +119,27 @@ describe("SeriesRecorder", () => {
       'test:late_total{model_name="m",engine="0",instance="x",job="pdsim"} 3 1767225615',
     ]);
   });
+
+  it("writes a long history in chunks of whole lines, the same text as a short one's lines", () => {
+    const a = new PrometheusStatLogger(options);
+    const recorder = new SeriesRecorder([{ instance: "x", exposition: a }]);
+    const scrapes = 200; // each scrape is a few hundred samples: about 100,000 lines in all
+    for (let i = 0; i < scrapes; i++) {
+      a.record(schedulerStats({ numRunningReqs: i }), null);
+      recorder.scrape(i * 15_000_000);
+    }
+    const chunks: string[] = [];
+    recorder.writeOpenMetrics((c) => chunks.push(c), { startMs: START_MS, job: "pdsim" });
+    expect(chunks.length).toBeGreaterThan(5);
+    for (const chunk of chunks) expect(chunk.endsWith("\n")).toBe(true);
+    const lines = chunks.join("").split("\n");
+    expect(lines.at(-2)).toBe("# EOF");
+    const running = lines.filter((l) => l.startsWith("vllm:num_requests_running{"));
+    expect(running.map((l) => Number(l.split(" ")[1]))).toEqual(
+      Array.from({ length: scrapes }, (_, i) => i),
+    );
+    // Every family's HELP and TYPE once, before its samples, whatever chunk they fell in.
+    const types = lines.filter((l) => l.startsWith("# TYPE "));
+    expect(new Set(types).size).toBe(types.length);
+  });
 });
