@@ -41,18 +41,14 @@ function configArgs(config: BenchConfig, file: string, out: string): string[] {
   }
 }
 
-export interface BenchRow {
+/** One run of one configuration, as `measure` times it. */
+interface BenchRun {
   scenario: string;
   config: BenchConfig;
   /** The whole process, from spawn to exit: start-up and writing --out included. */
   process_wall_seconds: number;
   /** The simulation alone, as the run measured it (the fastest of `--repeat` runs). */
   run_wall_seconds: number;
-  /**
-   * The slowest of the `--repeat` runs (the same run without `--repeat`): how far apart the
-   * runs were, so that a ratio that noise alone could move is seen as such.
-   */
-  slowest_run_wall_seconds: number;
   simulated_seconds: number;
   requests: number;
   engine_steps: number;
@@ -61,6 +57,15 @@ export interface BenchRow {
   steps_per_second: number;
   events_per_second: number;
   peak_rss_mb: number;
+}
+
+/** A configuration's fastest run, with the figures that compare it to its other runs and configurations. */
+export interface BenchRow extends BenchRun {
+  /**
+   * The slowest of the `--repeat` runs (the same run without `--repeat`): how far apart the
+   * runs were, so that a ratio that noise alone could move is seen as such.
+   */
+  slowest_run_wall_seconds: number;
   /** run_wall_seconds over the same scenario's "stat loggers off" run; null when that was not run. */
   cost_vs_off: number | null;
 }
@@ -97,7 +102,7 @@ export function benchCommand(opts: BenchOptions): number {
       .map(([, config]) => config);
     const rows: BenchRow[] = [];
     for (const name of names) {
-      const fastest = new Map<BenchConfig, BenchRow>();
+      const fastest = new Map<BenchConfig, BenchRun>();
       const slowest = new Map<BenchConfig, number>();
       // Round by round, each configuration once a round: noise that comes and goes for minutes
       // on this kind of machine then slows every configuration alike, not one's block of runs.
@@ -107,7 +112,7 @@ export function benchCommand(opts: BenchOptions): number {
             const of = opts.repeat > 1 ? ` (run ${run} of ${opts.repeat})` : "";
             process.stderr.write(`pdsim bench: ${name}, ${config}${of} … `);
           }
-          let row: BenchRow;
+          let row: BenchRun;
           try {
             row = measure(name, config);
           } catch (err) {
@@ -142,8 +147,8 @@ export function benchCommand(opts: BenchOptions): number {
   }
 }
 
-/** One run of one configuration; the figures that compare runs are filled in once all are in. */
-function measure(name: string, config: BenchConfig): BenchRow {
+/** One run of one configuration. */
+function measure(name: string, config: BenchConfig): BenchRun {
   const file = path.join(BENCH_DIR, `${name}.yaml`);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "pdsim-bench-"));
   const args = configArgs(config, file, path.join(out, "run"));
@@ -166,7 +171,6 @@ function measure(name: string, config: BenchConfig): BenchRow {
     config,
     process_wall_seconds: processWall,
     run_wall_seconds: figures.wall_seconds,
-    slowest_run_wall_seconds: figures.wall_seconds,
     simulated_seconds: figures.simulated_seconds,
     requests: figures.requests,
     engine_steps: figures.engine_steps,
@@ -175,7 +179,6 @@ function measure(name: string, config: BenchConfig): BenchRow {
     steps_per_second: figures.engine_steps / figures.wall_seconds,
     events_per_second: figures.events / figures.wall_seconds,
     peak_rss_mb: figures.peak_rss_mb,
-    cost_vs_off: null,
   };
 }
 
