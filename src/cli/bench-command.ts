@@ -47,7 +47,7 @@ interface BenchRun {
   config: BenchConfig;
   /** The whole process, from spawn to exit: start-up and writing --out included. */
   process_wall_seconds: number;
-  /** The simulation alone, as the run measured it (the fastest of `--repeat` runs). */
+  /** The simulation alone, as the run measured it. */
   run_wall_seconds: number;
   simulated_seconds: number;
   requests: number;
@@ -59,7 +59,10 @@ interface BenchRun {
   peak_rss_mb: number;
 }
 
-/** A configuration's fastest run, with the figures that compare it to its other runs and configurations. */
+/**
+ * A configuration's fastest of `--repeat` runs, with the figures that compare it to its other runs
+ * and to the other configurations.
+ */
 export interface BenchRow extends BenchRun {
   /**
    * The slowest of the `--repeat` runs (the same run without `--repeat`): how far apart the

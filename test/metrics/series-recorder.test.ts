@@ -120,10 +120,10 @@ describe("SeriesRecorder", () => {
     ]);
   });
 
-  it("writes a long history in chunks of whole lines, the same text as a short one's lines", () => {
+  it("writes a long history in chunks of whole lines, with every point once and in order", () => {
     const a = new PrometheusStatLogger(options);
     const recorder = new SeriesRecorder([{ instance: "x", exposition: a }]);
-    const scrapes = 200; // each scrape is a few hundred samples: about 100,000 lines in all
+    const scrapes = 200; // a few hundred samples a scrape: tens of thousands of lines in all
     for (let i = 0; i < scrapes; i++) {
       a.record(schedulerStats({ numRunningReqs: i }), null);
       recorder.scrape(i * 15_000_000);
@@ -138,7 +138,7 @@ describe("SeriesRecorder", () => {
     expect(running.map((l) => Number(l.split(" ")[1]))).toEqual(
       Array.from({ length: scrapes }, (_, i) => i),
     );
-    // Every family's HELP and TYPE once, before its samples, whatever chunk they fell in.
+    // Each family's TYPE line once, whatever chunk it fell in.
     const types = lines.filter((l) => l.startsWith("# TYPE "));
     expect(new Set(types).size).toBe(types.length);
   });
