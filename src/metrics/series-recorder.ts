@@ -137,24 +137,16 @@ export class SeriesRecorder {
   }
 
   /**
-   * Writes the OpenMetrics text, ending with `# EOF`, in chunks of at most LINES_PER_CHUNK lines:
-   * a family holds every scrape of every target (bench-large's largest is 71 MB of text), and
-   * built whole it was most of a long run's peak memory.
+   * Writes the OpenMetrics text, ending with `# EOF`, a line at a time: a family holds every
+   * scrape of every target (bench-large's largest is 71 MB of text), and built whole it was most
+   * of a long run's peak memory. `write` is expected to buffer (OutputDir.writeStreamed does).
    */
   writeOpenMetrics(write: (chunk: string) => void, options: OpenMetricsOptions): void {
     const stamps = this.times.map((t) => formatTimestamp(options.startMs, t));
-    let lines: string[] = [];
-    const push = (line: string): void => {
-      lines.push(line);
-      if (lines.length === LINES_PER_CHUNK) {
-        write(lines.join("\n") + "\n");
-        lines = [];
-      }
-    };
     for (const { family, series } of this.families.values()) {
       const name = family.type === "counter" ? family.name.replace(/_total$/, "") : family.name;
-      push(`# HELP ${name} ${escapeHelp(family.help)}`);
-      push(`# TYPE ${name} ${family.type}`);
+      write(`# HELP ${name} ${escapeHelp(family.help)}\n`);
+      write(`# TYPE ${name} ${family.type}\n`);
       this.targets.forEach((target, t) => {
         const extra = { instance: target.instance, job: options.job };
         // A histogram's point is its buckets, count and sum at one time, in that order.
@@ -166,19 +158,15 @@ export class SeriesRecorder {
           );
           for (let i = first; i < this.times.length; i++) {
             group.forEach((s, k) => {
-              push(`${names[k]}${formatValue(s.values[i - s.firstScrape]!)} ${stamps[i]}`);
+              write(`${names[k]}${formatValue(s.values[i - s.firstScrape]!)} ${stamps[i]}\n`);
             });
           }
         }
       });
     }
-    push("# EOF");
-    write(lines.join("\n") + "\n");
+    write("# EOF\n");
   }
 }
-
-/** About 1 MB of text. */
-const LINES_PER_CHUNK = 10_000;
 
 /** Series grouped into points: a histogram's series of one label set, else one series each. */
 function pointGroups(series: SeriesPoints[]): SeriesPoints[][] {

@@ -87,13 +87,16 @@ export class OutputDir {
     fs.writeFileSync(file, exposition);
   }
 
-  /** Writes `name` from the chunks `produce` hands to `write`, without holding them all. */
+  /**
+   * Writes `name` from the chunks `produce` hands to `write`, in writes of at least FLUSH_BYTES,
+   * without holding them all: `produce` may hand over a line at a time.
+   */
   writeStreamed(name: string, produce: (write: (chunk: string) => void) => void): void {
-    const fd = fs.openSync(path.join(this.staging, name), "w");
+    const file = new StreamedFile(fs.openSync(path.join(this.staging, name), "w"));
     try {
-      produce((chunk) => fs.writeSync(fd, chunk));
+      produce((chunk) => file.write(chunk));
     } finally {
-      fs.closeSync(fd);
+      file.close();
     }
   }
 
