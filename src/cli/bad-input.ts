@@ -3,6 +3,7 @@
 
 import { OutputDirError } from "../output/output-dir.ts";
 import { ScenarioError } from "../scenario/index.ts";
+import type { CliIo } from "./io.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_EXPECTATION_FAILED = 1;
@@ -21,15 +22,15 @@ export function parseSeed(text: unknown): number {
 }
 
 /** Reports `err` and returns exit 2 if it is bad input; rethrows anything else (a bug). */
-export function exitForBadInput(err: unknown): number {
+export function exitForBadInput(io: CliIo, err: unknown): number {
   if (err instanceof ScenarioError) {
     // A file-level issue (unreadable file) has no file:line prefix of its own.
     const prefix = err.issues[0]?.line === 0 ? "pdsim: " : "";
-    process.stderr.write(prefix + err.format() + "\n");
+    io.stderr.write(prefix + err.format() + "\n");
     return EXIT_BAD_INPUT;
   }
   if (err instanceof OutputDirError || err instanceof UsageError) {
-    process.stderr.write(`pdsim: ${err.message}\n`);
+    io.stderr.write(`pdsim: ${err.message}\n`);
     return EXIT_BAD_INPUT;
   }
   throw err;

@@ -10,6 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { UsageError, exitForBadInput } from "./bad-input.ts";
 import type { BenchRunFigures } from "./bench-run.ts";
+import type { CliIo } from "./io.ts";
 
 const BIN = path.resolve(import.meta.dirname, "bin.js");
 const BENCH_DIR = path.resolve(import.meta.dirname, "../../scenarios/bench");
@@ -84,7 +85,7 @@ export interface BenchOptions {
   repeat: number;
 }
 
-export function benchCommand(opts: BenchOptions): number {
+export function benchCommand(io: CliIo, opts: BenchOptions): number {
   try {
     const names = opts.scenarios ?? (opts.quick ? ["bench-small"] : [...BENCH_SCENARIOS]);
     if (!Number.isInteger(opts.repeat) || opts.repeat < 1) {
@@ -113,17 +114,17 @@ export function benchCommand(opts: BenchOptions): number {
         for (const config of configs) {
           if (!opts.json) {
             const of = opts.repeat > 1 ? ` (run ${run} of ${opts.repeat})` : "";
-            process.stderr.write(`pdsim bench: ${name}, ${config}${of} … `);
+            io.stderr.write(`pdsim bench: ${name}, ${config}${of} … `);
           }
           let row: BenchRun;
           try {
             row = measure(name, config);
           } catch (err) {
-            if (!opts.json) process.stderr.write("failed\n");
+            if (!opts.json) io.stderr.write("failed\n");
             throw err;
           }
           // Every run's time, not only the fastest: on a noisy machine the spread is news too.
-          if (!opts.json) process.stderr.write(`${row.run_wall_seconds.toFixed(2)} s\n`);
+          if (!opts.json) io.stderr.write(`${row.run_wall_seconds.toFixed(2)} s\n`);
           const best = fastest.get(config);
           if (best === undefined || row.run_wall_seconds < best.run_wall_seconds) {
             fastest.set(config, row);
@@ -141,12 +142,12 @@ export function benchCommand(opts: BenchOptions): number {
         });
       }
     }
-    if (opts.json) process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
-    else process.stdout.write(renderTable(rows) + "\n");
+    if (opts.json) io.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+    else io.stdout.write(renderTable(rows) + "\n");
     if (opts.markdown !== undefined) fs.writeFileSync(opts.markdown, renderMarkdown(rows));
     return 0;
   } catch (err) {
-    return exitForBadInput(err);
+    return exitForBadInput(io, err);
   }
 }
 

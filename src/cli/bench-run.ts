@@ -6,6 +6,7 @@ import { Cluster } from "../cluster/cluster.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { peakRssMb } from "./run-command.ts";
 import { usToSeconds } from "../../sim/index.ts";
+import type { CliIo } from "./io.ts";
 
 export interface BenchRunFigures {
   wall_seconds: number;
@@ -16,7 +17,7 @@ export interface BenchRunFigures {
   peak_rss_mb: number;
 }
 
-export function benchRunCommand(scenarioFile: string): number {
+export function benchRunCommand(io: CliIo, scenarioFile: string): number {
   const scenario = loadScenario(scenarioFile);
   const cluster = new Cluster(scenario, scenario.seed, {}, [scenario.metrics.profile], {
     recordStats: false,
@@ -31,6 +32,6 @@ export function benchRunCommand(scenarioFile: string): number {
     requests: result.requestsFinished,
     peak_rss_mb: peakRssMb(),
   };
-  process.stdout.write(JSON.stringify(figures) + "\n");
+  io.stdout.write(JSON.stringify(figures) + "\n");
   return 0;
 }

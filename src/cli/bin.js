@@ -15,4 +15,5 @@ import { register } from "tsx/esm/api";
 v8.setFlagsFromString("--no-allocation-site-pretenuring");
 
 register();
-await import("./main.ts");
+const { main } = await import("./main.ts");
+process.exitCode = await main(process.argv.slice(2));

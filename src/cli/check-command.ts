@@ -18,6 +18,7 @@ import {
   exitForBadInput,
   parseSeed,
 } from "./bad-input.ts";
+import type { CliIo } from "./io.ts";
 
 export interface CheckCommandOptions {
   scenario: string;
@@ -32,7 +33,7 @@ export const DEFAULT_CHECK_RUNS = 50;
 /** Written with the counterexamples; marks a directory as an earlier `pdsim check --out`. */
 const REPORT_FILE = "check.txt";
 
-export function checkCommand(opts: CheckCommandOptions): number {
+export function checkCommand(io: CliIo, opts: CheckCommandOptions): number {
   try {
     const scenario = loadScenario(opts.scenario);
     const runs = opts.runs === undefined ? DEFAULT_CHECK_RUNS : parseRuns(opts.runs);
@@ -45,10 +46,10 @@ export function checkCommand(opts: CheckCommandOptions): number {
     const text = render(opts.scenario, report, files, opts.out);
     if (opts.out !== undefined)
       writeFileSet(opts.out, new Map([...files, [REPORT_FILE, text]]), REPORT_FILE);
-    process.stdout.write(text);
+    io.stdout.write(text);
     return anyBroken(report) ? EXIT_EXPECTATION_FAILED : EXIT_OK;
   } catch (err) {
-    return exitForBadInput(err);
+    return exitForBadInput(io, err);
   }
 }
 

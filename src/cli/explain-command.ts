@@ -5,6 +5,7 @@
 import { explainRequest, renderExplanation } from "../explain/explanation.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { didYouMean } from "../scenario/suggest.ts";
+import type { CliIo } from "./io.ts";
 import { EXIT_OK, UsageError, exitForBadInput, parseSeed } from "./bad-input.ts";
 
 export interface ExplainOptions {
@@ -14,7 +15,7 @@ export interface ExplainOptions {
   json: boolean;
 }
 
-export function explainCommand(opts: ExplainOptions): number {
+export function explainCommand(io: CliIo, opts: ExplainOptions): number {
   try {
     const scenario = loadScenario(opts.scenario);
     const seed = opts.seed === undefined ? scenario.seed : parseSeed(opts.seed);
@@ -28,12 +29,12 @@ export function explainCommand(opts: ExplainOptions): number {
     }
     if (opts.json) {
       const { request, events, accounting } = explained;
-      process.stdout.write(JSON.stringify({ request, events, accounting }, null, 2) + "\n");
+      io.stdout.write(JSON.stringify({ request, events, accounting }, null, 2) + "\n");
     } else {
-      process.stdout.write(renderExplanation(explained));
+      io.stdout.write(renderExplanation(explained));
     }
     return EXIT_OK;
   } catch (err) {
-    return exitForBadInput(err);
+    return exitForBadInput(io, err);
   }
 }

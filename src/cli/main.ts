@@ -1,7 +1,8 @@
 // The `pdsim` command line: parses arguments with yargs and hands each command to its module.
+// `main` returns the exit code instead of exiting, so tests run the CLI in their own process.
 
+import * as fs from "node:fs";
 import yargs from "yargs";
-import { hideBin } from "yargs/helpers";
 import { PROFILE_NAMES } from "../scenario/index.ts";
 import {
   BENCH_CONFIGS,
@@ -14,210 +15,241 @@ import { DEFAULT_CHECK_RUNS, checkCommand } from "./check-command.ts";
 import { explainCommand } from "./explain-command.ts";
 import { runCommand } from "./run-command.ts";
 import { serveCommand } from "./serve-command.ts";
+import { EXIT_BAD_INPUT, EXIT_OK } from "./bad-input.ts";
+import { type CliIo, PROCESS_IO } from "./io.ts";
 
-await yargs(hideBin(process.argv))
-  .scriptName("pdsim")
-  .usage("$0 <command> [options]")
-  .command(
-    "run <scenario>",
-    "Simulate a scenario: vLLM log lines at each instance's interval, then a summary",
-    (y) =>
-      y
-        .positional("scenario", {
-          type: "string",
-          demandOption: true,
-          describe: "Scenario YAML file",
-        })
-        // A string, checked by runCommand: yargs turns "abc" into NaN and a bare --seed into nothing.
-        .option("seed", { type: "string", describe: "Override the scenario's seed" })
-        .option("profile", {
-          type: "string",
-          choices: [...PROFILE_NAMES, "all"],
-          describe:
-            "Accounting profile (default: the scenario's metrics.profile); 'all' also writes every profile's expositions to DIR/metrics/<profile>/",
-        })
-        .option("out", {
-          type: "string",
-          describe: "Write metrics/<instance>.prom, requests.jsonl, summary.json here",
-        })
-        .option("quiet", {
-          type: "boolean",
-          default: false,
-          describe: "No log lines, only the summary",
-        })
-        .option("json", {
-          type: "boolean",
-          default: false,
-          describe: "Print summary.json to stdout instead of text",
-        }),
-    async (argv) => {
-      process.exitCode = await runCommand({
-        scenario: argv.scenario,
-        seed: argv.seed,
-        profile: argv.profile,
-        out: argv.out,
-        quiet: argv.quiet,
-        json: argv.json,
-      });
-    },
-  )
-  .command(
-    "explain <scenario>",
-    "Tell one request's story on every instance and compare its prompt accounting under the truth and every vLLM profile",
-    (y) =>
-      y
-        .positional("scenario", {
-          type: "string",
-          demandOption: true,
-          describe: "Scenario YAML file",
-        })
-        .option("request", { type: "string", demandOption: true, describe: "The request id" })
-        .option("seed", { type: "string", describe: "Override the scenario's seed" })
-        .option("json", { type: "boolean", default: false, describe: "Print JSON for tools" }),
-    (argv) => {
-      process.exitCode = explainCommand({
-        scenario: argv.scenario,
-        request: argv.request,
-        seed: argv.seed,
-        json: argv.json,
-      });
-    },
-  )
-  .command(
-    "serve <scenario>",
-    "Run the scenario in real time (or --speed times faster) and serve each instance's /metrics on its own port, P, P+1, … in scenario order",
-    (y) =>
-      y
-        .positional("scenario", {
-          type: "string",
-          demandOption: true,
-          describe: "Scenario YAML file",
-        })
-        .option("port", { type: "string", default: "8000", describe: "The first instance's port" })
-        .option("speed", {
-          type: "string",
-          default: "1",
-          describe: "Simulated seconds per wall-clock second",
-        })
-        .option("host", {
-          type: "string",
-          default: "127.0.0.1",
-          describe: "Address to bind (loopback unless told otherwise)",
-        })
-        .option("seed", { type: "string", describe: "Override the scenario's seed" })
-        .option("profile", {
-          type: "string",
-          choices: [...PROFILE_NAMES],
-          describe: "Accounting profile (default: the scenario's metrics.profile)",
-        }),
-    async (argv) => {
-      process.exitCode = await serveCommand({
-        scenario: argv.scenario,
-        port: argv.port,
-        speed: argv.speed,
-        host: argv.host,
-        seed: argv.seed,
-        profile: argv.profile,
-      });
-    },
-  )
-  .command(
-    "check <scenario>",
-    "Check the invariant catalogue (INVARIANTS.md) over the scenario and perturbations of it; print each broken invariant's smallest counterexample",
-    (y) =>
-      y
-        .positional("scenario", {
-          type: "string",
-          demandOption: true,
-          describe: "Scenario YAML file",
-        })
-        .option("runs", {
-          type: "string",
-          describe: `Runs to check: the scenario itself, then perturbations (default ${DEFAULT_CHECK_RUNS})`,
-        })
-        .option("profile", {
-          type: "string",
-          choices: [...PROFILE_NAMES],
-          describe:
-            "Accounting profile to hold to the catalogue (default: the scenario's metrics.profile)",
-        })
-        .option("seed", {
-          type: "string",
-          describe: "Seed of the perturbation search (default: the scenario's seed)",
-        })
-        .option("out", {
-          type: "string",
-          describe:
-            "Write each counterexample to DIR/<invariant>.<subject>.yaml and the report to DIR/check.txt",
-        }),
-    (argv) => {
-      process.exitCode = checkCommand({
-        scenario: argv.scenario,
-        runs: argv.runs,
-        profile: argv.profile,
-        seed: argv.seed,
-        out: argv.out,
-      });
-    },
-  )
-  .command(
-    "bench",
-    "Time the reference scenarios of scenarios/bench/ with stat loggers off, as pdsim run does, with --profile all and with --out, each in a fresh process",
-    (y) =>
-      y
-        .option("quick", { type: "boolean", default: false, describe: "bench-small only" })
-        .option("scenario", {
-          type: "string",
-          array: true,
-          choices: [...BENCH_SCENARIOS],
-          describe: "Only these scenarios",
-        })
-        .option("config", {
-          type: "string",
-          array: true,
-          choices: Object.keys(BENCH_CONFIGS),
-          describe:
-            "Only these configurations: off (stat loggers off), on (as pdsim run runs), all (--profile all), out (--out)",
-        })
-        .option("json", { type: "boolean", default: false, describe: "Print the rows as JSON" })
-        .option("markdown", {
-          type: "string",
-          describe: "Also write the table, with the machine, to this file",
-        })
-        .option("repeat", {
-          type: "number",
-          default: 1,
-          describe: "Run each configuration this many times and keep the fastest",
-        }),
-    (argv) => {
-      process.exitCode = benchCommand({
-        quick: argv.quick,
-        scenarios: argv.scenario,
-        configs: argv.config as BenchConfigName[] | undefined,
-        json: argv.json,
-        markdown: argv.markdown,
-        repeat: argv.repeat,
-      });
-    },
-  )
-  .command(
-    "bench-run <scenario>",
-    false,
-    (y) => y.positional("scenario", { type: "string", demandOption: true }),
-    (argv) => {
-      process.exitCode = benchRunCommand(argv.scenario);
-    },
-  )
-  .demandCommand(
-    1,
-    "Name a command: pdsim run SCENARIO, pdsim check SCENARIO, pdsim explain SCENARIO --request ID, or pdsim serve SCENARIO",
-  )
-  .strict()
-  .fail((msg, err) => {
-    if (err) throw err;
-    process.stderr.write(`pdsim: ${msg}\nRun 'pdsim --help' for usage.\n`);
-    process.exit(2);
-  })
-  .help()
-  .version(false)
-  .parseAsync();
+export const VERSION = (
+  JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  }
+).version;
+
+/** A usage mistake yargs found (unknown option, missing argument); reported with exit 2. */
+class ArgumentError extends Error {}
+
+/** Runs `pdsim ARGS…` and returns its exit code; `args` excludes `node` and the script. */
+export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Promise<number> {
+  let exitCode = EXIT_OK;
+  const parser = yargs([...args])
+    .scriptName("pdsim")
+    .usage("$0 <command> [options]")
+    .command(
+      "run <scenario>",
+      "Simulate a scenario: vLLM log lines at each instance's interval, then a summary",
+      (y) =>
+        y
+          .positional("scenario", {
+            type: "string",
+            demandOption: true,
+            describe: "Scenario YAML file",
+          })
+          // A string, checked by runCommand: yargs turns "abc" into NaN and a bare --seed into nothing.
+          .option("seed", { type: "string", describe: "Override the scenario's seed" })
+          .option("profile", {
+            type: "string",
+            choices: [...PROFILE_NAMES, "all"],
+            describe:
+              "Accounting profile (default: the scenario's metrics.profile); 'all' also writes every profile's expositions to DIR/metrics/<profile>/",
+          })
+          .option("out", {
+            type: "string",
+            describe: "Write metrics/<instance>.prom, requests.jsonl, summary.json here",
+          })
+          .option("quiet", {
+            type: "boolean",
+            default: false,
+            describe: "No log lines, only the summary",
+          })
+          .option("json", {
+            type: "boolean",
+            default: false,
+            describe: "Print summary.json to stdout instead of text",
+          }),
+      async (argv) => {
+        exitCode = await runCommand(io, {
+          scenario: argv.scenario,
+          seed: argv.seed,
+          profile: argv.profile,
+          out: argv.out,
+          quiet: argv.quiet,
+          json: argv.json,
+        });
+      },
+    )
+    .command(
+      "explain <scenario>",
+      "Tell one request's story on every instance and compare its prompt accounting under the truth and every vLLM profile",
+      (y) =>
+        y
+          .positional("scenario", {
+            type: "string",
+            demandOption: true,
+            describe: "Scenario YAML file",
+          })
+          .option("request", { type: "string", demandOption: true, describe: "The request id" })
+          .option("seed", { type: "string", describe: "Override the scenario's seed" })
+          .option("json", { type: "boolean", default: false, describe: "Print JSON for tools" }),
+      (argv) => {
+        exitCode = explainCommand(io, {
+          scenario: argv.scenario,
+          request: argv.request,
+          seed: argv.seed,
+          json: argv.json,
+        });
+      },
+    )
+    .command(
+      "serve <scenario>",
+      "Run the scenario in real time (or --speed times faster) and serve each instance's /metrics on its own port, P, P+1, … in scenario order",
+      (y) =>
+        y
+          .positional("scenario", {
+            type: "string",
+            demandOption: true,
+            describe: "Scenario YAML file",
+          })
+          .option("port", {
+            type: "string",
+            default: "8000",
+            describe: "The first instance's port",
+          })
+          .option("speed", {
+            type: "string",
+            default: "1",
+            describe: "Simulated seconds per wall-clock second",
+          })
+          .option("host", {
+            type: "string",
+            default: "127.0.0.1",
+            describe: "Address to bind (loopback unless told otherwise)",
+          })
+          .option("seed", { type: "string", describe: "Override the scenario's seed" })
+          .option("profile", {
+            type: "string",
+            choices: [...PROFILE_NAMES],
+            describe: "Accounting profile (default: the scenario's metrics.profile)",
+          }),
+      async (argv) => {
+        exitCode = await serveCommand(io, {
+          scenario: argv.scenario,
+          port: argv.port,
+          speed: argv.speed,
+          host: argv.host,
+          seed: argv.seed,
+          profile: argv.profile,
+        });
+      },
+    )
+    .command(
+      "check <scenario>",
+      "Check the invariant catalogue (INVARIANTS.md) over the scenario and perturbations of it; print each broken invariant's smallest counterexample",
+      (y) =>
+        y
+          .positional("scenario", {
+            type: "string",
+            demandOption: true,
+            describe: "Scenario YAML file",
+          })
+          .option("runs", {
+            type: "string",
+            describe: `Runs to check: the scenario itself, then perturbations (default ${DEFAULT_CHECK_RUNS})`,
+          })
+          .option("profile", {
+            type: "string",
+            choices: [...PROFILE_NAMES],
+            describe:
+              "Accounting profile to hold to the catalogue (default: the scenario's metrics.profile)",
+          })
+          .option("seed", {
+            type: "string",
+            describe: "Seed of the perturbation search (default: the scenario's seed)",
+          })
+          .option("out", {
+            type: "string",
+            describe:
+              "Write each counterexample to DIR/<invariant>.<subject>.yaml and the report to DIR/check.txt",
+          }),
+      (argv) => {
+        exitCode = checkCommand(io, {
+          scenario: argv.scenario,
+          runs: argv.runs,
+          profile: argv.profile,
+          seed: argv.seed,
+          out: argv.out,
+        });
+      },
+    )
+    .command(
+      "bench",
+      "Time the reference scenarios of scenarios/bench/ with stat loggers off, as pdsim run does, with --profile all and with --out, each in a fresh process",
+      (y) =>
+        y
+          .option("quick", { type: "boolean", default: false, describe: "bench-small only" })
+          .option("scenario", {
+            type: "string",
+            array: true,
+            choices: [...BENCH_SCENARIOS],
+            describe: "Only these scenarios",
+          })
+          .option("config", {
+            type: "string",
+            array: true,
+            choices: Object.keys(BENCH_CONFIGS),
+            describe:
+              "Only these configurations: off (stat loggers off), on (as pdsim run runs), all (--profile all), out (--out)",
+          })
+          .option("json", { type: "boolean", default: false, describe: "Print the rows as JSON" })
+          .option("markdown", {
+            type: "string",
+            describe: "Also write the table, with the machine, to this file",
+          })
+          .option("repeat", {
+            type: "number",
+            default: 1,
+            describe: "Run each configuration this many times and keep the fastest",
+          }),
+      (argv) => {
+        exitCode = benchCommand(io, {
+          quick: argv.quick,
+          scenarios: argv.scenario,
+          configs: argv.config as BenchConfigName[] | undefined,
+          json: argv.json,
+          markdown: argv.markdown,
+          repeat: argv.repeat,
+        });
+      },
+    )
+    .command(
+      "bench-run <scenario>",
+      false,
+      (y) => y.positional("scenario", { type: "string", demandOption: true }),
+      (argv) => {
+        exitCode = benchRunCommand(io, argv.scenario);
+      },
+    )
+    .demandCommand(
+      1,
+      "Name a command: pdsim run SCENARIO, pdsim check SCENARIO, pdsim explain SCENARIO --request ID, pdsim serve SCENARIO or pdsim bench",
+    )
+    .strict()
+    .fail((msg, err) => {
+      throw err ?? new ArgumentError(msg);
+    })
+    .help()
+    .version(VERSION)
+    .exitProcess(false);
+
+  try {
+    // With a callback, yargs hands over --help and --version text instead of printing it.
+    let shown = "";
+    await parser.parseAsync([...args], {}, (_err, _argv, output) => {
+      shown = output;
+    });
+    if (shown !== "") io.stdout.write(shown + "\n");
+  } catch (err) {
+    if (!(err instanceof ArgumentError)) throw err;
+    io.stderr.write(`pdsim: ${err.message}\nRun 'pdsim --help' for usage.\n`);
+    return EXIT_BAD_INPUT;
+  }
+  return exitCode;
+}

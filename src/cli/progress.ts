@@ -4,18 +4,21 @@
 
 import cliProgress from "cli-progress";
 import type { Cluster, ClusterRunResult } from "../cluster/cluster.ts";
+import type { TextSink } from "./io.ts";
 
 const EVENTS_PER_SLICE = 20_000;
 
 export interface ProgressOptions {
-  /** Where the bar goes: a terminal, or nowhere. */
-  stream?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Where the bar goes: a terminal (a real stream), or nowhere. */
+  stream?: TextSink;
   showAfterMs?: number;
 }
 
 export function runWithProgress(cluster: Cluster, options: ProgressOptions = {}): ClusterRunResult {
   const stream = options.stream ?? process.stderr;
   if (stream.isTTY !== true) return cluster.run();
+  // Only a stream can be a terminal: cli-progress moves its cursor.
+  const terminal = stream as NodeJS.WritableStream;
   const showAfterMs = options.showAfterMs ?? 1_000;
   const started = performance.now();
   let bar: cliProgress.SingleBar | null = null;
@@ -25,7 +28,7 @@ export function runWithProgress(cluster: Cluster, options: ProgressOptions = {})
     if (bar === null && performance.now() - started >= showAfterMs) {
       bar = new cliProgress.SingleBar(
         {
-          stream,
+          stream: terminal,
           format: "pdsim {bar} {value}/{total} requests | {simulated} s simulated",
           hideCursor: true,
           clearOnComplete: true,

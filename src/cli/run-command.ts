@@ -16,6 +16,7 @@ import { loadScenario } from "../scenario/index.ts";
 import { PROFILE_NAMES, type ProfileName, hasSourceSplit } from "../metrics/profiles.ts";
 import { EXPORTER_ERROR_MESSAGE } from "../metrics/prompt-source-counters.ts";
 import { formatSeconds } from "../../sim/index.ts";
+import type { CliIo } from "./io.ts";
 import { runWithProgress } from "./progress.ts";
 import { validateExpectationMetrics } from "./validate.ts";
 import { EXIT_EXPECTATION_FAILED, EXIT_OK, exitForBadInput, parseSeed } from "./bad-input.ts";
@@ -30,7 +31,7 @@ export interface RunOptions {
   json: boolean;
 }
 
-export async function runCommand(opts: RunOptions): Promise<number> {
+export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
   let out: OutputDir | null = null;
   try {
     const scenario = loadScenario(opts.scenario);
@@ -56,7 +57,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       scenario,
       seed,
       {
-        onLog: printLog ? (line) => process.stdout.write(formatLogLine(line) + "\n") : undefined,
+        onLog: printLog ? (line) => io.stdout.write(formatLogLine(line) + "\n") : undefined,
         onRequestFinished: (record: RequestRecord) => {
           byFinishReason[record.finish_reason] += 1;
           out?.appendRequest(record);
@@ -65,7 +66,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         },
         onExporterError: (error) => {
           exporterErrors.push(error);
-          process.stderr.write(formatExporterError(error) + "\n");
+          io.stderr.write(formatExporterError(error) + "\n");
         },
         ...(opts.out === undefined
           ? {}
@@ -96,7 +97,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
 
     const wallStart = performance.now();
     // Log lines on the same terminal would tear the bar: it shows only when they are off.
-    const result = printLog ? cluster.run() : runWithProgress(cluster);
+    const result = printLog ? cluster.run() : runWithProgress(cluster, { stream: io.stderr });
     const wallSeconds = (performance.now() - wallStart) / 1000;
 
     const lookup: SampleLookup = (instance, name, labels) =>
@@ -145,16 +146,16 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       out.commit();
       out = null;
     }
-    if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
-    else process.stdout.write(formatSummary(summary, expectations));
-    process.stderr.write(
+    if (opts.json) io.stdout.write(JSON.stringify(summary, null, 2) + "\n");
+    else io.stdout.write(formatSummary(summary, expectations));
+    io.stderr.write(
       `pdsim: simulated ${formatSeconds(result.lastFinishTime)} s in ${wallSeconds.toFixed(2)} s wall, ` +
         `peak RSS ${peakRssMb()} MB\n`,
     );
     return expectations.every((e) => e.passed) ? EXIT_OK : EXIT_EXPECTATION_FAILED;
   } catch (err) {
     out?.abort();
-    return exitForBadInput(err);
+    return exitForBadInput(io, err);
   }
 }
 

@@ -8,6 +8,7 @@ import type { ProfileName } from "../metrics/profiles.ts";
 import { MetricsServer } from "../output/metrics-server.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { EXIT_OK, UsageError, exitForBadInput, parseSeed } from "./bad-input.ts";
+import type { CliIo } from "./io.ts";
 
 export interface ServeOptions {
   scenario: string;
@@ -21,7 +22,7 @@ export interface ServeOptions {
 /** How often the simulation catches up with the wall clock. */
 const TICK_MS = 20;
 
-export async function serveCommand(opts: ServeOptions): Promise<number> {
+export async function serveCommand(io: CliIo, opts: ServeOptions): Promise<number> {
   const servers: MetricsServer[] = [];
   const interrupt = new Interrupt();
   try {
@@ -46,28 +47,26 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
           `cannot listen on ${opts.host}:${port + i} for ${instance.name}: ${(error as Error).message}`,
         );
       }
-      process.stdout.write(
-        `${instance.name}  http://${hostForUrl(opts.host)}:${port + i}/metrics\n`,
-      );
+      io.stdout.write(`${instance.name}  http://${hostForUrl(opts.host)}:${port + i}/metrics\n`);
     }
-    process.stdout.write(
+    io.stdout.write(
       `pdsim: simulating ${scenario.name} at ${speed}x real time (profile ${profile}); Ctrl-C stops\n`,
     );
     await simulateLive(cluster, speed, interrupt);
     const result = cluster.finishRun();
-    process.stdout.write(
+    io.stdout.write(
       `pdsim: simulation finished at ${usToSeconds(cluster.sim.now)} s simulated ` +
         `(${result.requestsFinished} requests); serving the final metrics until Ctrl-C\n`,
     );
     await interrupt.wait();
-    process.stdout.write("pdsim: stopped\n");
+    io.stdout.write("pdsim: stopped\n");
     return EXIT_OK;
   } catch (err) {
     if (err instanceof Interrupted) {
-      process.stdout.write("pdsim: stopped\n");
+      io.stdout.write("pdsim: stopped\n");
       return EXIT_OK;
     }
-    return exitForBadInput(err);
+    return exitForBadInput(io, err);
   } finally {
     interrupt.dispose();
     await Promise.all(servers.map((s) => s.close()));

@@ -173,9 +173,17 @@ describe("pdsim run with exporter errors", () => {
   });
   afterAll(() => removeDir(dir));
 
-  it("under vllm-pr33290 exits 0, prints vLLM's message on stderr, and names the requests in summary.json and the exposition", () => {
+  it("under vllm-pr33290 exits 0, prints vLLM's message on stderr, and names the requests in summary.json and the exposition", async () => {
     const out = path.join(dir, "out");
-    const result = pdsim("run", scenario, "--profile", "vllm-pr33290", "--quiet", "--out", out);
+    const result = await pdsim(
+      "run",
+      scenario,
+      "--profile",
+      "vllm-pr33290",
+      "--quiet",
+      "--out",
+      out,
+    );
     expect(result.status).toBe(0);
     const stderrErrors = result.stderr.split("\n").filter((l) => l.includes(MESSAGE));
     expect(stderrErrors).toHaveLength(4);
@@ -224,13 +232,13 @@ describe("pdsim run with exporter errors", () => {
     );
   });
 
-  it("exits 1 only when an expectation fails, not for the exporter errors", () => {
+  it("exits 1 only when an expectation fails, not for the exporter errors", async () => {
     const failing = writeScenario(dir, "fail-errors-expect.yaml", [
       ...lines(
         `  - { instance: decode-0, metric: 'vllm:request_success_total{finished_reason="error"}', equals: 0 }`,
       ),
     ]);
-    const result = pdsim("run", failing, "--profile", "vllm-pr33290", "--quiet");
+    const result = await pdsim("run", failing, "--profile", "vllm-pr33290", "--quiet");
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(MESSAGE);
   });

@@ -108,10 +108,10 @@ let dir = "";
 let out = "";
 let status: number | null = null;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = scratchDir();
   out = path.join(dir, "out");
-  status = pdsim("run", PD_BASIC, "--profile", "all", "--quiet", "--out", out).status;
+  status = (await pdsim("run", PD_BASIC, "--profile", "all", "--quiet", "--out", out)).status;
 });
 afterAll(() => removeDir(dir));
 
@@ -176,14 +176,16 @@ describe("--profile all", () => {
     }
   });
 
-  it("keeps the scenario's own profile as the selected one", () => {
+  it("keeps the scenario's own profile as the selected one", async () => {
     const text = fs.readFileSync(PD_BASIC, "utf8").replace(/^expect:[\s\S]*$/m, "");
     const scenario = writeScenario(dir, "pd-basic-v1.yaml", [
       text,
       "metrics: { profile: vllm-pr33290 }",
     ]);
     const v1 = path.join(dir, "v1");
-    expect(pdsim("run", scenario, "--profile", "all", "--quiet", "--out", v1).status).toBe(0);
+    expect((await pdsim("run", scenario, "--profile", "all", "--quiet", "--out", v1)).status).toBe(
+      0,
+    );
     for (const instance of INSTANCES) {
       const selected = fs.readFileSync(path.join(v1, "metrics", `${instance}.prom`), "utf8");
       const own = fs.readFileSync(

@@ -17,8 +17,8 @@ afterEach(() => {
 });
 
 describe("pdsim check", () => {
-  it("holds pd-basic to current vLLM's promises: every invariant held, exit 0", () => {
-    const r = pdsim("check", "scenarios/pd-basic.yaml", "--runs", "6");
+  it("holds pd-basic to current vLLM's promises: every invariant held, exit 0", async () => {
+    const r = await pdsim("check", "scenarios/pd-basic.yaml", "--runs", "6");
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("profile vllm-pr37460, 6 runs (the scenario and 5 perturbations)");
@@ -26,9 +26,9 @@ describe("pdsim check", () => {
     expect(r.stdout).not.toContain("BROKEN");
   });
 
-  it("finds vllm-pr33290's sum break on pd-basic with a one-request counterexample that replays", () => {
+  it("finds vllm-pr33290's sum break on pd-basic with a one-request counterexample that replays", async () => {
     const out = path.join(tmp(), "cex");
-    const r = pdsim(
+    const r = await pdsim(
       "check",
       "scenarios/pd-basic.yaml",
       "--profile",
@@ -49,11 +49,11 @@ describe("pdsim check", () => {
     expect(listFiles(out)).toContain("sources-sum-to-prompt.vllm-pr33290.yaml");
     expect(fs.readFileSync(path.join(out, "check.txt"), "utf8")).toBe(r.stdout);
 
-    const run = pdsim("run", file, "--json");
+    const run = await pdsim("run", file, "--json");
     expect(run.status).toBe(0);
     const summary = JSON.parse(run.stdout) as { profile: string; requests: { finished: number } };
     expect(summary.profile).toBe("vllm-pr33290");
-    const explain = pdsim("explain", file, "--request", "r1", "--json");
+    const explain = await pdsim("explain", file, "--request", "r1", "--json");
     expect(explain.status).toBe(0);
     const story = JSON.parse(explain.stdout) as {
       request: {
@@ -68,8 +68,8 @@ describe("pdsim check", () => {
     );
   });
 
-  it("prints the same report for the same scenario and seed", () => {
-    const a = pdsim(
+  it("prints the same report for the same scenario and seed", async () => {
+    const a = await pdsim(
       "check",
       "scenarios/prefix-hits.yaml",
       "--profile",
@@ -79,7 +79,7 @@ describe("pdsim check", () => {
       "--seed",
       "7",
     );
-    const b = pdsim(
+    const b = await pdsim(
       "check",
       "scenarios/prefix-hits.yaml",
       "--profile",
@@ -100,24 +100,24 @@ describe("pdsim check", () => {
     [["--runs", "0"], "pdsim: --runs must be a positive integer, got '0'"],
     [["--runs", "ten"], "pdsim: --runs must be a positive integer, got 'ten'"],
     [["--seed", "-1"], "pdsim: --seed must be a non-negative integer, got '-1'"],
-  ])("refuses %j with exit 2 and one line", (args, message) => {
-    const r = pdsim("check", "scenarios/pd-basic.yaml", ...args);
+  ])("refuses %j with exit 2 and one line", async (args, message) => {
+    const r = await pdsim("check", "scenarios/pd-basic.yaml", ...args);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(`${message}\n`);
   });
 
-  it("refuses a missing scenario file with exit 2", () => {
-    const r = pdsim("check", "scenarios/no-such.yaml");
+  it("refuses a missing scenario file with exit 2", async () => {
+    const r = await pdsim("check", "scenarios/no-such.yaml");
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^pdsim: .*no-such\.yaml/);
   });
 
-  it("refuses to write into a directory that holds something else, and leaves it untouched", () => {
+  it("refuses to write into a directory that holds something else, and leaves it untouched", async () => {
     const dir = tmp();
     fs.writeFileSync(path.join(dir, "notes.txt"), "mine\n");
     const before = snapshot(dir);
-    const r = pdsim(
+    const r = await pdsim(
       "check",
       "scenarios/pd-basic.yaml",
       "--profile",

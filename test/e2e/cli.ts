@@ -1,11 +1,14 @@
-// Helpers for the end-to-end tests: run the real `pdsim` command in a child process, make
-// scratch directories, write scenario files, read what a run wrote.
+// Helpers for the end-to-end tests: run the `pdsim` command line (in this process, or as a real
+// child process for the few tests about the process itself), make scratch directories, write
+// scenario files, read what a run wrote.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
+import { BufferedSink } from "../../src/cli/io.ts";
+import { main } from "../../src/cli/main.ts";
 
 /** The repository root: the CLI runs from here, as `npx pdsim` would. */
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -19,8 +22,27 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `pdsim ARGS…` to completion. */
-export function pdsim(...args: string[]): CliResult {
+/**
+ * Runs `pdsim ARGS…` to completion in this process, as `main` runs under bin.js: what it writes
+ * and its exit code. An error that escapes `main` is what Node would print for it, with exit 1.
+ */
+export async function pdsim(...args: string[]): Promise<CliResult> {
+  // Scenario paths in the tests are relative to the repository, as for `npx pdsim` run there.
+  expect(process.cwd()).toBe(REPO.replace(/\/$/, ""));
+  const stdout = new BufferedSink();
+  const stderr = new BufferedSink();
+  let status: number;
+  try {
+    status = await main(args, { stdout, stderr });
+  } catch (err) {
+    stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    status = 1;
+  }
+  return { status, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/** Runs `pdsim ARGS…` to completion as a child process, as a user's shell would. */
+export function pdsimProcess(...args: string[]): CliResult {
   const result = spawnSync(process.execPath, ["src/cli/bin.js", ...args], {
     cwd: REPO,
     encoding: "utf8",

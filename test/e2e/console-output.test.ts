@@ -13,8 +13,8 @@ const LOG_LINE =
 const isLogLine = (line: string): boolean => line.startsWith("[t=");
 
 describe("pdsim run console output", () => {
-  it("prints each instance's vLLM log line at every multiple of its log_stats_interval_s, then the summary", () => {
-    const result = pdsim("run", SCENARIO);
+  it("prints each instance's vLLM log line at every multiple of its log_stats_interval_s, then the summary", async () => {
+    const result = await pdsim("run", SCENARIO);
     expect(result.status).toBe(0);
     const lines = result.stdout.trimEnd().split("\n");
     const logLines = lines.filter(isLogLine);
@@ -38,8 +38,8 @@ describe("pdsim run console output", () => {
     expect(allTimes).toEqual([...allTimes].sort((a, b) => a - b));
   });
 
-  it("--quiet prints no log lines, only the summary", () => {
-    const result = pdsim("run", SCENARIO, "--quiet");
+  it("--quiet prints no log lines, only the summary", async () => {
+    const result = await pdsim("run", SCENARIO, "--quiet");
     expect(result.status).toBe(0);
     const lines = result.stdout.trimEnd().split("\n");
     expect(lines.filter(isLogLine)).toEqual([]);
@@ -47,8 +47,8 @@ describe("pdsim run console output", () => {
     expect(lines).toContain("expectations: 1 passed, 0 failed");
   });
 
-  it("--json prints only the summary JSON on stdout", () => {
-    const result = pdsim("run", SCENARIO, "--json");
+  it("--json prints only the summary JSON on stdout", async () => {
+    const result = await pdsim("run", SCENARIO, "--json");
     expect(result.status).toBe(0);
     const summary = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(summary).toMatchObject({

@@ -26,16 +26,16 @@ let first: Run;
 let again: Run;
 let otherSeed: Run;
 
-function runInto(name: string, ...extra: string[]): Run {
+async function runInto(name: string, ...extra: string[]): Promise<Run> {
   const dir = path.join(parent, name);
-  return { dir, result: pdsim("run", SCENARIO, "--out", dir, ...extra) };
+  return { dir, result: await pdsim("run", SCENARIO, "--out", dir, ...extra) };
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   parent = scratchDir();
-  first = runInto("first");
-  again = runInto("again", "--seed", "7"); // the scenario's own seed, given on the command line
-  otherSeed = runInto("other-seed", "--seed", "8");
+  first = await runInto("first");
+  again = await runInto("again", "--seed", "7"); // the scenario's own seed, given on the command line
+  otherSeed = await runInto("other-seed", "--seed", "8");
 });
 afterAll(() => removeDir(parent));
 

@@ -9,7 +9,7 @@ let dir = "";
 let out = "";
 let status: number | null = null;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = scratchDir();
   out = path.join(dir, "out");
   const scenario = writeScenario(dir, "too-long.yaml", [
@@ -23,7 +23,7 @@ beforeAll(() => {
     "    - { id: fills-context, at_s: 0.2, prompt_tokens: 256, max_tokens: 4 }",
     "    - { id: also-fits, at_s: 0.3, prompt_tokens: 255, max_tokens: 4 }",
   ]);
-  status = pdsim("run", scenario, "--quiet", "--out", out).status;
+  status = (await pdsim("run", scenario, "--quiet", "--out", out)).status;
 });
 afterAll(() => removeDir(dir));
 

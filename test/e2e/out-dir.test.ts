@@ -90,10 +90,10 @@ let parent = "";
 let out = "";
 let run: CliResult;
 
-beforeAll(() => {
+beforeAll(async () => {
   parent = scratchDir();
   out = path.join(parent, "run");
-  run = pdsim("run", SCENARIO, "--quiet", "--out", out);
+  run = await pdsim("run", SCENARIO, "--quiet", "--out", out);
 });
 afterAll(() => removeDir(parent));
 
@@ -184,7 +184,7 @@ describe("pdsim run --out", () => {
     }
   });
 
-  it("refuses an existing non-empty directory that is not a previous run, with exit 2, and leaves it untouched", () => {
+  it("refuses an existing non-empty directory that is not a previous run, with exit 2, and leaves it untouched", async () => {
     const dir = scratchDir();
     try {
       const target = path.join(dir, "mine");
@@ -192,7 +192,7 @@ describe("pdsim run --out", () => {
       fs.writeFileSync(path.join(target, "notes.txt"), "precious\n");
       fs.writeFileSync(path.join(target, "metrics", "x.prom"), "x 1\n");
       const before = snapshot(target);
-      expectBadInput(pdsim("run", SCENARIO, "--quiet", "--out", target), target, "not empty");
+      expectBadInput(await pdsim("run", SCENARIO, "--quiet", "--out", target), target, "not empty");
       expect(snapshot(target)).toEqual(before);
       expect(fs.readdirSync(dir)).toEqual(["mine"]);
     } finally {
@@ -200,14 +200,14 @@ describe("pdsim run --out", () => {
     }
   });
 
-  it("replaces a previous run's directory whole, leaving none of its files", () => {
+  it("replaces a previous run's directory whole, leaving none of its files", async () => {
     const dir = scratchDir();
     try {
       const target = path.join(dir, "previous");
       fs.cpSync(out, target, { recursive: true });
       fs.writeFileSync(path.join(target, "metrics", "unified-9.prom"), "# from an older run\n");
       fs.writeFileSync(path.join(target, "requests.jsonl"), '{"id":"stale"}\n');
-      const result = pdsim("run", SCENARIO, "--quiet", "--out", target);
+      const result = await pdsim("run", SCENARIO, "--quiet", "--out", target);
       expect(result.status).toBe(0);
       expect(fs.readdirSync(dir)).toEqual(["previous"]);
       expect(listFiles(target)).toEqual(listFiles(out));
@@ -219,7 +219,7 @@ describe("pdsim run --out", () => {
     }
   });
 
-  it("leaves a previous run untouched and no staging directory behind after bad input", () => {
+  it("leaves a previous run untouched and no staging directory behind after bad input", async () => {
     const dir = scratchDir();
     try {
       const target = path.join(dir, "previous");
@@ -234,7 +234,7 @@ describe("pdsim run --out", () => {
         "expect:",
         '  - { instance: unified-0, metric: "vllm:no_such_metric", equals: 1 }',
       ]);
-      expectBadInput(pdsim("run", bad, "--out", target), `${bad}:7:`, "vllm:no_such_metric");
+      expectBadInput(await pdsim("run", bad, "--out", target), `${bad}:7:`, "vllm:no_such_metric");
       expect(snapshot(target)).toEqual(before);
       expect(fs.readdirSync(dir).sort()).toEqual(["bad.yaml", "previous"]);
     } finally {
@@ -242,13 +242,13 @@ describe("pdsim run --out", () => {
     }
   });
 
-  it("refuses an --out whose parent is a file, with exit 2 and no stack trace", () => {
+  it("refuses an --out whose parent is a file, with exit 2 and no stack trace", async () => {
     const dir = scratchDir();
     try {
       const file = path.join(dir, "a-file");
       fs.writeFileSync(file, "not a directory\n");
       expectBadInput(
-        pdsim("run", SCENARIO, "--quiet", "--out", path.join(file, "run")),
+        await pdsim("run", SCENARIO, "--quiet", "--out", path.join(file, "run")),
         path.join(file, "run"),
       );
       expect(fs.readdirSync(dir)).toEqual(["a-file"]);
@@ -257,7 +257,7 @@ describe("pdsim run --out", () => {
     }
   });
 
-  it("refuses an empty --out, with exit 2 and no stack trace", () => {
-    expectBadInput(pdsim("run", SCENARIO, "--quiet", "--out", ""), "--out");
+  it("refuses an empty --out, with exit 2 and no stack trace", async () => {
+    expectBadInput(await pdsim("run", SCENARIO, "--quiet", "--out", ""), "--out");
   });
 });

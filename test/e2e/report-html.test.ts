@@ -10,10 +10,10 @@ let dir = "";
 let html = "";
 let data: ReportData;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = scratchDir();
   const out = path.join(dir, "run");
-  const run = pdsim("run", "scenarios/pd-shared-prefix.yaml", "--quiet", "--out", out);
+  const run = await pdsim("run", "scenarios/pd-shared-prefix.yaml", "--quiet", "--out", out);
   expect(run.status, run.stderr).toBe(0);
   html = fs.readFileSync(path.join(out, "report.html"), "utf8");
   const json = /<script type="application\/json" id="pdsim-data">(.*?)<\/script>/s.exec(html)![1]!;

@@ -105,7 +105,7 @@ describe("pdsim serve", () => {
 
     const dir = scratchDir();
     try {
-      const run = pdsim(
+      const run = await pdsim(
         "run",
         "scenarios/pd-shared-prefix.yaml",
         "--quiet",
@@ -140,8 +140,8 @@ describe("pdsim serve", () => {
     [["--port", "0"], "pdsim: --port must be an integer from 1 to 65535, got '0'"],
     [["--speed", "fast"], "pdsim: --speed must be a positive number, got 'fast'"],
     [["--speed", "0"], "pdsim: --speed must be a positive number, got '0'"],
-  ])("refuses %j with exit 2", (args, message) => {
-    const r = pdsim("serve", "scenarios/pd-basic.yaml", ...args);
+  ])("refuses %j with exit 2", async (args, message) => {
+    const r = await pdsim("serve", "scenarios/pd-basic.yaml", ...args);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe(`${message}\n`);
   });

@@ -21,10 +21,10 @@ let dir = "";
 let events: TraceEvent[] = [];
 let requests: { id: string; legs: { instance: string; first_token_s: number }[] }[] = [];
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = scratchDir();
   const out = path.join(dir, "run");
-  const run = pdsim("run", "scenarios/pd-shared-prefix.yaml", "--quiet", "--out", out);
+  const run = await pdsim("run", "scenarios/pd-shared-prefix.yaml", "--quiet", "--out", out);
   expect(run.status, run.stderr).toBe(0);
   const trace = JSON.parse(fs.readFileSync(path.join(out, "trace.json"), "utf8")) as {
     traceEvents: TraceEvent[];

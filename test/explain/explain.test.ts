@@ -15,8 +15,8 @@ function sectionFor(stdout: string, instance: string): string {
   return stdout.slice(start, next < 0 ? undefined : next);
 }
 
-describe("pdsim explain on the seed PR's request (scenarios/pd-basic.yaml, r1)", () => {
-  const run = pdsim("explain", "scenarios/pd-basic.yaml", "--request", "r1");
+describe("pdsim explain on the seed PR's request (scenarios/pd-basic.yaml, r1)", async () => {
+  const run = await pdsim("explain", "scenarios/pd-basic.yaml", "--request", "r1");
 
   it("exits 0 and tells the decode leg's story: the async load, the −1 step, one computed token", () => {
     expect(run.status, run.stderr).toBe(0);
@@ -62,8 +62,8 @@ describe("pdsim explain on the seed PR's request (scenarios/pd-basic.yaml, r1)",
     );
   });
 
-  it("prints the same facts as JSON with --json", () => {
-    const json = pdsim("explain", "scenarios/pd-basic.yaml", "--request", "r1", "--json");
+  it("prints the same facts as JSON with --json", async () => {
+    const json = await pdsim("explain", "scenarios/pd-basic.yaml", "--request", "r1", "--json");
     expect(json.status, json.stderr).toBe(0);
     const parsed = JSON.parse(json.stdout) as {
       request: { id: string; legs: { instance: string; truth: unknown }[] };
@@ -83,8 +83,8 @@ describe("pdsim explain on the seed PR's request (scenarios/pd-basic.yaml, r1)",
 });
 
 describe("pdsim explain on the N − 1 rule (scenarios/prefix-hits.yaml)", () => {
-  it("shows v1's r = 1 guess on a request whose last token sat in a partial block (r3, N = 33)", () => {
-    const run = pdsim("explain", "scenarios/prefix-hits.yaml", "--request", "r3");
+  it("shows v1's r = 1 guess on a request whose last token sat in a partial block (r3, N = 33)", async () => {
+    const run = await pdsim("explain", "scenarios/prefix-hits.yaml", "--request", "r3");
     expect(run.status, run.stderr).toBe(0);
     const unified = sectionFor(run.stdout, "unified-0");
     expect(row(unified, "truth (pdsim)").slice(0, 4)).toEqual(["1", "32", "0", "33"]);
@@ -94,23 +94,23 @@ describe("pdsim explain on the N − 1 rule (scenarios/prefix-hits.yaml)", () =>
     );
   });
 
-  it("names the whole last block recomputed under the N − 1 cap (r2, N = 32)", () => {
-    const run = pdsim("explain", "scenarios/prefix-hits.yaml", "--request", "r2");
+  it("names the whole last block recomputed under the N − 1 cap (r2, N = 32)", async () => {
+    const run = await pdsim("explain", "scenarios/prefix-hits.yaml", "--request", "r2");
     expect(run.stdout).toContain("(the last block is cached too, but the N−1 cap leaves it out)");
     expect(row(sectionFor(run.stdout, "unified-0"), "truth (pdsim)")).toContain("cache_hit_cap");
   });
 });
 
 describe("pdsim explain with bad input", () => {
-  it("exits 2 for an unknown request id, suggesting the nearest", () => {
-    const run = pdsim("explain", "scenarios/prefix-hits.yaml", "--request", "r9");
+  it("exits 2 for an unknown request id, suggesting the nearest", async () => {
+    const run = await pdsim("explain", "scenarios/prefix-hits.yaml", "--request", "r9");
     expect(run.status).toBe(2);
     expect(run.stderr).toContain("no request 'r9'; did you mean 'r1'?");
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it("exits 2 without --request", () => {
-    const run = pdsim("explain", "scenarios/prefix-hits.yaml");
+  it("exits 2 without --request", async () => {
+    const run = await pdsim("explain", "scenarios/prefix-hits.yaml");
     expect(run.status).toBe(2);
     expect(run.stderr).toContain("request");
   });

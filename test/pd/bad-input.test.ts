@@ -35,28 +35,28 @@ beforeAll(() => {
 afterAll(() => removeDir(dir));
 
 describe("pdsim run refuses a P/D scenario that cannot run", () => {
-  it("runs the base scenario (so each case below fails for its one change)", () => {
-    const result = pdsim("run", writeScenario(dir, "base.yaml", BASE), "--quiet");
+  it("runs the base scenario (so each case below fails for its one change)", async () => {
+    const result = await pdsim("run", writeScenario(dir, "base.yaml", BASE), "--quiet");
     if (result.status !== 0) throw new Error(`base scenario failed: ${result.stderr}`);
   });
 
-  it("rejects prefill and decode instances with connector none, at the connector's line", () => {
+  it("rejects prefill and decode instances with connector none, at the connector's line", async () => {
     const file = writeScenario(dir, "none.yaml", variant(7, "  connector: none"));
-    expectBadInput(pdsim("run", file), `${file}:7:`, "connector none cannot move KV");
+    expectBadInput(await pdsim("run", file), `${file}:7:`, "connector none cannot move KV");
   });
 
-  it("rejects prefill instances with no decode instance, at the first prefill instance's line", () => {
+  it("rejects prefill instances with no decode instance, at the first prefill instance's line", async () => {
     const file = writeScenario(dir, "no-decode.yaml", variant(5, "  - { name: u, role: unified }"));
-    expectBadInput(pdsim("run", file), `${file}:4:`, "needs a decode instance");
+    expectBadInput(await pdsim("run", file), `${file}:4:`, "needs a decode instance");
   });
 
   it.each([
     ["prefill_policy", "proxy: { prefill_policy: fastest, decode_policy: round_robin }"],
     ["decode_policy", "proxy: { prefill_policy: round_robin, decode_policy: fastest }"],
-  ])("rejects a %s that does not exist, listing the policies", (key, line) => {
+  ])("rejects a %s that does not exist, listing the policies", async (key, line) => {
     const file = writeScenario(dir, `${key}.yaml`, variant(9, line));
     expectBadInput(
-      pdsim("run", file),
+      await pdsim("run", file),
       `${file}:9:`,
       `proxy.${key}`,
       "expected one of round_robin, least_loaded, prefix_aware, got 'fastest'",

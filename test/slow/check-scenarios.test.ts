@@ -9,7 +9,7 @@ import { anyBroken, checkScenario } from "../../src/check/check.ts";
 import { checkBase } from "../../src/check/perturb.ts";
 import { DEFAULT_PROFILE } from "../../src/metrics/profiles.ts";
 import { loadScenario } from "../../src/scenario/index.ts";
-import { REPO } from "./catalogue-doc.ts";
+import { REPO } from "../check/catalogue-doc.ts";
 
 const SCENARIOS = path.join(REPO, "scenarios");
 const files = fs
