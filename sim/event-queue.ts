@@ -38,9 +38,9 @@ const MIN_DEAD_TO_COMPACT = 32;
  * discarded, which keeps cancel O(1) amortized. When cancelled entries outnumber live ones the
  * heap is rebuilt in place, so a workload that cancels most of what it schedules (timeouts)
  * keeps a heap at most about twice its live events. A P/D run is such a workload: every
- * prefill leg's lease timer is cancelled within milliseconds of its 30 s, and with a floor of
- * 1,024 dead entries the heap was about a thousand deep for thirty live events, so every push
- * and pop sifted through twice the levels.
+ * prefill leg's lease timer is cancelled within milliseconds of its 30 s, so with a high floor
+ * the heap would be mostly dead entries, and every push and pop would sift through more levels
+ * (docs/performance.md, change 26).
  */
 export class EventQueue {
   private readonly heap: QueuedEvent[] = [];

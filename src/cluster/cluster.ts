@@ -26,7 +26,7 @@ import {
 import type { ProfileName } from "../metrics/profiles.ts";
 import { RequestTrace } from "../explain/trace.ts";
 import { PdProxy } from "./pd-proxy.ts";
-import { makeRouter } from "./proxy.ts";
+import { makeRouter } from "./routers.ts";
 import type { InstanceLeg, RequestRecord } from "./request-record.ts";
 
 export interface ClusterListener extends FabricListener {

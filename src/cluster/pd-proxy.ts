@@ -8,7 +8,7 @@
 import type { KvTransferParams } from "../kv-transfer/connector.ts";
 import type { ClientRequest } from "../workload/workload.ts";
 import type { LegRequest } from "./instance.ts";
-import type { Router } from "./proxy.ts";
+import type { Router } from "./routers.ts";
 import type { InstanceLeg } from "./request-record.ts";
 
 export interface PdProxyConfig {

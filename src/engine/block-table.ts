@@ -2,7 +2,8 @@
 // free list's links, the reference count, the prefix-cache chain link and the hash the block is
 // cached under. Taking a block from the free list, evicting it, caching it and dropping a
 // reference each read one record instead of one array (or object) per field: with eight pools
-// of 16,384 blocks, field-per-array made every block operation a handful of cache misses.
+// of 16,384 blocks, field-per-array makes every block operation a handful of cache misses
+// (docs/performance.md, change 9).
 
 /** No block: the end of a list or chain. */
 export const NO_BLOCK = -1;

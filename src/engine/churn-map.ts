@@ -5,9 +5,9 @@
 // has moved one such table to the old generation, it stays there, dead, until the next full
 // collection, and through that link every later table stays reachable at each scavenge, with
 // every value it holds: each scavenge then copies and promotes request state that died long
-// before. In bench-medium that tripled the scavenges' cost from the first full collection on
-// (docs/performance.md). Copying the entries into a fresh Map every so many deletions leaves
-// the old chain nothing new to hold.
+// before, which makes every scavenge from the first full collection on several times dearer
+// (docs/performance.md, change 27). Copying the entries into a fresh Map every so many
+// deletions leaves the old chain nothing new to hold.
 
 /** Deletions between copies: a copy costs one pass over the entries in flight. */
 const DELETES_PER_COPY = 1024;

@@ -29,9 +29,9 @@ export class EngineCore {
   private running = false;
   private readonly connector: KVConnector | null;
 
-  // The loop's callbacks are made once: a closure per step cost more than the step's own
-  // bookkeeping (tsx also names each one with Object.defineProperty). At most one step is in
-  // flight, so its output waits in a field.
+  // The loop's callbacks are made once: a closure per step costs more than the step's own
+  // bookkeeping (tsx also names each one with Object.defineProperty; docs/performance.md,
+  // change 9). At most one step is in flight, so its output waits in a field.
   private readonly stepNow = (): void => this.step();
   private readonly modelDone = (): void => this.onModelDone();
   private readonly stepDone = (): void => this.finishStep();

@@ -1,8 +1,8 @@
 // Lists that usually stay empty (a step's preemptions, admissions, finished requests, ...; a
 // request's output-block hashes until an output token fills a block) start as one shared empty
-// array and become a fresh one at their first entry. Ten million engine steps make a
-// million-request run; a dozen empty arrays per step was a large part of what the garbage
-// collector had to sweep.
+// array and become a fresh one at their first entry. A million-request run takes ten million
+// engine steps, and a dozen fresh empty arrays per step would be a large part of what the garbage
+// collector sweeps (docs/performance.md, change 18).
 //
 // The shared array is never written: every write goes through `append`. (Freezing it would say
 // so, but V8 iterates a frozen array through a slower, allocating path.)

@@ -47,8 +47,8 @@ export class Request {
   private readonly promptHashes: readonly BlockHash[];
   /**
    * The hashes of the blocks that output tokens completed, which follow the prompt's. Kept
-   * apart rather than appended to a copy of the prompt's: that copy (64 hashes for a
-   * 1,024-token prompt, grown to room for 112) was an array per decode leg, kept for its life.
+   * apart rather than appended to a copy of the prompt's: that copy would be an array per decode
+   * leg, kept for its life (docs/performance.md, change 21).
    */
   private outputHashes: BlockHash[] = nothing();
   status: RequestStatus = "WAITING";

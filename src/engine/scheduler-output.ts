@@ -62,7 +62,7 @@ export interface EngineCoreOutput {
    * How many tokens the step sampled for the request (vLLM's len(new_token_ids)): 1, or 0 on the
    * output of a request that failed. Nothing here reads the ids themselves (they are a function
    * of the output index; Request.tokenIds() has them), and an array per output per decode step
-   * cost 4–8 % of a decode-heavy run, most of it in garbage collection.
+   * costs a decode-heavy run more than the count does (docs/performance.md, change 17).
    */
   numNewTokens: number;
   finishReason: FinishReason | null;

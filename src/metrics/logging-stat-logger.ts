@@ -81,8 +81,9 @@ export class LoggingStatLogger {
       `Running: ${formatInt(this.running)} reqs`,
       `Waiting: ${formatInt(this.waiting)} reqs`,
     ];
-    // vLLM's code reads this counter after clearing it, so it never prints the part; the
-    // reference (section 6) prints the interval's preemptions, and the reference wins.
+    // vLLM's code reads this counter after clearing it, so it never prints the part; pdsim
+    // prints the interval's preemptions, as the line's format shows
+    // (docs/vllm-reference.md#log-line).
     if (preemptions > 0) parts.push(`Preemptions: ${formatInt(preemptions)}`);
     parts.push(
       `GPU KV cache usage: ${formatFixed(this.kvCacheUsage * 100, 1)}%`,

@@ -138,8 +138,8 @@ export class SeriesRecorder {
 
   /**
    * Writes the OpenMetrics text, ending with `# EOF`, a line at a time: a family holds every
-   * scrape of every target (bench-large's largest is 71 MB of text), and built whole it was most
-   * of a long run's peak memory. `write` is expected to buffer (OutputDir.writeStreamed does).
+   * scrape of every target, and built whole it would be most of a long run's peak memory
+   * (docs/performance.md, change 29). `write` is expected to buffer (OutputDir.writeStreamed does).
    */
   writeOpenMetrics(write: (chunk: string) => void, options: OpenMetricsOptions): void {
     const stamps = this.times.map((t) => formatTimestamp(options.startMs, t));

@@ -1,7 +1,7 @@
 // scenarios/pd-basic.yaml (one 10-token prompt, prefilled on prefill-0 and pulled by decode-0 over
-// NIXL) under each profile reproduces the decode-side numbers section 4 of the reference derives
-// for a NIXL decode with c = N − 1 = 9, e = N = 10, L = 0; and `--profile all` writes every
-// profile's exposition beside the selected one's.
+// NIXL) under each profile reproduces the decode-side numbers each version's formula gives
+// (docs/vllm-reference.md#the-five-profiles) for a NIXL decode with c = N − 1 = 9, e = N = 10,
+// L = 0; and `--profile all` writes every profile's exposition beside the selected one's.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,7 +29,7 @@ function promValue(text: string, name: string, labels: Record<string, string> = 
 const bySource = (text: string, source: string) =>
   promValue(text, "vllm:prompt_tokens_by_source_total", { source });
 
-/** What the decode instance's exposition says about the prompt, in the reference's terms. */
+/** What the decode instance's exposition says about the prompt, in the profiles' terms. */
 function decodeSide(text: string) {
   return {
     computed: bySource(text, "local_compute"),
@@ -43,7 +43,7 @@ function decodeSide(text: string) {
   };
 }
 
-const REFERENCE: Record<ProfileName, ReturnType<typeof decodeSide>> = {
+const EXPECTED: Record<ProfileName, ReturnType<typeof decodeSide>> = {
   "vllm-pre33290": {
     computed: undefined,
     local: undefined,
@@ -118,9 +118,9 @@ afterAll(() => removeDir(dir));
 const read = (...parts: string[]) => fs.readFileSync(path.join(out, "metrics", ...parts), "utf8");
 
 describe("pd-basic under each profile", () => {
-  it.each(PROFILE_NAMES)("%s reports the decode-side numbers the reference derives", (profile) => {
+  it.each(PROFILE_NAMES)("%s reports the decode-side numbers its formula gives", (profile) => {
     expect(status).toBe(0);
-    expect(decodeSide(read(profile, "decode-0.prom"))).toEqual(REFERENCE[profile]);
+    expect(decodeSide(read(profile, "decode-0.prom"))).toEqual(EXPECTED[profile]);
   });
 
   it.each(PROFILE_NAMES)(

@@ -1,5 +1,5 @@
-// Each vLLM version's PromptTokenStats formula against vectors worked out by hand from section 4
-// of the reference (block size 16 throughout): c = num_cached_tokens, e =
+// Each vLLM version's PromptTokenStats formula against vectors worked out by hand from
+// docs/vllm-reference.md#prompt-token-stats (block size 16 throughout): c = num_cached_tokens, e =
 // num_external_computed_tokens, and the scheduler's PrefillStats (N, L, E) of current vLLM.
 import { describe, expect, it } from "vitest";
 import type { PromptTokenInputs } from "../../src/engine/stats.ts";
@@ -202,7 +202,7 @@ describe("each version's PromptTokenStats formula", () => {
   });
 
   it.each(VECTORS)(
-    "sums the three sources as the reference's table says (N + r, N + r and more when the clamp fires, N + max(0, e − c), N) for $name",
+    "sums the three sources as each version of vLLM's PromptTokenStats does (N + r, N + r and more when the clamp fires, N + max(0, e − c), N) for $name",
     (v) => {
       const inputs = inputsOf(v);
       const r = v.c + 1 === v.n ? 1 : 0;

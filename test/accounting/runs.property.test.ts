@@ -1,7 +1,8 @@
 // Over random whole runs (unified, P/D and mixed clusters; nixl and p2p_nccl; shared prefixes and
 // repeated prompts; preemption pressure; load failures under both policies): the ground truth of
 // every leg, the pdsim: counters built from it, and where each vLLM version's report departs from
-// it — exactly where section 4 of the reference says it does, and nowhere else.
+// it — exactly where docs/vllm-reference.md#what-the-versions-get-wrong says it does, and
+// nowhere else.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { InstanceLeg } from "../../src/cluster/request-record.ts";
@@ -145,7 +146,8 @@ function checkRun(scenario: Scenario, run: AccountingRun): Reached {
     expect(current.local_compute + current.local_cache_hit + current.external_kv_transfer).toBe(
       t === null ? 0 : n,
     );
-    // Each version departs from the truth exactly where the reference says.
+    // Each version departs from the truth exactly where its formula says
+    // (docs/vllm-reference.md#the-five-profiles).
     const want = expectedToDiffer(t, inputs);
     for (const profile of PROFILE_NAMES) {
       expect({ id, profile, leg, differs: differsFromTruth(leg, profile) }).toEqual({
@@ -291,7 +293,7 @@ function expectVllmFamiliesSumTheLegs(
 }
 
 describe("prompt-token accounting over random whole runs", () => {
-  it("truth sums to N with every source ≥ 0 and the hit within the N − 1 cap, the pdsim: counters sum the legs, current vLLM sums to N, and each older version differs from the truth exactly where the reference says", () => {
+  it("truth sums to N with every source ≥ 0 and the hit within the N − 1 cap, the pdsim: counters sum the legs, current vLLM sums to N, and each older version differs from the truth exactly where its formula says", () => {
     const reached: Reached[] = [];
     fc.assert(
       fc.property(accountingDraw, (draw) => {

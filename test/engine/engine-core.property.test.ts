@@ -1,6 +1,7 @@
 // Property of EngineCore and OutputProcessor together on the kernel: random arrivals into a small
 // engine, every step's duration re-derived from the step-latency model, and every request's
-// timings re-derived from the step timestamps as section 5 of the reference defines them.
+// timings re-derived from the step timestamps as vLLM's IterationStats defines them
+// (docs/vllm-reference.md#request-timings).
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -213,7 +214,7 @@ function runCase(c: Case): Reached {
 }
 
 describe("EngineCore and OutputProcessor under random arrivals", () => {
-  it("time every step by the model and every request as the reference defines", () => {
+  it("time every step by the model and every request as vLLM's IterationStats does", () => {
     const runs: Reached[] = [];
     fc.assert(
       fc.property(caseArb, (c) => {

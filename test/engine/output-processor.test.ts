@@ -45,7 +45,7 @@ function at(timestamp: number, outputs: EngineCoreOutput[]): EngineCoreOutputs {
 }
 
 describe("OutputProcessor", () => {
-  it("computes TTFT, queue, prefill, decode, inference and e2e times as the reference defines them", () => {
+  it("computes TTFT, queue, prefill, decode, inference and e2e times as vLLM's IterationStats defines them", () => {
     const op = new OutputProcessor();
     op.addRequest("a", 40, 3, 0);
     const first = op.processOutputs(

@@ -1,6 +1,7 @@
 // Property of the scheduler over random workloads, driven step by step without the kernel: small
 // pools so that requests preempt each other, shared prefixes so that they hit, small budgets so
-// that prompts are chunked. Every step is checked against the rules of section 3 of the reference.
+// that prompts are chunked. Every step is checked against vLLM's scheduler rules
+// (docs/vllm-reference.md#scheduler).
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";

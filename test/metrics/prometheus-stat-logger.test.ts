@@ -11,7 +11,8 @@ import {
 const options = { modelName: "m", engineIndex: 0, maxModelLen: 4096, maxNumBatchedTokens: 2048 };
 const ENGINE = { model_name: "m", engine: "0" };
 
-// [name, type, HELP], written out from vLLM's loggers.py and the reference, in vLLM's order.
+// [name, type, HELP], written out from vLLM's loggers.py (docs/vllm-reference.md#metrics), in
+// vLLM's order.
 const FAMILIES: [string, string, string][] = [
   ["vllm:num_requests_running", "gauge", "Number of requests in model execution batches."],
   ["vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed."],

@@ -1,6 +1,7 @@
 // Over random P/D clusters: what the prefill instances send is what the decode instances
 // receive, each transfer is exactly the prompt tokens the decode side lacked, and a drained run
-// holds nothing (reference §1 steps 3, 5, 7; §3 for preemption on the decode side).
+// holds nothing (docs/vllm-reference.md#the-pd-flow, steps 2, 4 and 6; #scheduler for
+// preemption on the decode side).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { expectReached, propertyParamsWithRuns } from "../support/property.ts";
@@ -82,7 +83,8 @@ function checkConservation(draw: ClusterDraw, run: PdRun, scenario: ReturnType<t
     const transfer = run.transfers.find((t) => t.requestId === record.id)!;
     // The connector is asked again on any waiting pass with num_computed_tokens = 0, and by then
     // it has nothing left to offer: after a preemption, and after the load of a 1-token prompt
-    // (N − 1 = 0 computed tokens), which also re-records the prefill stats (reference §4).
+    // (N − 1 = 0 computed tokens), which also re-records the prefill stats
+    // (docs/vllm-reference.md#the-inputs-c-and-e).
     // e is what the first output carried: a preemption after it changes nothing, one before it
     // (rare) re-asks the connector, whose pull is spent.
     const askedAgain =

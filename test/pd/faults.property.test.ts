@@ -1,6 +1,7 @@
 // Over random P/D clusters with injected KV load failures and leases of every length, under both
 // kv_load_failure_policy values: every request ends exactly once, failures end or recompute the
-// decode leg as the policy says, and every held block comes back (reference §1, "KV load failure").
+// decode leg as the policy says, and every held block comes back
+// (docs/vllm-reference.md#the-pd-flow, #kv-load-failure).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { RequestRecord } from "../../src/cluster/request-record.ts";
@@ -108,7 +109,7 @@ function checkFaults(faults: FaultDraw, run: PdRun): Reached {
       expect({
         id: record.id,
         c: leg.num_cached_tokens,
-        // The first counts stay (reference §4, v4).
+        // The first counts stay (docs/vllm-reference.md#what-the-versions-get-wrong).
         external: reportedBy(leg, "vllm-pr37460").external_kv_transfer,
       }).toEqual({ id: record.id, c: firstInvalid, external: n - l });
     } else {

@@ -1,6 +1,6 @@
 // KV load failures and lease expiry on one prefill and one decode instance, one case at a time:
 // what the decode leg does under each kv_load_failure_policy, and when the prefill side lets go
-// of its blocks (reference §1 step 3 and "KV load failure").
+// of its blocks (docs/vllm-reference.md#the-pd-flow, step 2, and #kv-load-failure).
 import { describe, expect, it } from "vitest";
 import {
   type ExplicitRequest,
@@ -123,7 +123,7 @@ describe("a failed KV load", () => {
       finish_reason: "length",
       num_output_tokens: 5,
       num_cached_tokens: firstInvalid,
-      // The first counts stay (reference §4, v4).
+      // The first counts stay (docs/vllm-reference.md#what-the-versions-get-wrong).
       reported: {
         "vllm-pr37460": { local_compute: 0, local_cache_hit: 0, external_kv_transfer: N },
       },

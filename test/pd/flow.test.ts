@@ -1,6 +1,6 @@
 // The P/D flow with the NIXL connector on one prefill and one decode instance, followed event by
 // event: the states of both legs, the prefill side's held blocks, what crosses the link, and how
-// each instance accounts for the request (reference §1, §2).
+// each instance accounts for the request (docs/vllm-reference.md#the-pd-flow, #prefix-cache).
 import { describe, expect, it, vi } from "vitest";
 import {
   KV_BYTES_PER_TOKEN,
