@@ -22,21 +22,33 @@ export interface ServeOptions {
 /** How often the simulation catches up with the wall clock. */
 const TICK_MS = 20;
 
+/** What `serve` runs, checked before any port is opened; throws on bad input. */
+export interface ServePlan {
+  cluster: Cluster;
+  port: number;
+  speed: number;
+  profile: ProfileName;
+}
+
+export function planServe(opts: ServeOptions): ServePlan {
+  const scenario = loadScenario(opts.scenario);
+  const seed = opts.seed === undefined ? scenario.seed : parseSeed(opts.seed);
+  const port = parsePort(opts.port);
+  const speed = parseSpeed(opts.speed);
+  if (port + scenario.instances.length - 1 > 65535) {
+    throw new UsageError(
+      `--port ${port}: ${scenario.instances.length} instances need ports up to ${port + scenario.instances.length - 1}, past 65535`,
+    );
+  }
+  const profile = (opts.profile ?? scenario.metrics.profile) as ProfileName;
+  return { cluster: new Cluster(scenario, seed, {}, [profile]), port, speed, profile };
+}
+
 export async function serveCommand(io: CliIo, opts: ServeOptions): Promise<number> {
   const servers: MetricsServer[] = [];
   const interrupt = new Interrupt();
   try {
-    const scenario = loadScenario(opts.scenario);
-    const seed = opts.seed === undefined ? scenario.seed : parseSeed(opts.seed);
-    const port = parsePort(opts.port);
-    const speed = parseSpeed(opts.speed);
-    if (port + scenario.instances.length - 1 > 65535) {
-      throw new UsageError(
-        `--port ${port}: ${scenario.instances.length} instances need ports up to ${port + scenario.instances.length - 1}, past 65535`,
-      );
-    }
-    const profile = (opts.profile ?? scenario.metrics.profile) as ProfileName;
-    const cluster = new Cluster(scenario, seed, {}, [profile]);
+    const { cluster, port, speed, profile } = planServe(opts);
     for (const [i, instance] of cluster.instances.entries()) {
       const server = new MetricsServer(() => instance.statLoggers.prometheus.exposition());
       servers.push(server);
@@ -50,7 +62,7 @@ export async function serveCommand(io: CliIo, opts: ServeOptions): Promise<numbe
       io.stdout.write(`${instance.name}  http://${hostForUrl(opts.host)}:${port + i}/metrics\n`);
     }
     io.stdout.write(
-      `pdsim: simulating ${scenario.name} at ${speed}x real time (profile ${profile}); Ctrl-C stops\n`,
+      `pdsim: simulating ${cluster.scenario.name} at ${speed}x real time (profile ${profile}); Ctrl-C stops\n`,
     );
     await simulateLive(cluster, speed, interrupt);
     const result = cluster.finishRun();
