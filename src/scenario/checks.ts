@@ -125,6 +125,51 @@ export function checkExpectedInstances(file: ScenarioFile): Problem[] {
   return problems;
 }
 
+/**
+ * Log lines and scrapes tick for the whole run, busy or idle: a workload spread over a long stretch
+ * of simulated time with a short period would be billions of ticks that change nothing.
+ */
+export const MAX_PERIODIC_TICKS = 10_000_000;
+
+/** When the last request arrives, at the latest (the generator's mean span for a generated one). */
+function arrivalSpan(file: ScenarioFile): number {
+  const w = file.workload;
+  if (w.kind === "explicit") return w.requests.reduce((last, r) => Math.max(last, r.at_s), 0);
+  const gap = w.arrival.process === "poisson" ? 1 / w.arrival.rate_per_s : w.arrival.interval_s;
+  return w.start_s + w.num_requests * gap;
+}
+
+export function checkPeriodicTicks(file: ScenarioFile): Problem[] {
+  const span = arrivalSpan(file);
+  const problems = new Map<string, Problem>();
+  const check = (path: PathSegment[], key: string, period: number): void => {
+    const ticks = span / period;
+    if (ticks <= MAX_PERIODIC_TICKS) return;
+    const message =
+      `the requests arrive over ${Math.round(span)} s of simulated time, which at a ${key} of ` +
+      `${period} s is ${Math.round(ticks)} intervals; expected at most ${MAX_PERIODIC_TICKS}: ` +
+      `raise ${key} or bring the arrivals closer together`;
+    problems.set(JSON.stringify(path), { path, message, at: "value" });
+  };
+  file.instances.forEach((instance, i) => {
+    const period = mergeEngine(file.engine, instance.engine).log_stats_interval_s;
+    const own = instance.engine?.log_stats_interval_s !== undefined;
+    const path: PathSegment[] = own
+      ? ["instances", i, "engine", "log_stats_interval_s"]
+      : file.engine.log_stats_interval_s !== undefined
+        ? ["engine", "log_stats_interval_s"]
+        : ["workload"];
+    check(path, "log_stats_interval_s", period);
+  });
+  check(["metrics", "scrape_interval_s"], "scrape_interval_s", file.metrics.scrape_interval_s);
+  return [...problems.values()];
+}
+
 export function checkScenarioFile(file: ScenarioFile): Problem[] {
-  return [...checkEngineLimits(file), ...checkRoles(file), ...checkExpectedInstances(file)];
+  return [
+    ...checkEngineLimits(file),
+    ...checkRoles(file),
+    ...checkExpectedInstances(file),
+    ...checkPeriodicTicks(file),
+  ];
 }

@@ -73,6 +73,22 @@ export const distributionSchema = distributionShapes.superRefine((d, ctx) => {
   }
 });
 
+/** The largest value a distribution can produce, where the file fixes one. */
+export function upperBound(d: DistributionConfig): number | undefined {
+  switch (d.dist) {
+    case "constant":
+      return d.value;
+    case "uniform":
+      return d.max;
+    case "empirical":
+      return d.values.reduce((a, b) => Math.max(a, b), -Infinity);
+    case "exponential":
+    case "normal":
+    case "lognormal":
+      return d.max;
+  }
+}
+
 /** The smallest values a distribution can produce, where the file fixes them. */
 function lowerBounds(d: DistributionConfig): { path: (string | number)[]; value: number }[] {
   switch (d.dist) {

@@ -17,3 +17,46 @@ export const idSchema = z
   .union([z.string().min(1), z.number()])
   .describe("a string or number")
   .transform(String);
+
+// Ranges that keep a run inside what the simulator can hold. Simulated time is whole microseconds
+// in a double, exact up to 2^53 µs (about 285 years): a time or duration in a scenario stays under
+// MAX_SECONDS so that sums of them stay exact too.
+export const MAX_SECONDS = 100_000_000;
+const maxSecondsPhrase = `${MAX_SECONDS} (about 3 years)`;
+
+/** An instant of simulated time, e.g. a request's arrival. */
+export const instantSeconds = z
+  .number()
+  .min(0)
+  .max(MAX_SECONDS)
+  .describe(`a number of seconds from 0 to ${maxSecondsPhrase}`);
+
+/** A span of simulated time that must not be zero once rounded to the clock's microseconds. */
+export const spanSeconds = z
+  .number()
+  .min(0.000001)
+  .max(MAX_SECONDS)
+  .describe(`a number of seconds from 0.000001 to ${maxSecondsPhrase}`);
+
+/**
+ * A period of a timer that ticks for the whole run (log lines, scrapes): at least a millisecond,
+ * so that an idle stretch of simulated time is not millions of ticks.
+ */
+export const periodSeconds = z
+  .number()
+  .min(0.001)
+  .max(MAX_SECONDS)
+  .describe(`a number of seconds from 0.001 to ${maxSecondsPhrase}`);
+
+/** A per-step or per-transfer latency in milliseconds: at most a minute. */
+export const latencyMs = z
+  .number()
+  .min(0)
+  .max(60_000)
+  .describe("a number of milliseconds from 0 to 60000");
+
+/** A per-token or per-sequence cost: at most a second (in the field's own unit). */
+export const perItemCost = (unit: "us" | "ns") => {
+  const max = unit === "us" ? 1_000_000 : 1_000_000_000;
+  return z.number().min(0).max(max).describe(`a number from 0 to ${max}`);
+};

@@ -18,10 +18,13 @@ import {
   flag,
   nonEmptyText,
   nonNegativeInt,
+  latencyMs,
   nonNegativeNumber,
+  perItemCost,
+  periodSeconds,
   positiveInt,
-  positiveNumber,
   probability,
+  spanSeconds,
   text,
 } from "./primitives.ts";
 import { parseMetricSelector, type MetricSelector } from "./selector.ts";
@@ -42,20 +45,47 @@ export const DEFAULT_ENGINE: Readonly<EngineConfig> = Object.freeze({
   log_stats_interval_s: 10,
 });
 
+/** Powers of two from 1 to 256: vLLM's block sizes, and 2 and 4 for small worked examples. */
+export const BLOCK_SIZES: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
+export const MAX_GPU_BLOCKS = 4_194_304;
+/** Ten million tokens: the longest contexts models offer, well within memory for token ids. */
+export const MAX_MODEL_LEN = 10_000_000;
+
 export const DEFAULT_MODEL_NAME = "Qwen/Qwen3-0.6B";
 
 /** Every key optional: it overrides what the level above set. */
 export const engineSchema = z.strictObject({
-  block_size: positiveInt.optional(),
-  // One block is vLLM's reserved null block, so one is never enough.
-  num_gpu_blocks: z.int().min(2).describe("an integer of at least 2").optional(),
-  max_model_len: positiveInt.optional(),
+  // vLLM's CacheConfig takes 1, 8, 16, 32, 64, 128 or 256; 2 and 4 keep worked examples small.
+  block_size: z
+    .int()
+    .superRefine((b, ctx) => {
+      if (BLOCK_SIZES.includes(b)) return;
+      ctx.addIssue({
+        code: "custom",
+        message: `expected a block size vLLM takes (1, 8, 16, 32, 64, 128, 256; pdsim also takes 2 and 4), got ${b}`,
+      });
+    })
+    .optional(),
+  // One block is vLLM's reserved null block, so one is never enough. Each block costs pdsim 32
+  // bytes of block table: the cap keeps an instance's table within 128 MiB.
+  num_gpu_blocks: z
+    .int()
+    .min(2)
+    .max(MAX_GPU_BLOCKS)
+    .describe(`an integer from 2 to ${MAX_GPU_BLOCKS}`)
+    .optional(),
+  max_model_len: z
+    .int()
+    .min(1)
+    .max(MAX_MODEL_LEN)
+    .describe(`an integer from 1 to ${MAX_MODEL_LEN}`)
+    .optional(),
   max_num_batched_tokens: positiveInt.optional(),
   max_num_seqs: positiveInt.optional(),
   enable_prefix_caching: flag.optional(),
   enable_chunked_prefill: flag.optional(),
   long_prefill_token_threshold: nonNegativeInt.optional(),
-  log_stats_interval_s: positiveNumber.optional(),
+  log_stats_interval_s: periodSeconds.optional(),
 });
 
 export type EngineOverride = z.output<typeof engineSchema>;
@@ -66,20 +96,23 @@ const modelSchema = z.strictObject({
   kv_bytes_per_token: positiveInt.default(114688),
   step_time: z
     .strictObject({
-      base_ms: nonNegativeNumber.default(4),
-      per_prefill_token_us: nonNegativeNumber.default(25),
-      per_decode_seq_us: nonNegativeNumber.default(30),
-      per_context_token_ns: nonNegativeNumber.default(0),
+      base_ms: latencyMs.default(4),
+      per_prefill_token_us: perItemCost("us").default(25),
+      per_decode_seq_us: perItemCost("us").default(30),
+      per_context_token_ns: perItemCost("ns").default(0),
     })
     .prefault({}),
 });
 
 const instanceSchema = z.strictObject({
   // It names output files (metrics/<name>.prom), so no spaces or slashes.
+  // It names output files, and a file name holds at most 255 bytes.
   name: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/)
-    .describe("a name of letters, digits, '_', '.' and '-' starting with a letter or digit"),
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/)
+    .describe(
+      "a name of at most 100 letters, digits, '_', '.' and '-' starting with a letter or digit",
+    ),
   role: z.enum(ROLES),
   engine: engineSchema.optional(),
 });
@@ -102,13 +135,19 @@ const kvTransferSchema = z.strictObject({
   connector: z.enum(CONNECTORS).optional(), // default: "none" if every instance is unified, else "nixl"
   link: z
     .strictObject({
-      latency_ms: nonNegativeNumber.default(0.5),
-      bandwidth_gb_per_s: positiveNumber.default(25),
+      latency_ms: latencyMs.default(0.5),
+      // From 1 kB/s: slower, one transfer could outlast the clock.
+      bandwidth_gb_per_s: z
+        .number()
+        .min(0.000001)
+        .max(1_000_000)
+        .describe("a number of GB/s from 0.000001 to 1000000")
+        .default(25),
     })
     .prefault({}),
   load_failure_policy: z.enum(LOAD_FAILURE_POLICIES).default("fail"),
   faults: z.strictObject({ load_failure_probability: probability.default(0) }).prefault({}),
-  lease_s: positiveNumber.default(30),
+  lease_s: spanSeconds.default(30),
 });
 
 const proxySchema = z.strictObject({
@@ -135,7 +174,7 @@ const metricsSchema = z.strictObject({
   profile: z.enum(PROFILE_NAMES).default("vllm-pr37460"), // current vLLM
   model_name: nonEmptyText.optional(), // default: model.name
   /** How often a Prometheus server would scrape each instance, in simulated seconds. */
-  scrape_interval_s: positiveNumber.default(15),
+  scrape_interval_s: periodSeconds.default(15),
   /** The wall-clock time of simulated time 0, for the time series' sample timestamps. */
   start_time: utcInstant.default("2026-01-01T00:00:00Z"),
   /** The `job` label the scrapes add. */

@@ -1,20 +1,31 @@
 // The `workload` section: a request generator or an explicit list of requests, never both.
 import { z } from "zod";
 import { indexUnique } from "./unique.ts";
-import { tokenCountSchema } from "./distribution-schema.ts";
+import { tokenCountSchema, upperBound } from "./distribution-schema.ts";
 import {
   idSchema,
+  instantSeconds,
+  MAX_SECONDS,
   nonEmptyText,
-  nonNegativeNumber,
   positiveInt,
-  positiveNumber,
   probability,
+  spanSeconds,
 } from "./primitives.ts";
+
+/** Ten times bench-large: about 1.5 GB of requests in flight at most, and hours of run time. */
+export const MAX_REQUESTS = 10_000_000;
+
+/** One arrival a year at the slowest, so that the arrivals stay on the clock. */
+const arrivalRate = z
+  .number()
+  .min(0.00000003)
+  .max(1_000_000_000)
+  .describe("a number of requests per second from 0.00000003 (one a year) to 1000000000");
 
 export const arrivalSchema = z
   .discriminatedUnion("process", [
-    z.strictObject({ process: z.literal("poisson"), rate_per_s: positiveNumber }),
-    z.strictObject({ process: z.literal("constant"), interval_s: positiveNumber }),
+    z.strictObject({ process: z.literal("poisson"), rate_per_s: arrivalRate }),
+    z.strictObject({ process: z.literal("constant"), interval_s: spanSeconds }),
   ])
   .describe("an arrival process such as { process: poisson, rate_per_s: 5 }");
 
@@ -29,7 +40,7 @@ const sharedPrefixSchema = z.strictObject({
 const explicitRequestSchema = z
   .strictObject({
     id: idSchema,
-    at_s: nonNegativeNumber,
+    at_s: instantSeconds,
     prompt_tokens: positiveInt.optional(),
     prompt_from: idSchema.optional(),
     prefix: z.strictObject({ group: nonEmptyText, tokens: positiveInt }).optional(),
@@ -115,13 +126,18 @@ const REQUIRED_GENERATOR_KEYS = ["num_requests", "arrival", "prompt_tokens", "ma
 
 const workloadKeys = z
   .strictObject({
-    num_requests: positiveInt.optional(),
+    num_requests: z
+      .int()
+      .min(1)
+      .max(MAX_REQUESTS)
+      .describe(`an integer from 1 to ${MAX_REQUESTS}`)
+      .optional(),
     arrival: arrivalSchema.optional(),
     prompt_tokens: tokenCountSchema.optional(),
     max_tokens: tokenCountSchema.optional(),
     output_tokens: tokenCountSchema.optional(),
     shared_prefix: sharedPrefixSchema.optional(),
-    start_s: nonNegativeNumber.optional(), // default 0: the first arrival is at t = 0
+    start_s: instantSeconds.optional(), // default 0: the first arrival is at t = 0
     requests: explicitRequestsSchema.optional(),
   })
   .describe("a mapping: a generator (num_requests, arrival, ...) or explicit requests");
@@ -177,6 +193,27 @@ export const workloadSchema = workloadKeys.transform((w: WorkloadKeys, ctx): Wor
         });
       }
     }
+    return z.NEVER;
+  }
+  const meanGap = arrival.process === "poisson" ? 1 / arrival.rate_per_s : arrival.interval_s;
+  const span = (w.start_s ?? 0) + num_requests * meanGap;
+  if (span > MAX_SECONDS) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["arrival"],
+      message:
+        `${num_requests} requests at this arrival rate would arrive over about ${Math.round(span)} s ` +
+        `of simulated time (from start_s); expected at most ${MAX_SECONDS} (about 3 years)`,
+    });
+    return z.NEVER;
+  }
+  const longest = upperBound(prompt_tokens);
+  if (w.shared_prefix !== undefined && longest !== undefined && w.shared_prefix.tokens > longest) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["shared_prefix", "tokens"],
+      message: `expected shared prefix tokens at most the longest prompt prompt_tokens can draw (${longest}), got ${w.shared_prefix.tokens}`,
+    });
     return z.NEVER;
   }
   return {

@@ -144,7 +144,13 @@ describe("pdsim run exits 2 on bad input, with the place of the problem and no s
       ...BASE.slice(8),
       "kv_transfer: { connector: nixl, link: { bandwidth_gb_per_s: 0 } }", // 15
     ]);
-    expectBadInput(await pdsim("run", file), `${file}:15:`, "bandwidth_gb_per_s", "positive");
+    expectBadInput(
+      await pdsim("run", file),
+      `${file}:15:`,
+      "bandwidth_gb_per_s",
+      "from 0.000001",
+      "got 0",
+    );
   });
 
   it("a --seed that is not a non-negative integer", async () => {

@@ -129,7 +129,7 @@ describe("wrong types and enum values", () => {
       line: 2,
       column: columnOf(stepTime, "fast"),
       path: "model.step_time.base_ms",
-      message: "expected a non-negative number, got string 'fast'",
+      message: "expected a number of milliseconds from 0 to 60000, got string 'fast'",
     });
   });
 
@@ -167,7 +167,9 @@ describe("wrong types and enum values", () => {
   it("rejects a scrape interval that is not positive", () => {
     const issue = onlyIssue(lines(...PD_BASE, "metrics: { scrape_interval_s: 0 }"));
     expect(issue).toMatchObject({ line: 7, path: "metrics.scrape_interval_s" });
-    expect(issue.message).toBe("expected a positive number, got 0");
+    expect(issue.message).toBe(
+      "expected a number of seconds from 0.001 to 100000000 (about 3 years), got 0",
+    );
   });
 
   it("reports an unknown distribution kind at its dist key", () => {
@@ -220,7 +222,8 @@ describe("impossible values", () => {
       line: 2,
       column: 15,
       path: "engine.block_size",
-      message: "expected a positive integer, got 0",
+      message:
+        "expected a block size vLLM takes (1, 8, 16, 32, 64, 128, 256; pdsim also takes 2 and 4), got 0",
     });
   });
 
@@ -235,7 +238,9 @@ describe("impossible values", () => {
       ),
     );
     expect(issue).toMatchObject({ line: 6, column: 44, path: "workload.arrival.rate_per_s" });
-    expect(issue.message).toBe("expected a positive number, got -5");
+    expect(issue.message).toBe(
+      "expected a number of requests per second from 0.00000003 (one a year) to 1000000000, got -5",
+    );
   });
 
   it("rejects num_gpu_blocks too small for one max_model_len request, counting the null block", () => {
