@@ -3,6 +3,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { makeDirs } from "./make-dirs.ts";
 import { OutputDirError } from "./output-dir.ts";
 
 /**
@@ -29,7 +30,7 @@ export function writeFileSet(
   const parent = path.dirname(path.resolve(dir));
   const staging = path.join(parent, `.${path.basename(dir)}.partial-${process.pid}`);
   try {
-    fs.mkdirSync(parent, { recursive: true });
+    makeDirs(parent);
     fs.rmSync(staging, { recursive: true, force: true });
     fs.mkdirSync(staging);
     for (const [name, text] of files) fs.writeFileSync(path.join(staging, name), text);

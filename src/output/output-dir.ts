@@ -3,6 +3,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { makeDirs } from "./make-dirs.ts";
 
 /** Bad `--out` argument; reported like bad input (exit 2). */
 export class OutputDirError extends Error {}
@@ -58,9 +59,10 @@ export class OutputDir {
     this.staging = path.join(parent, `.${path.basename(dir)}.partial-${process.pid}`);
     let stagingCreated = false;
     try {
-      fs.mkdirSync(parent, { recursive: true });
+      makeDirs(parent);
       fs.rmSync(this.staging, { recursive: true, force: true });
-      fs.mkdirSync(path.join(this.staging, "metrics"), { recursive: true });
+      fs.mkdirSync(this.staging);
+      fs.mkdirSync(path.join(this.staging, "metrics"));
       stagingCreated = true;
       this.requests = this.stream("requests.jsonl");
     } catch (error) {

@@ -257,6 +257,17 @@ describe("pdsim run --out", () => {
     }
   });
 
+  it.each(["/proc/pdsim-out", "/proc/pdsim-a/b/c"])(
+    "refuses --out %s, where no directory can be made, at once with exit 2",
+    async (target) => {
+      expectBadInput(
+        await pdsim("run", SCENARIO, "--quiet", "--out", target),
+        `--out ${target}: cannot write there: ENOENT`,
+      );
+    },
+    10_000,
+  );
+
   it("refuses an empty --out, with exit 2 and no stack trace", async () => {
     expectBadInput(await pdsim("run", SCENARIO, "--quiet", "--out", ""), "--out");
   });
