@@ -1,5 +1,6 @@
 // `pdsim run`: load, simulate, print the log lines and a summary, write `--out`, check `expect`.
 
+import * as os from "node:os";
 import { Cluster } from "../cluster/cluster.ts";
 import type { InstanceExporterError } from "../cluster/instance.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
@@ -17,7 +18,7 @@ import { PROFILE_NAMES, type ProfileName, hasSourceSplit } from "../metrics/prof
 import { EXPORTER_ERROR_MESSAGE } from "../metrics/prompt-source-counters.ts";
 import { formatSeconds } from "../../sim/index.ts";
 import type { CliIo } from "./io.ts";
-import { runWithProgress } from "./progress.ts";
+import { Interrupted, runWithProgress } from "./progress.ts";
 import { validateExpectationMetrics } from "./validate.ts";
 import { EXIT_EXPECTATION_FAILED, EXIT_OK, exitForBadInput, parseSeed } from "./bad-input.ts";
 
@@ -33,6 +34,7 @@ export interface RunOptions {
 
 export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
   let out: OutputDir | null = null;
+  const signals = new SignalLatch();
   try {
     const scenario = loadScenario(opts.scenario);
     const seed = opts.seed === undefined ? scenario.seed : parseSeed(opts.seed);
@@ -96,8 +98,11 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
     }
 
     const wallStart = performance.now();
-    // Log lines on the same terminal would tear the bar: it shows only when they are off.
-    const result = printLog ? cluster.run() : runWithProgress(cluster, { stream: io.stderr });
+    const result = await runWithProgress(cluster, {
+      // Log lines on the same terminal would tear the bar: it shows only when they are off.
+      stream: printLog ? null : io.stderr,
+      interrupted: () => signals.received,
+    });
     const wallSeconds = (performance.now() - wallStart) / 1000;
 
     const lookup: SampleLookup = (instance, name, labels) =>
@@ -118,6 +123,7 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
 
     if (out !== null) {
       for (const instance of cluster.instances) {
+        if (signals.received !== null) throw new Interrupted(signals.received);
         out.writeMetrics(instance.name, await instance.statLoggers.prometheus.exposition());
         if (profiles.length > 1) {
           for (const exposition of instance.expositions) {
@@ -155,7 +161,38 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
     return expectations.every((e) => e.passed) ? EXIT_OK : EXIT_EXPECTATION_FAILED;
   } catch (err) {
     out?.abort();
+    if (err instanceof Interrupted) {
+      const nothing = opts.out === undefined ? "" : `; nothing was written to --out ${opts.out}`;
+      io.stderr.write(`pdsim: ${err.message}${nothing}\n`);
+      return EXIT_SIGNAL_BASE + os.constants.signals[err.signal];
+    }
     return exitForBadInput(io, err);
+  } finally {
+    signals.dispose();
+  }
+}
+
+/** A shell's exit status for a process a signal stopped is 128 plus the signal's number. */
+const EXIT_SIGNAL_BASE = 128;
+
+/**
+ * SIGINT and SIGTERM, caught for the life of the command so that an interrupted `--out` run
+ * removes its staging directory instead of dying with it half-written.
+ */
+class SignalLatch {
+  received: NodeJS.Signals | null = null;
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    this.received ??= signal;
+  };
+
+  constructor() {
+    process.on("SIGINT", this.onSignal);
+    process.on("SIGTERM", this.onSignal);
+  }
+
+  dispose(): void {
+    process.off("SIGINT", this.onSignal);
+    process.off("SIGTERM", this.onSignal);
   }
 }
 

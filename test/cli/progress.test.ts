@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { Cluster } from "../../src/cluster/cluster.ts";
 import type { RequestRecord } from "../../src/cluster/request-record.ts";
-import { runWithProgress } from "../../src/cli/progress.ts";
+import { Interrupted, runWithProgress } from "../../src/cli/progress.ts";
 import { loadScenario } from "../../src/scenario/index.ts";
 
 class Capture extends Writable {
@@ -25,11 +25,11 @@ function cluster(records: RequestRecord[]): Cluster {
 }
 
 describe("runWithProgress", () => {
-  it("draws a bar on a terminal and clears it at the end; the run is the run without it", () => {
+  it("draws a bar on a terminal and clears it at the end; the run is the run without it", async () => {
     const stream = new Capture(true);
     const withBar: RequestRecord[] = [];
     const plain: RequestRecord[] = [];
-    const a = runWithProgress(cluster(withBar), { stream, showAfterMs: 0 });
+    const a = await runWithProgress(cluster(withBar), { stream, showAfterMs: 0 });
     const b = cluster(plain).run();
     expect(stream.text).toMatch(/pdsim .* \d+\/400 requests \| [0-9.]+ s simulated/);
     expect(stream.text).toContain("400/400 requests");
@@ -37,15 +37,23 @@ describe("runWithProgress", () => {
     expect(withBar).toEqual(plain);
   });
 
-  it("writes nothing when the stream is not a terminal", () => {
+  it("writes nothing when the stream is not a terminal", async () => {
     const stream = new Capture(false);
-    runWithProgress(cluster([]), { stream, showAfterMs: 0 });
+    await runWithProgress(cluster([]), { stream, showAfterMs: 0 });
     expect(stream.text).toBe("");
   });
 
-  it("writes nothing for a run shorter than the threshold", () => {
+  it("writes nothing for a run shorter than the threshold", async () => {
     const stream = new Capture(true);
-    runWithProgress(cluster([]), { stream, showAfterMs: 60_000 });
+    await runWithProgress(cluster([]), { stream, showAfterMs: 60_000 });
     expect(stream.text).toBe("");
+  });
+
+  it("stops between slices with Interrupted once a signal has come", async () => {
+    const run = cluster([]);
+    await expect(
+      runWithProgress(run, { stream: new Capture(false), interrupted: () => "SIGTERM" }),
+    ).rejects.toThrow(new Interrupted("SIGTERM"));
+    expect(run.requestsDone).toBeLessThan(run.workloadSize);
   });
 });

@@ -1,9 +1,12 @@
 // `pdsim` as a real process, as a user's shell runs it: the few things the in-process tests
 // cannot show — bin.js starting the TypeScript CLI, the exit status Node reports, and which of
 // stdout and stderr each kind of text reaches. Everything else runs `main` in-process.
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VERSION } from "../../src/cli/main.ts";
-import { expectBadInput, pdsimProcess, removeDir, scratchDir, writeScenario } from "./cli.ts";
+import { REPO, expectBadInput, pdsimProcess, removeDir, scratchDir, writeScenario } from "./cli.ts";
 
 let dir = "";
 beforeAll(() => {
@@ -57,4 +60,31 @@ describe("pdsim as a process", () => {
     const r = pdsimProcess("--version");
     expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 0, stdout: `${VERSION}\n` });
   });
+
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)(
+    "stops a --out run on %s with exit %i, leaving neither the directory nor its staging copy",
+    async (signal, status) => {
+      const out = path.join(dir, `interrupted-${signal}`);
+      const child = spawn(
+        process.execPath,
+        ["src/cli/bin.js", "run", "scenarios/bench/bench-small.yaml", "--quiet", "--out", out],
+        { cwd: REPO },
+      );
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+      // The staging directory exists from just before the simulation starts.
+      const staging = path.join(dir, `.interrupted-${signal}.partial-${child.pid}`);
+      while (!fs.existsSync(staging)) await new Promise((r) => setTimeout(r, 10));
+      child.kill(signal);
+      expect(await exited).toBe(status);
+      expect(stderr).toBe(`pdsim: interrupted by ${signal}; nothing was written to --out ${out}\n`);
+      expect(fs.existsSync(staging)).toBe(false);
+      expect(fs.existsSync(out)).toBe(false);
+    },
+    30_000,
+  );
 });
