@@ -2,7 +2,7 @@
 // the stat loggers, fed by the proxy (vLLM's AsyncLLM with one engine, minus the HTTP layer).
 
 import { type Simulation, type SimTime, usToSeconds } from "../../sim/index.ts";
-import { ChurnMap } from "../engine/churn-map.ts";
+import { ChurnMap } from "../util/churn-map.ts";
 import { EngineCore } from "../engine/engine-core.ts";
 import { OutputProcessor } from "../engine/output-processor.ts";
 import type { Prompt } from "../engine/prompt.ts";

@@ -2,8 +2,8 @@
 // (KVCacheManager) and the full-attention single-type manager, without sliding windows, hybrid
 // groups, lookahead slots or a watermark.
 
+import { nothing } from "../util/lists.ts";
 import { BlockPool, type KVCacheBlock } from "./block-pool.ts";
-import { nothing } from "./lists.ts";
 import type { Request } from "./request.ts";
 import { NO_PREFIX_CACHE_LOOKUPS, PrefixCacheStats } from "./stats.ts";
 

@@ -3,9 +3,9 @@
 
 import type { SimTime } from "../../sim/index.ts";
 import type { KvTransferParams } from "../kv-transfer/connector.ts";
+import { append, nothing } from "../util/lists.ts";
 import { type BlockHash, NONE_HASH, hashBlockTokens } from "./block-hash.ts";
 import type { RequestBlocks } from "./kv-cache-manager.ts";
-import { append, nothing } from "./lists.ts";
 import type { Prompt } from "./prompt.ts";
 import type { RequestStatus } from "./request-status.ts";
 
