@@ -15,7 +15,7 @@ import { PrefillLedger } from "../metrics/ledger.ts";
 import { PROFILE_NAMES, type ProfileName, report } from "../metrics/profiles.ts";
 import type { ExporterError } from "../metrics/prompt-source-counters.ts";
 import { TruthMetrics } from "../metrics/truth-metrics.ts";
-import type { RequestTrace } from "../explain/trace.ts";
+import type { RequestTrace } from "./request-trace.ts";
 import type { InstanceConfig, Scenario } from "../scenario/types.ts";
 import { outputTokenIdSource } from "../workload/token-ids.ts";
 import type { InstanceLeg, ProfileSources } from "./request-record.ts";
