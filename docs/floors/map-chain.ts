@@ -1,4 +1,4 @@
-// The V8 behaviour behind src/engine/churn-map.ts: a Map whose keys come and go keeps every
+// The V8 behaviour behind src/util/churn-map.ts: a Map whose keys come and go keeps every
 // replaced table, and the values in it, alive through scavenges once a full collection has
 // promoted one of its tables. Run with `--expose-gc --trace-gc-nvp` and compare the scavenges
 // before and after the forced full collection, with a plain Map and with a copy every 1,024

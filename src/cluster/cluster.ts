@@ -24,7 +24,7 @@ import {
   type LogLine,
 } from "./instance.ts";
 import type { ProfileName } from "../metrics/profiles.ts";
-import { RequestTrace } from "../explain/trace.ts";
+import { RequestTrace } from "./request-trace.ts";
 import { PdProxy } from "./pd-proxy.ts";
 import { makeRouter } from "./routers.ts";
 import type { InstanceLeg, RequestRecord } from "./request-record.ts";

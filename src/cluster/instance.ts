@@ -2,20 +2,20 @@
 // the stat loggers, fed by the proxy (vLLM's AsyncLLM with one engine, minus the HTTP layer).
 
 import { type Simulation, type SimTime, usToSeconds } from "../../sim/index.ts";
-import { ChurnMap } from "../engine/churn-map.ts";
+import { ChurnMap } from "../util/churn-map.ts";
 import { EngineCore } from "../engine/engine-core.ts";
 import { OutputProcessor } from "../engine/output-processor.ts";
 import type { Prompt } from "../engine/prompt.ts";
-import { Request } from "../engine/request.ts";
+import { type KvTransferParams, Request } from "../engine/request.ts";
 import type { EngineCoreOutputs, SchedulerOutput } from "../engine/scheduler-output.ts";
 import type { IterationStats } from "../engine/stats.ts";
-import type { KVConnector, KvTransferParams } from "../kv-transfer/connector.ts";
+import type { KVConnector } from "../engine/kv-connector.ts";
 import { PrometheusStatLogger, StatLoggerManager } from "../metrics/index.ts";
 import { PrefillLedger } from "../metrics/ledger.ts";
 import { PROFILE_NAMES, type ProfileName, report } from "../metrics/profiles.ts";
 import type { ExporterError } from "../metrics/prompt-source-counters.ts";
 import { TruthMetrics } from "../metrics/truth-metrics.ts";
-import type { RequestTrace } from "../explain/trace.ts";
+import type { RequestTrace } from "./request-trace.ts";
 import type { InstanceConfig, Scenario } from "../scenario/types.ts";
 import { outputTokenIdSource } from "../workload/token-ids.ts";
 import type { InstanceLeg, ProfileSources } from "./request-record.ts";

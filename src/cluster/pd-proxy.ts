@@ -5,7 +5,7 @@
 // up front, the prefill leg names the decode instance, and the decode leg carries no params.
 // Requests for unified instances go there whole.
 
-import type { KvTransferParams } from "../kv-transfer/connector.ts";
+import type { KvTransferParams } from "../engine/request.ts";
 import type { ClientRequest } from "../workload/workload.ts";
 import type { LegRequest } from "./instance.ts";
 import type { Router } from "./routers.ts";

@@ -3,8 +3,8 @@
 // model.
 
 import type { Simulation } from "../../sim/index.ts";
-import type { KVConnector } from "../kv-transfer/connector.ts";
 import { KVCacheManager } from "./kv-cache-manager.ts";
+import type { KVConnector } from "./kv-connector.ts";
 import type { Request } from "./request.ts";
 import { Scheduler, type SchedulerConfig } from "./scheduler.ts";
 import type { EngineCoreOutputs, SchedulerOutput } from "./scheduler-output.ts";

@@ -2,9 +2,10 @@
 // (KVCacheManager) and the full-attention single-type manager, without sliding windows, hybrid
 // groups, lookahead slots or a watermark.
 
+import { nothing } from "../util/lists.ts";
 import { BlockPool, type KVCacheBlock } from "./block-pool.ts";
-import { nothing } from "./lists.ts";
 import type { Request } from "./request.ts";
+import type { RequestBlocks } from "./request-blocks.ts";
 import { NO_PREFIX_CACHE_LOOKUPS, PrefixCacheStats } from "./stats.ts";
 
 export interface ComputedBlocks {
@@ -24,21 +25,6 @@ export interface AllocateSlotsOptions {
   delayCacheBlocks?: boolean;
   /** Admission gate: fail unless the whole current sequence fits (vLLM's `scheduler_reserve_full_isl`). */
   fullSequenceMustFit?: boolean;
-}
-
-/**
- * vLLM's req_to_blocks and num_cached_block entries of one request, kept together and reached
- * through the request (`Request.kvBlocks`). The blocks are held by id, so the pool's hot paths
- * never read the block objects.
- */
-export interface RequestBlocks {
-  readonly requestId: string;
-  ids: number[];
-  /** How many leading blocks are already registered in the prefix cache. */
-  numCached: number;
-  /** The manager's list of every request holding blocks, for the checks that walk them all. */
-  prev: RequestBlocks | null;
-  next: RequestBlocks | null;
 }
 
 // Shared and never written (not frozen, for the reason lists.ts gives).

@@ -3,8 +3,8 @@
 // IterationStats.update_from_* in vllm/v1/metrics/stats.py, without detokenization or streaming.
 
 import { type SimTime, usToSeconds } from "../../sim/index.ts";
-import { ChurnMap } from "./churn-map.ts";
-import { append, nothing } from "./lists.ts";
+import { ChurnMap } from "../util/churn-map.ts";
+import { append, nothing } from "../util/lists.ts";
 import type { EngineCoreEvent } from "./request.ts";
 import type { EngineCoreOutputs } from "./scheduler-output.ts";
 import type { FinishReason } from "./request-status.ts";

@@ -2,25 +2,30 @@
 // requests: no multimodal inputs, LoRA, structured output or speculative tokens.
 
 import type { SimTime } from "../../sim/index.ts";
-import type { KvTransferParams } from "../kv-transfer/connector.ts";
+import { append, nothing } from "../util/lists.ts";
 import { type BlockHash, NONE_HASH, hashBlockTokens } from "./block-hash.ts";
-import type { RequestBlocks } from "./kv-cache-manager.ts";
-import { append, nothing } from "./lists.ts";
 import type { Prompt } from "./prompt.ts";
+import type { RequestBlocks } from "./request-blocks.ts";
 import type { RequestStatus } from "./request-status.ts";
+import type { PrefillStats } from "./stats.ts";
+
+/** `kv_transfer_params` of a request, as the proxy and the instances pass them around. */
+export interface KvTransferParams {
+  do_remote_decode: boolean;
+  do_remote_prefill: boolean;
+  remote_engine_id: string | null;
+  remote_block_ids: number[] | null;
+  remote_request_id: string | null;
+  remote_host: string | null;
+  remote_port: number | null;
+  tp_size?: number;
+}
 
 export type EngineCoreEventType = "QUEUED" | "SCHEDULED" | "PREEMPTED";
 
 export interface EngineCoreEvent {
   type: EngineCoreEventType;
   timestamp: SimTime;
-}
-
-/** What the scheduler recorded about the prefill that produced the first output (current vLLM's PrefillStats). */
-export interface PrefillStats {
-  numPromptTokens: number;
-  localCacheHit: number;
-  externalKvTransfer: number;
 }
 
 export interface RequestInit {

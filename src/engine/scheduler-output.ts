@@ -2,10 +2,9 @@
 // (SchedulerOutput) and vllm/v1/engine/__init__.py (EngineCoreOutput, EngineCoreOutputs).
 
 import type { SimTime } from "../../sim/index.ts";
-import type { KvTransferParams } from "../kv-transfer/connector.ts";
-import type { EngineCoreEvent, PrefillStats, Request } from "./request.ts";
+import type { EngineCoreEvent, KvTransferParams, Request } from "./request.ts";
 import type { FinishReason } from "./request-status.ts";
-import type { SchedulerStats } from "./stats.ts";
+import type { PrefillStats, SchedulerStats } from "./stats.ts";
 
 export interface ScheduledRequest {
   request: Request;

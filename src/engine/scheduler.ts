@@ -3,14 +3,14 @@
 // without speculative decoding, encoder inputs, LoRA or structured output.
 
 import type { SimTime } from "../../sim/index.ts";
-import type { KVConnector, KvTransferParams } from "../kv-transfer/connector.ts";
+import { ChurnMap, ChurnSet } from "../util/churn-map.ts";
+import { append, nothing } from "../util/lists.ts";
 import type { KVCacheBlock } from "./block-pool.ts";
-import { ChurnMap, ChurnSet } from "./churn-map.ts";
 import type { KVCacheManager } from "./kv-cache-manager.ts";
-import { append, nothing } from "./lists.ts";
+import type { KVConnector } from "./kv-connector.ts";
 import { RequestQueue } from "./request-queue.ts";
 import type { RequestStatus } from "./request-status.ts";
-import type { Request } from "./request.ts";
+import type { KvTransferParams, Request } from "./request.ts";
 import type {
   Admission,
   EngineCoreOutput,

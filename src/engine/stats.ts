@@ -2,7 +2,6 @@
 // (SchedulerStats, IterationStats, FinishedRequestStats, PrefixCacheStats) without the LoRA,
 // multimodal and speculative-decoding parts. All times are in simulated seconds.
 
-import type { PrefillStats } from "./request.ts";
 import type { FinishReason } from "./request-status.ts";
 
 /** Prefix-cache lookups in one step, as `PrefixCacheStats` counts them (queries and hits in tokens). */
@@ -34,6 +33,13 @@ export class PrefixCacheStats {
  * object per step: never recorded into (the recorders make their own at the first lookup).
  */
 export const NO_PREFIX_CACHE_LOOKUPS = new PrefixCacheStats();
+
+/** What the scheduler recorded about the prefill that produced the first output (current vLLM's PrefillStats). */
+export interface PrefillStats {
+  numPromptTokens: number;
+  localCacheHit: number;
+  externalKvTransfer: number;
+}
 
 /** The scheduler's view after one `schedule()` call. */
 export interface SchedulerStats {

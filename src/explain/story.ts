@@ -2,7 +2,7 @@
 // simulated time, with the block arithmetic of each prefix-cache lookup spelled out.
 
 import { formatSeconds } from "../../sim/index.ts";
-import type { TraceEvent } from "./trace.ts";
+import type { TraceEvent } from "../cluster/request-trace.ts";
 
 export function storyLines(events: readonly TraceEvent[]): string[] {
   return events.map((e) => `${at(e)}  ${describe(e)}`);

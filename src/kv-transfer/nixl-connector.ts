@@ -3,15 +3,14 @@
 // decode side pulls the blocks it lacks, the prefill side holds its blocks until they are read.
 // Leaves out heterogeneous TP, host buffers and the handshake.
 
-import type { Request } from "../engine/request.ts";
+import type { KvTransferParams, Request } from "../engine/request.ts";
 import {
   type FinishedTransfers,
   type KVConnector,
-  type KvTransferParams,
   type MatchedTokens,
   NOTHING_FINISHED,
   type RequestFinishedResult,
-} from "./connector.ts";
+} from "../engine/kv-connector.ts";
 import type { TransferFabric } from "./transfer-fabric.ts";
 
 export class NixlConnector implements KVConnector {

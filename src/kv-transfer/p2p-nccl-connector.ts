@@ -11,7 +11,7 @@ import {
   type MatchedTokens,
   NOTHING_FINISHED,
   type RequestFinishedResult,
-} from "./connector.ts";
+} from "../engine/kv-connector.ts";
 import type { TransferFabric } from "./transfer-fabric.ts";
 
 export type P2pRole = "kv_producer" | "kv_consumer";

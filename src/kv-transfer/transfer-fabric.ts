@@ -5,7 +5,7 @@
 // modelled beyond their count.
 
 import { type Rng, type SimTime, type Simulation } from "../../sim/index.ts";
-import { ChurnMap } from "../engine/churn-map.ts";
+import { ChurnMap } from "../util/churn-map.ts";
 import { Link } from "./link.ts";
 
 export interface FabricConfig {

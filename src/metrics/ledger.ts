@@ -4,8 +4,8 @@
 // the scheduler's admissions, promotions, preemptions and scheduled tokens; vLLM has no such
 // record, which is why its versions disagree.
 
-import { ChurnMap } from "../engine/churn-map.ts";
-import { append, nothing } from "../engine/lists.ts";
+import { ChurnMap } from "../util/churn-map.ts";
+import { append, nothing } from "../util/lists.ts";
 import type { EngineCoreOutputs, SchedulerOutput } from "../engine/scheduler-output.ts";
 
 export interface PrefillSources {

@@ -121,7 +121,11 @@ export class PrometheusStatLogger {
       else this.addFamily(def);
     }
     this.common = shared === null ? this.bindCommon() : null;
-    this.promptSources = new PromptSourceCounters(this, this.profile, (e) => this.refused(e));
+    this.promptSources = new PromptSourceCounters(
+      (name, extra) => this.bind(name, "counter", extra),
+      this.profile,
+      (e) => this.refused(e),
+    );
     this.prefillKvComputed = this.bind("vllm:request_prefill_kv_computed_tokens", "histogram");
 
     if (options.cacheConfigInfo !== undefined) {

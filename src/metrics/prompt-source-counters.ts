@@ -4,8 +4,7 @@
 // where vLLM's Prometheus client would have raised.
 
 import type { PromptTokenInputs } from "../engine/stats.ts";
-import type { CounterSeries } from "./metric-family.ts";
-import type { PrometheusStatLogger } from "./prometheus-stat-logger.ts";
+import type { CounterSeries, Labels } from "./metric-family.ts";
 import { type ProfileName, report } from "./profiles.ts";
 
 export const PROMPT_SOURCES = ["local_compute", "local_cache_hit", "external_kv_transfer"] as const;
@@ -30,6 +29,9 @@ const BY_SOURCE_METRIC = Object.fromEntries(
   ]),
 ) as Record<PromptSource, string>;
 
+/** Binds the series of counter family `name` for the exposition's engine labels plus `extra`. */
+export type BindCounter = (name: string, extra?: Labels) => CounterSeries;
+
 export class PromptSourceCounters {
   private readonly total: CounterSeries;
   private readonly bySource: Record<PromptSource, CounterSeries> | null = null;
@@ -37,21 +39,21 @@ export class PromptSourceCounters {
   private readonly recomputed: CounterSeries | null = null;
 
   constructor(
-    logger: PrometheusStatLogger,
+    bind: BindCounter,
     readonly profile: ProfileName,
     private readonly onError: (error: ExporterError) => void,
   ) {
-    this.total = logger.bind("vllm:prompt_tokens_total", "counter");
+    this.total = bind("vllm:prompt_tokens_total");
     if (profile === "vllm-pre33290") return;
     this.bySource = Object.fromEntries(
       PROMPT_SOURCES.map((source) => [
         source,
-        logger.bind("vllm:prompt_tokens_by_source_total", "counter", { source }),
+        bind("vllm:prompt_tokens_by_source_total", { source }),
       ]),
     ) as Record<PromptSource, CounterSeries>;
-    this.cached = logger.bind("vllm:prompt_tokens_cached_total", "counter");
+    this.cached = bind("vllm:prompt_tokens_cached_total");
     if (profile === "vllm-pr33290" || profile === "vllm-pr37160") {
-      this.recomputed = logger.bind("vllm:prompt_tokens_recomputed_total", "counter");
+      this.recomputed = bind("vllm:prompt_tokens_recomputed_total");
     }
   }
 

@@ -5,7 +5,7 @@
 
 import { usToSeconds } from "../../sim/index.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
-import { ChurnMap } from "../engine/churn-map.ts";
+import { ChurnMap } from "../util/churn-map.ts";
 import type { TransferRecord } from "../kv-transfer/transfer-fabric.ts";
 import type { ProfileName } from "../metrics/profiles.ts";
 import { PROMPT_SOURCES } from "../metrics/prompt-source-counters.ts";

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { OutputProcessor } from "../../src/engine/output-processor.ts";
-import type { EngineCoreEvent, PrefillStats } from "../../src/engine/request.ts";
+import type { EngineCoreEvent } from "../../src/engine/request.ts";
 import type { EngineCoreOutput, EngineCoreOutputs } from "../../src/engine/scheduler-output.ts";
 import type { FinishReason } from "../../src/engine/request-status.ts";
-import { PrefixCacheStats } from "../../src/engine/stats.ts";
+import { type PrefillStats, PrefixCacheStats } from "../../src/engine/stats.ts";
 import { report } from "../../src/metrics/profiles.ts";
 
 const S = 1_000_000; // microseconds per second

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ChurnMap, ChurnSet } from "../../src/engine/churn-map.ts";
+import { ChurnMap, ChurnSet } from "../../src/util/churn-map.ts";
 import { propertyParamsWithRuns } from "../support/property.ts";
 
 describe("ChurnMap", () => {

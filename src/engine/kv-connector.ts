@@ -1,20 +1,9 @@
 // The scheduler-side contract of a KV connector; mirrors KVConnectorBase_V1's scheduler methods
-// (vllm/distributed/kv_transfer/kv_connector/v1/base.py) and the kv_transfer_params that the
-// toy proxy passes between the prefill and the decode leg.
+// (vllm/distributed/kv_transfer/kv_connector/v1/base.py). It sits with the scheduler, which
+// calls it; the connectors in src/kv-transfer/ implement it. The kv_transfer_params the toy
+// proxy passes between the prefill and the decode leg are part of the Request (request.ts).
 
-import type { Request } from "../engine/request.ts";
-
-/** `kv_transfer_params` of a request, as the proxy and the instances pass them around. */
-export interface KvTransferParams {
-  do_remote_decode: boolean;
-  do_remote_prefill: boolean;
-  remote_engine_id: string | null;
-  remote_block_ids: number[] | null;
-  remote_request_id: string | null;
-  remote_host: string | null;
-  remote_port: number | null;
-  tp_size?: number;
-}
+import type { KvTransferParams, Request } from "./request.ts";
 
 export interface MatchedTokens {
   /** Tokens beyond the local hit that the connector can supply. */

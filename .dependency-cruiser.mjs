@@ -1,0 +1,80 @@
+// The import rules `npm run lint` checks with dependency-cruiser: no import cycle (type-only
+// imports count), and a module imports only from its own layer and the layers before it in
+// LAYERS. The order is what each part is built from:
+// - sim, the kernel, knows nothing of LLMs; util's helpers know nothing of vLLM;
+// - engine is one vLLM engine, with the connector interface its scheduler calls; kv-transfer
+//   implements that interface;
+// - metrics reads the engine's stats and the transfers; the cluster's instances build their stat
+//   loggers, as vLLM's AsyncLLM does, so it comes before the cluster;
+// - a scenario names the accounting profiles, and the workload is drawn from a scenario;
+// - cluster runs a scenario; explain, check and output read what it ran; docs runs and renders
+//   all of them; cli is the edge.
+
+/** The layers, lowest first, each with the folders it is made of. */
+export const LAYERS = [
+  { name: "sim", folders: ["sim"] },
+  { name: "util", folders: ["src/util"] },
+  { name: "engine", folders: ["src/engine"] },
+  { name: "kv-transfer", folders: ["src/kv-transfer"] },
+  { name: "metrics", folders: ["src/metrics"] },
+  { name: "scenario", folders: ["src/scenario"] },
+  { name: "workload", folders: ["src/workload"] },
+  { name: "cluster", folders: ["src/cluster"] },
+  { name: "explain", folders: ["src/explain"] },
+  { name: "check", folders: ["src/check"] },
+  { name: "output", folders: ["src/output"] },
+  { name: "docs", folders: ["src/docs"] },
+  { name: "cli", folders: ["src/cli"] },
+];
+
+const pathOf = (folders) => `^(${folders.join("|")})/`;
+
+const layerRules = LAYERS.slice(0, -1).map((layer, i) => {
+  const later = LAYERS.slice(i + 1);
+  return {
+    name: `layer-${layer.name}`,
+    severity: "error",
+    comment: `${layer.name} may not import from ${later.map((l) => l.name).join(", ")}: they come after it in the layer order (.dependency-cruiser.mjs).`,
+    from: { path: pathOf(layer.folders) },
+    to: { path: pathOf(later.flatMap((l) => l.folders)) },
+  };
+});
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+export default {
+  forbidden: [
+    {
+      name: "no-circular",
+      severity: "error",
+      comment:
+        "An import cycle, type-only imports included: move the shared part to the lower module.",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "layer-unknown",
+      severity: "error",
+      comment: "A folder of src/ that no layer names: add it to LAYERS in .dependency-cruiser.mjs.",
+      from: { path: "^src/", pathNot: pathOf(LAYERS.flatMap((l) => l.folders)) },
+      to: {},
+    },
+    {
+      name: "not-to-unresolvable",
+      severity: "error",
+      comment: "An import that resolves to no file (and so escapes the rules above).",
+      from: {},
+      to: { couldNotResolve: true },
+    },
+    ...layerRules,
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: {
+      extensions: [".ts", ".js"],
+      exportsFields: ["exports"],
+      conditionNames: ["import", "node", "default"],
+    },
+  },
+};
