@@ -83,7 +83,8 @@ export function accountingScenario(draw: AccountingDraw): Scenario {
   if (draw.repeatedPrompts) {
     const values = REPEATED_LENGTHS.filter((n) => n < maxModelLen);
     file.workload.prompt_tokens = { dist: "empirical", values, weights: values.map(() => 1) };
-    file.workload.shared_prefix = { groups: 2, tokens: maxModelLen, probability: 0.9 };
+    // Every prompt is the first tokens of its group's prefix, so equal lengths repeat exactly.
+    file.workload.shared_prefix = { groups: 2, tokens: Math.max(...values), probability: 0.9 };
   }
   file.kv_transfer.connector = draw.connector;
   switch (draw.shape) {

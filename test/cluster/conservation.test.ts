@@ -160,7 +160,8 @@ describe("every request finishes exactly once and the block pools drain", () => 
             max_tokens: { dist: "uniform", min: 1, max: p.maxTokens },
             shared_prefix: {
               groups: 2,
-              tokens: p.sharedPrefixTokens,
+              // A prompt shorter than the prefix is the prefix's first tokens either way.
+              tokens: Math.min(p.sharedPrefixTokens, p.promptMin + p.promptSpan),
               probability: p.sharedPrefixProbability,
             },
           },

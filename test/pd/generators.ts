@@ -156,7 +156,9 @@ export function scenarioFileOf(draw: ClusterDraw): Record<string, unknown> {
       max_tokens: { dist: "uniform", min: Math.ceil(d.maxTokens / 2), max: d.maxTokens },
       shared_prefix: {
         groups: d.prefixGroups,
-        tokens: d.prefixTokens,
+        // A prompt shorter than the prefix is the prefix's first tokens either way; the loader
+        // takes no prefix longer than the longest prompt.
+        tokens: Math.min(d.prefixTokens, promptMax),
         probability: d.prefixProbability,
       },
     },
