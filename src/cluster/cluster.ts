@@ -66,6 +66,7 @@ export class Cluster {
   private requestsFinished = 0;
   private lastFinishTime: SimTime = 0;
   private liveTimers = 0;
+  private scrapeEvents = 0;
   private trace: RequestTrace | null = null;
   /** Per instance, one per exposition (every profile exports the transfer families). */
   private readonly transferMetrics = new Map<string, TransferMetrics[]>();
@@ -160,7 +161,8 @@ export class Cluster {
       requestsArrived: this.requestsArrived,
       requestsFinished: this.requestsFinished,
       lastFinishTime: this.lastFinishTime,
-      events: this.sim.eventsProcessed,
+      // The simulation's own events: scrapes watch it and are there only with --out.
+      events: this.sim.eventsProcessed - this.scrapeEvents,
     };
   }
 
@@ -273,6 +275,7 @@ export class Cluster {
     const interval = secondsToUs(this.scenario.metrics.scrape_interval_s);
     const tick = (): void => {
       this.liveTimers -= 1;
+      this.scrapeEvents += 1;
       onScrape(this.sim.now);
       if (this.hasWork()) {
         this.assertProgressPossible();

@@ -68,3 +68,13 @@ describe("determinism", () => {
     expect(first.result.stdout).toContain("two-instances: seed 7,");
   });
 });
+
+describe("the run's figures", () => {
+  it("are the same in --json and in --out's summary.json, whose scrapes are not events", async () => {
+    const json = JSON.parse((await pdsim("run", SCENARIO, "--json")).stdout) as {
+      events: number;
+    };
+    const summary = JSON.parse(read(first.dir, "summary.json")) as { events: number };
+    expect(summary.events).toBe(json.events);
+  });
+});
