@@ -53,7 +53,8 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
           })
           .option("out", {
             type: "string",
-            describe: "Write metrics/<instance>.prom, requests.jsonl, summary.json here",
+            describe:
+              "Write metrics/<instance>.prom, metrics.om, requests.jsonl, trace.json, report.html and summary.json here",
           })
           .option("quiet", {
             type: "boolean",

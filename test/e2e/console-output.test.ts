@@ -62,3 +62,29 @@ describe("pdsim run console output", () => {
     expect(result.stdout).not.toContain("[t=");
   });
 });
+
+describe("pdsim's help", () => {
+  it("names every file run --out writes", async () => {
+    const help = await pdsim("run", "--help");
+    expect(help.status).toBe(0);
+    const text = help.stdout.replace(/\s+/g, " ");
+    for (const file of [
+      "metrics/<instance>.prom",
+      "metrics.om",
+      "requests.jsonl",
+      "trace.json",
+      "report.html",
+      "summary.json",
+    ]) {
+      expect(text).toContain(file);
+    }
+  });
+
+  it("names every command when none is given", async () => {
+    const r = await pdsim();
+    expect(r.status).toBe(2);
+    for (const command of ["run", "check", "explain", "serve", "bench"]) {
+      expect(r.stderr).toContain(`pdsim ${command}`);
+    }
+  });
+});
