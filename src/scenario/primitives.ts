@@ -24,29 +24,25 @@ export const idSchema = z
 export const MAX_SECONDS = 100_000_000;
 const maxSecondsPhrase = `${MAX_SECONDS} (about 3 years)`;
 
+/** Simulated seconds from `min` up to MAX_SECONDS. */
+const secondsFrom = (min: number) =>
+  z
+    .number()
+    .min(min)
+    .max(MAX_SECONDS)
+    .describe(`a number of seconds from ${min} to ${maxSecondsPhrase}`);
+
 /** An instant of simulated time, e.g. a request's arrival. */
-export const instantSeconds = z
-  .number()
-  .min(0)
-  .max(MAX_SECONDS)
-  .describe(`a number of seconds from 0 to ${maxSecondsPhrase}`);
+export const instantSeconds = secondsFrom(0);
 
 /** A span of simulated time that must not be zero once rounded to the clock's microseconds. */
-export const spanSeconds = z
-  .number()
-  .min(0.000001)
-  .max(MAX_SECONDS)
-  .describe(`a number of seconds from 0.000001 to ${maxSecondsPhrase}`);
+export const spanSeconds = secondsFrom(0.000001);
 
 /**
  * A period of a timer that ticks for the whole run (log lines, scrapes): at least a millisecond,
  * so that an idle stretch of simulated time is not millions of ticks.
  */
-export const periodSeconds = z
-  .number()
-  .min(0.001)
-  .max(MAX_SECONDS)
-  .describe(`a number of seconds from 0.001 to ${maxSecondsPhrase}`);
+export const periodSeconds = secondsFrom(0.001);
 
 /** A per-step or per-transfer latency in milliseconds: at most a minute. */
 export const latencyMs = z
