@@ -14,12 +14,15 @@ export class QueuedEvent {
   state: EventState = "pending";
   /** The queue that owns this event, so a handle cannot be cancelled on the wrong queue. */
   readonly queue: EventQueue;
+  /** A periodic timer's tick (see Simulation.scheduleDaemon): it keeps no run alive. */
+  readonly daemon: boolean;
 
-  constructor(time: SimTime, seq: number, action: () => void, queue: EventQueue) {
+  constructor(time: SimTime, seq: number, action: () => void, queue: EventQueue, daemon: boolean) {
     this.time = time;
     this.seq = seq;
     this.action = action;
     this.queue = queue;
+    this.daemon = daemon;
   }
 }
 
@@ -57,8 +60,8 @@ export class EventQueue {
     return this.heap.length;
   }
 
-  push(time: SimTime, action: () => void): QueuedEvent {
-    const event = new QueuedEvent(time, this.nextSeq++, action, this);
+  push(time: SimTime, action: () => void, daemon = false): QueuedEvent {
+    const event = new QueuedEvent(time, this.nextSeq++, action, this, daemon);
     this.heap.push(event);
     this.siftUp(event, this.heap.length - 1);
     this.live++;

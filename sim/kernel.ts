@@ -25,6 +25,8 @@ export class Simulation {
   private clock: SimTime = 0;
   private processed = 0;
   private firing = false;
+  private pendingDaemons = 0;
+  private lastWork: SimTime = 0;
 
   get now(): SimTime {
     return this.clock;
@@ -40,13 +42,44 @@ export class Simulation {
     return this.queue.size;
   }
 
+  /** Pending events that are not daemons: while there are none, only periodic timers tick. */
+  get pendingWork(): number {
+    return this.queue.size - this.pendingDaemons;
+  }
+
+  /** When the last event that was not a daemon ran: where the simulated work ended. */
+  get lastWorkTime(): SimTime {
+    return this.lastWork;
+  }
+
   schedule(delay: SimTime, action: () => void): EventHandle {
+    return this.scheduleAt(this.afterDelay(delay, "schedule"), action);
+  }
+
+  /**
+   * Schedules a periodic timer's tick (a log line, a scrape): it runs like any event, but is not
+   * work, so `pendingWork` leaves it out and it does not move `lastWorkTime`.
+   */
+  scheduleDaemon(delay: SimTime, action: () => void): EventHandle {
+    const time = this.afterDelay(delay, "scheduleDaemon");
+    this.checkAction(action, "scheduleDaemon");
+    this.pendingDaemons++;
+    return this.queue.push(time, action, true);
+  }
+
+  private afterDelay(delay: SimTime, method: string): SimTime {
     if (!Number.isSafeInteger(delay) || delay < 0) {
       throw new Error(
-        `Simulation.schedule: delay must be a non-negative integer number of microseconds, got ${delay}`,
+        `Simulation.${method}: delay must be a non-negative integer number of microseconds, got ${delay}`,
       );
     }
-    return this.scheduleAt(this.clock + delay, action);
+    return this.clock + delay;
+  }
+
+  private checkAction(action: unknown, method: string): void {
+    if (typeof action !== "function") {
+      throw new Error(`Simulation.${method}: action must be a function, got ${typeof action}`);
+    }
   }
 
   scheduleAt(time: SimTime, action: () => void): EventHandle {
@@ -55,9 +88,7 @@ export class Simulation {
         `Simulation.scheduleAt: time must be an integer number of microseconds >= now (${this.clock}), got ${time}`,
       );
     }
-    if (typeof action !== "function") {
-      throw new Error(`Simulation.scheduleAt: action must be a function, got ${typeof action}`);
-    }
+    this.checkAction(action, "scheduleAt");
     return this.queue.push(time, action);
   }
 
@@ -69,7 +100,7 @@ export class Simulation {
     if (handle.queue !== this.queue) {
       throw new Error("Simulation.cancel: the handle belongs to another Simulation");
     }
-    this.queue.cancel(handle);
+    if (this.queue.cancel(handle) && handle.daemon) this.pendingDaemons--;
   }
 
   /** Runs the next pending event; returns false if there is none. */
@@ -120,6 +151,8 @@ export class Simulation {
     event.action = null;
     this.clock = event.time;
     this.processed++;
+    if (event.daemon) this.pendingDaemons--;
+    else this.lastWork = event.time;
     this.firing = true;
     try {
       action();

@@ -35,8 +35,8 @@ export interface ClusterListener extends FabricListener {
   onRequestFinished?(record: RequestRecord): void;
   /**
    * A Prometheus scrape of every instance, at simulated time 0, every
-   * `metrics.scrape_interval_s` while there is work, and once more when the run ends (possibly
-   * at the time of the scrape before).
+   * `metrics.scrape_interval_s` while there is work, and once more stamped with the time the work
+   * ended, the last event that was not a timer's tick (possibly the time of the scrape before).
    */
   onScrape?(time: SimTime): void;
   /** Every engine step of every instance, after its stat loggers recorded it. */
@@ -65,7 +65,6 @@ export class Cluster {
   private requestsArrived = 0;
   private requestsFinished = 0;
   private lastFinishTime: SimTime = 0;
-  private liveTimers = 0;
   private scrapeEvents = 0;
   private trace: RequestTrace | null = null;
   /** Per instance, one per exposition (every profile exports the transfer families). */
@@ -156,7 +155,7 @@ export class Cluster {
 
   /** Once the kernel has run dry: the last scrape, and what the run came to. */
   finishRun(): ClusterRunResult {
-    this.listener.onScrape?.(this.sim.now);
+    this.listener.onScrape?.(this.sim.lastWorkTime);
     return {
       requestsArrived: this.requestsArrived,
       requestsFinished: this.requestsFinished,
@@ -257,35 +256,31 @@ export class Cluster {
   private startLogTimer(instance: Instance): void {
     const interval = secondsToUs(instance.config.engine.log_stats_interval_s);
     const tick = (): void => {
-      this.liveTimers -= 1;
       const line = instance.logStats(this.sim.now);
       if (line !== null) this.listener.onLog?.(line);
       if (line !== null || this.hasWork()) {
         this.assertProgressPossible();
-        this.sim.schedule(interval, tick);
-        this.liveTimers += 1;
+        this.sim.scheduleDaemon(interval, tick);
       }
     };
-    this.sim.schedule(interval, tick);
-    this.liveTimers += 1;
+    this.sim.scheduleDaemon(interval, tick);
   }
 
-  /** A scrape at time 0 and at every interval while there is work (`onScrape` sees each). */
+  /**
+   * A scrape at time 0 and at every interval while there is work (`onScrape` sees each); the
+   * last one is finishRun's, at the time the work ended.
+   */
   private startScrapeTimer(onScrape: (time: SimTime) => void): void {
     const interval = secondsToUs(this.scenario.metrics.scrape_interval_s);
     const tick = (): void => {
-      this.liveTimers -= 1;
       this.scrapeEvents += 1;
+      if (!this.hasWork()) return;
       onScrape(this.sim.now);
-      if (this.hasWork()) {
-        this.assertProgressPossible();
-        this.sim.schedule(interval, tick);
-        this.liveTimers += 1;
-      }
+      this.assertProgressPossible();
+      this.sim.scheduleDaemon(interval, tick);
     };
     onScrape(this.sim.now);
-    this.sim.schedule(interval, tick);
-    this.liveTimers += 1;
+    this.sim.scheduleDaemon(interval, tick);
   }
 
   /**
@@ -293,7 +288,7 @@ export class Cluster {
    * check the timers would tick forever.
    */
   private assertProgressPossible(): void {
-    if (this.sim.pendingEvents > this.liveTimers || !this.hasWork()) return;
+    if (this.sim.pendingWork > 0 || !this.hasWork()) return;
     const stuck = this.instances
       .filter((i) => i.numUnfinished > 0)
       .map(

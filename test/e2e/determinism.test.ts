@@ -78,3 +78,36 @@ describe("the run's figures", () => {
     expect(summary.events).toBe(json.events);
   });
 });
+
+describe("metrics.om", () => {
+  it("scrapes at every interval while there is work and last at the time the work ended", async () => {
+    const dir = scratchDir();
+    try {
+      const out = path.join(dir, "pd-mixed");
+      expect((await pdsim("run", "scenarios/pd-mixed.yaml", "--quiet", "--out", out)).status).toBe(
+        0,
+      );
+      const stamps = [
+        ...new Set(
+          fs
+            .readFileSync(path.join(out, "metrics.om"), "utf8")
+            .split("\n")
+            .filter((line) => line.startsWith("vllm:num_requests_running{"))
+            .map(
+              (line) => Number(line.split(" ").at(-1)) - Date.parse("2026-01-01T00:00:00Z") / 1000,
+            ),
+        ),
+      ];
+      const simulated = (
+        JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8")) as {
+          simulated_seconds: number;
+        }
+      ).simulated_seconds;
+      // pd-mixed scrapes every 2 s; its last request finishes at 22.233 s.
+      expect(stamps.slice(0, -1)).toEqual(Array.from({ length: 12 }, (_, i) => 2 * i));
+      expect(stamps.at(-1)).toBeCloseTo(Math.floor(simulated * 1000) / 1000, 6);
+    } finally {
+      removeDir(dir);
+    }
+  });
+});

@@ -268,3 +268,37 @@ describe("Simulation step and run", () => {
     expect(sim.now).toBe(0);
   });
 });
+
+describe("Simulation daemon events", () => {
+  test("run like other events in time order, but are neither pending work nor the end of it", () => {
+    const sim = new Simulation();
+    const seen: string[] = [];
+    const tick = (): void => {
+      seen.push(`tick@${sim.now}`);
+      if (sim.pendingWork > 0) sim.scheduleDaemon(10, tick);
+    };
+    sim.scheduleDaemon(10, tick);
+    sim.schedule(25, () => seen.push(`work@${sim.now}`));
+    expect([sim.pendingEvents, sim.pendingWork]).toEqual([2, 1]);
+    sim.run();
+    expect(seen).toEqual(["tick@10", "tick@20", "work@25", "tick@30"]);
+    expect([sim.now, sim.lastWorkTime, sim.pendingWork]).toEqual([30, 25, 0]);
+  });
+
+  test("a cancelled daemon is no longer counted among the pending events", () => {
+    const sim = new Simulation();
+    const daemon = sim.scheduleDaemon(5, () => undefined);
+    sim.schedule(7, () => undefined);
+    sim.cancel(daemon);
+    sim.cancel(daemon);
+    expect([sim.pendingEvents, sim.pendingWork]).toEqual([1, 1]);
+  });
+
+  test("refuses a negative delay and an action that is not a function", () => {
+    const sim = new Simulation();
+    expect(() => sim.scheduleDaemon(-1, () => undefined)).toThrow(/scheduleDaemon: delay/);
+    expect(() => sim.scheduleDaemon(1, 3 as unknown as () => void)).toThrow(
+      /scheduleDaemon: action must be a function/,
+    );
+  });
+});
