@@ -35,6 +35,7 @@ export type LegListener = (leg: InstanceLeg, kvTransferParams: KvTransferParams 
 /** Builds the instance's connector; `wake` restarts its engine when a transfer ends. */
 export type ConnectorFactory = (wake: () => void) => KVConnector;
 
+/** A log line as pdsim prints it: the logging stat logger's message, stamped and attributed. */
 export interface LogLine {
   time: SimTime;
   instance: string;

@@ -11,7 +11,7 @@ export {
   TIME_TO_FIRST_TOKEN_BUCKETS,
 } from "./buckets.ts";
 export { CachingMetrics, type CacheStatsBatch } from "./caching-metrics.ts";
-export { LoggingStatLogger, type LogLine } from "./logging-stat-logger.ts";
+export { LoggingStatLogger, type LogRecord } from "./logging-stat-logger.ts";
 export {
   CounterSeries,
   GaugeSeries,

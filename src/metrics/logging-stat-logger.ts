@@ -7,7 +7,8 @@ import { CachingMetrics } from "./caching-metrics.ts";
 import { formatFixed, formatInt } from "./printf.ts";
 import { type ProfileName, report } from "./profiles.ts";
 
-export interface LogLine {
+/** What one interval logs, as Python's logging gets it: a level and a message. */
+export interface LogRecord {
   /** vLLM logs at DEBUG when this interval and the previous one both had zero throughput. */
   level: "info" | "debug";
   message: string;
@@ -61,7 +62,7 @@ export class LoggingStatLogger {
   }
 
   /** Closes the interval that ends at `now` (simulated seconds) and returns its line. */
-  log(now: number): LogLine {
+  log(now: number): LogRecord {
     const promptThroughput = this.throughput(this.numPromptTokens, now);
     const generationThroughput = this.throughput(this.numGenerationTokens, now);
     const preemptions = this.numPreemptions;

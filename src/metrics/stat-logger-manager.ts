@@ -3,7 +3,7 @@
 // custom logger plugins and sleep-state updates.
 
 import type { IterationStats, SchedulerStats } from "../engine/stats.ts";
-import { LoggingStatLogger, type LogLine } from "./logging-stat-logger.ts";
+import { LoggingStatLogger, type LogRecord } from "./logging-stat-logger.ts";
 import {
   PrometheusStatLogger,
   type PrometheusStatLoggerOptions,
@@ -34,7 +34,7 @@ export class StatLoggerManager {
   }
 
   /** The line for the interval ending at `now`, or null when logging is disabled. */
-  log(now: number): LogLine | null {
+  log(now: number): LogRecord | null {
     return this.logging === null ? null : this.logging.log(now);
   }
 }
