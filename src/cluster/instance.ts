@@ -3,7 +3,7 @@
 
 import { type Simulation, type SimTime, usToSeconds } from "../../sim/index.ts";
 import { ChurnMap } from "../util/churn-map.ts";
-import { EngineCore } from "../engine/engine-core.ts";
+import { EngineCore, type StepListener } from "../engine/engine-core.ts";
 import { OutputProcessor } from "../engine/output-processor.ts";
 import type { Prompt } from "../engine/prompt.ts";
 import { type KvTransferParams, Request } from "../engine/request.ts";
@@ -42,11 +42,6 @@ export interface LogLine {
   message: string;
 }
 
-export type StepWatcher = (
-  outputs: EngineCoreOutputs,
-  schedulerOutput: SchedulerOutput | null,
-) => void;
-
 /** An increment that the exposition of `profile` refused, as vLLM's exporter would have. */
 export interface InstanceExporterError extends ExporterError {
   time: SimTime;
@@ -73,7 +68,7 @@ export class Instance {
   private readonly truth: TruthMetrics;
   private readonly inFlight = new ChurnMap<string, InFlight>();
   private readonly onExporterError: (error: InstanceExporterError) => void;
-  private readonly watchStep: StepWatcher | null;
+  private readonly watchStep: StepListener | null;
   private readonly recordStats: boolean;
   /** Set by `pdsim explain` to follow one request. */
   trace: RequestTrace | null = null;
@@ -88,7 +83,7 @@ export class Instance {
       profiles?: readonly ProfileName[];
       onExporterError?: (error: InstanceExporterError) => void;
       /** Watches every engine step once the loggers have recorded it (`pdsim check`). */
-      onStep?: StepWatcher;
+      onStep?: StepListener;
       /** False: no stat logger records anything (`pdsim bench` measures what they cost). */
       recordStats?: boolean;
     } = {},
