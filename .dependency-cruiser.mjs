@@ -4,8 +4,9 @@
 // - sim, the kernel, knows nothing of LLMs; util's helpers know nothing of vLLM;
 // - engine is one vLLM engine, with the connector interface its scheduler calls; kv-transfer
 //   implements that interface;
-// - metrics reads the engine's stats and the transfers; the cluster's instances build their stat
-//   loggers, as vLLM's AsyncLLM does, so it comes before the cluster;
+// - accounting (the ground truth and what each vLLM version reports) and metrics (the stat
+//   loggers, which export both) read the engine's stats and the transfers; the cluster's
+//   instances build them, as vLLM's AsyncLLM builds its stat loggers, so they come before it;
 // - a scenario names the accounting profiles, and the workload is drawn from a scenario;
 // - cluster runs a scenario; explain, check and output read what it ran; docs runs and renders
 //   all of them; cli is the edge.
@@ -16,7 +17,7 @@ export const LAYERS = [
   { name: "util", folders: ["src/util"] },
   { name: "engine", folders: ["src/engine"] },
   { name: "kv-transfer", folders: ["src/kv-transfer"] },
-  { name: "metrics", folders: ["src/metrics"] },
+  { name: "accounting/metrics", folders: ["src/accounting", "src/metrics"] },
   { name: "scenario", folders: ["src/scenario"] },
   { name: "workload", folders: ["src/workload"] },
   { name: "cluster", folders: ["src/cluster"] },

@@ -3,7 +3,7 @@
 // one gets its smallest counterexample (fast-check's shrinking, then `minimize`).
 
 import fc from "fast-check";
-import type { ProfileName } from "../metrics/profiles.ts";
+import type { ProfileName } from "../accounting/profiles.ts";
 import { evaluate, violationsOf } from "./evaluate.ts";
 import { INVARIANTS, type Invariant, type Violation } from "./invariants/index.ts";
 import {

@@ -4,7 +4,7 @@
 // on P/D scenarios load failures and the other connector. Each shrinks towards "as written".
 
 import fc from "fast-check";
-import type { ProfileName } from "../metrics/profiles.ts";
+import type { ProfileName } from "../accounting/profiles.ts";
 import type { Scenario } from "../scenario/types.ts";
 import { type FaultsDraw, faultsDraw } from "./scenario-arbitrary.ts";
 import { type RequestEntry, type ScenarioDoc, explicitRequests } from "./scenario-doc.ts";

@@ -5,7 +5,7 @@
 // instance, one short request arriving at 0, no faults.
 
 import fc from "fast-check";
-import type { ProfileName } from "../metrics/profiles.ts";
+import type { ProfileName } from "../accounting/profiles.ts";
 import type { RequestEntry, ScenarioDoc } from "./scenario-doc.ts";
 
 export const TOPOLOGIES = ["unified", "1P1D", "1P2D", "2P1D", "2P2D", "mixed"] as const;

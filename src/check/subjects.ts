@@ -1,7 +1,7 @@
 // Whose numbers an invariant is checked against: the ground truth, one vLLM version's report,
 // or the simulator itself (conservation laws that hold whatever is reported).
 
-import { PROFILE_NAMES, type ProfileName, hasSourceSplit } from "../metrics/profiles.ts";
+import { PROFILE_NAMES, type ProfileName, hasSourceSplit } from "../accounting/profiles.ts";
 
 export type Subject = "truth" | ProfileName | "simulator";
 

@@ -8,7 +8,7 @@ import type { Instance, InstanceExporterError, LogLine } from "../cluster/instan
 import type { RequestRecord } from "../cluster/request-record.ts";
 import type { EngineCoreOutputs, SchedulerOutput } from "../engine/scheduler-output.ts";
 import type { TransferRecord } from "../kv-transfer/transfer-fabric.ts";
-import { PROFILE_NAMES, type ProfileName } from "../metrics/profiles.ts";
+import { PROFILE_NAMES, type ProfileName } from "../accounting/profiles.ts";
 import type { Scenario } from "../scenario/types.ts";
 
 export interface EngineStep {

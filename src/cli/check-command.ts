@@ -8,7 +8,7 @@ import { parse as parseYaml } from "yaml";
 import { type CheckReport, type CheckRow, anyBroken, checkScenario } from "../check/check.ts";
 import { checkBase } from "../check/perturb.ts";
 import { describeScenario, docToYaml, scenarioOfDoc } from "../check/scenario-doc.ts";
-import type { ProfileName } from "../metrics/profiles.ts";
+import type { ProfileName } from "../accounting/profiles.ts";
 import { writeFileSet } from "../output/file-set-dir.ts";
 import { loadScenario } from "../scenario/index.ts";
 import {

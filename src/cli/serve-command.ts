@@ -4,7 +4,7 @@
 
 import { usToSeconds } from "../../sim/index.ts";
 import { Cluster } from "../cluster/cluster.ts";
-import type { ProfileName } from "../metrics/profiles.ts";
+import type { ProfileName } from "../accounting/profiles.ts";
 import { MetricsServer } from "../output/metrics-server.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { EXIT_OK, UsageError, exitForBadInput, parseSeed } from "./bad-input.ts";

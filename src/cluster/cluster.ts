@@ -23,7 +23,7 @@ import {
   type InstanceExporterError,
   type LogLine,
 } from "./instance.ts";
-import type { ProfileName } from "../metrics/profiles.ts";
+import type { ProfileName } from "../accounting/profiles.ts";
 import { RequestTrace } from "./request-trace.ts";
 import { PdProxy } from "./pd-proxy.ts";
 import { makeRouter } from "./routers.ts";

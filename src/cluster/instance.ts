@@ -11,10 +11,10 @@ import type { EngineCoreOutputs, SchedulerOutput } from "../engine/scheduler-out
 import type { IterationStats } from "../engine/stats.ts";
 import type { KVConnector } from "../engine/kv-connector.ts";
 import { PrometheusStatLogger, StatLoggerManager } from "../metrics/index.ts";
-import { PrefillLedger } from "../metrics/ledger.ts";
-import { PROFILE_NAMES, type ProfileName, report } from "../metrics/profiles.ts";
-import type { ExporterError } from "../metrics/prompt-source-counters.ts";
-import { TruthMetrics } from "../metrics/truth-metrics.ts";
+import { PrefillLedger } from "../accounting/ledger.ts";
+import { PROFILE_NAMES, type ProfileName, report } from "../accounting/profiles.ts";
+import type { ExporterError } from "../accounting/prompt-source-counters.ts";
+import { TruthMetrics } from "../accounting/truth-metrics.ts";
 import type { RequestTrace } from "./request-trace.ts";
 import type { InstanceConfig, Scenario } from "../scenario/types.ts";
 import { outputTokenIdSource } from "../workload/token-ids.ts";

@@ -2,8 +2,8 @@
 // of one request (the P/D flow gives a request one leg per instance it visited).
 
 import type { FinishReason } from "../engine/request-status.ts";
-import type { PrefillSources, RecomputedTokens } from "../metrics/ledger.ts";
-import type { ProfileName } from "../metrics/profiles.ts";
+import type { PrefillSources, RecomputedTokens } from "../accounting/ledger.ts";
+import type { ProfileName } from "../accounting/profiles.ts";
 import type { InstanceRole } from "../scenario/types.ts";
 
 /** What one vLLM version's prompt-token families would have counted for this leg. */

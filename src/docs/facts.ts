@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { explainRequest, renderAccounting } from "../explain/explanation.ts";
 import type { Explanation } from "../explain/explanation.ts";
 import { storyLines } from "../explain/story.ts";
-import { PROFILE_NAMES, PROFILES, type ProfileName } from "../metrics/profiles.ts";
+import { PROFILE_NAMES, PROFILES, type ProfileName } from "../accounting/profiles.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { formatLogLine } from "../output/console-report.ts";
 import { type GuideRun, runGuideScenario, scenarioFile } from "./scenario-runs.ts";

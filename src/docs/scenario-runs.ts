@@ -6,7 +6,7 @@ import { Cluster } from "../cluster/cluster.ts";
 import type { LogLine } from "../cluster/instance.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 import type { TransferRecord } from "../kv-transfer/transfer-fabric.ts";
-import type { ProfileName } from "../metrics/profiles.ts";
+import type { ProfileName } from "../accounting/profiles.ts";
 import { loadScenario } from "../scenario/index.ts";
 import type { Scenario } from "../scenario/types.ts";
 

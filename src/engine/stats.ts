@@ -54,7 +54,7 @@ export interface SchedulerStats {
 
 /**
  * What the front end knows about a request's prompt when its first output arrives: the inputs
- * every vLLM version's PromptTokenStats formula reads (see src/metrics/profiles.ts).
+ * every vLLM version's PromptTokenStats formula reads (see src/accounting/profiles.ts).
  */
 export interface PromptTokenInputs {
   requestId: string;

@@ -2,7 +2,7 @@
 // version reports for it, and a one-line reason for each difference.
 
 import type { InstanceLeg } from "../cluster/request-record.ts";
-import { PROFILE_NAMES, PROFILES, type ProfileName } from "../metrics/profiles.ts";
+import { PROFILE_NAMES, PROFILES, type ProfileName } from "../accounting/profiles.ts";
 
 export interface SourceRow {
   label: string;

@@ -5,7 +5,7 @@
 import { Cluster } from "../cluster/cluster.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 import type { TraceEvent } from "../cluster/request-trace.ts";
-import { PROFILE_NAMES } from "../metrics/profiles.ts";
+import { PROFILE_NAMES } from "../accounting/profiles.ts";
 import type { Scenario } from "../scenario/types.ts";
 import { type LegAccounting, legAccounting } from "./accounting.ts";
 import { storyLines } from "./story.ts";

@@ -5,7 +5,7 @@
 import type { IterationStats, SchedulerStats } from "../engine/stats.ts";
 import { CachingMetrics } from "./caching-metrics.ts";
 import { formatFixed, formatInt } from "./printf.ts";
-import { type ProfileName, report } from "./profiles.ts";
+import { type ProfileName, report } from "../accounting/profiles.ts";
 
 /** What one interval logs, as Python's logging gets it: a level and a message. */
 export interface LogRecord {

@@ -18,8 +18,8 @@ import {
   type Sample,
 } from "./metric-family.ts";
 import { SLEEP_STATES, cacheConfigInfoFamily, vllmFamilies } from "./vllm-families.ts";
-import { type ExporterError, PromptSourceCounters } from "./prompt-source-counters.ts";
-import { DEFAULT_PROFILE, type ProfileName, report } from "./profiles.ts";
+import { type ExporterError, PromptSourceCounters } from "../accounting/prompt-source-counters.ts";
+import { DEFAULT_PROFILE, type ProfileName, report } from "../accounting/profiles.ts";
 
 export interface PrometheusStatLoggerOptions {
   /** vLLM's served model name, the `model_name` label. */

@@ -11,7 +11,7 @@ import {
   build1_2_5Buckets,
 } from "./buckets.ts";
 import type { FamilyDef } from "./metric-family.ts";
-import type { ProfileName } from "./profiles.ts";
+import type { ProfileName } from "../accounting/profiles.ts";
 
 export const ENGINE_LABEL_NAMES = ["model_name", "engine"] as const;
 

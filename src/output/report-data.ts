@@ -7,8 +7,8 @@ import { usToSeconds } from "../../sim/index.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 import { ChurnMap } from "../util/churn-map.ts";
 import type { TransferRecord } from "../kv-transfer/transfer-fabric.ts";
-import type { ProfileName } from "../metrics/profiles.ts";
-import { PROMPT_SOURCES } from "../metrics/prompt-source-counters.ts";
+import type { ProfileName } from "../accounting/profiles.ts";
+import { PROMPT_SOURCES } from "../accounting/prompt-source-counters.ts";
 import type { SeriesRecorder } from "../metrics/series-recorder.ts";
 
 /** Requests (the first to finish) drawn as stacked bars of their sources on each instance. */

@@ -6,7 +6,7 @@ import type { Instance } from "../cluster/instance.ts";
 import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
 import type { ExpectationResult } from "../scenario/expectations.ts";
 import type { InstanceExporterError } from "../cluster/instance.ts";
-import type { ProfileName } from "../metrics/profiles.ts";
+import type { ProfileName } from "../accounting/profiles.ts";
 import { usToSeconds } from "../../sim/index.ts";
 
 export interface InstanceTotals {

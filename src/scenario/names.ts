@@ -1,7 +1,7 @@
 // The closed sets of names a scenario may use, in the order error messages list them.
 
 /** Accounting profiles: vLLM versions whose prompt-token metrics pdsim reproduces. */
-export { PROFILE_NAMES } from "../metrics/profiles.ts";
+export { PROFILE_NAMES } from "../accounting/profiles.ts";
 
 export const CONNECTORS = ["nixl", "p2p_nccl", "none"] as const;
 

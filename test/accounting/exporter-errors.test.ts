@@ -10,7 +10,7 @@ import { Cluster } from "../../src/cluster/cluster.ts";
 import type { InstanceExporterError } from "../../src/cluster/instance.ts";
 import type { RequestRecord } from "../../src/cluster/request-record.ts";
 import type { PromptTokenInputs } from "../../src/engine/stats.ts";
-import { PROFILE_NAMES, type ProfileName } from "../../src/metrics/profiles.ts";
+import { PROFILE_NAMES, type ProfileName } from "../../src/accounting/profiles.ts";
 import { PrometheusStatLogger } from "../../src/metrics/prometheus-stat-logger.ts";
 import { loadScenario } from "../../src/scenario/index.ts";
 import { REPO, pdsim, removeDir, scratchDir, writeScenario } from "../e2e/cli.ts";

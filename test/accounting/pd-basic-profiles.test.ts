@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Cluster } from "../../src/cluster/cluster.ts";
-import { PROFILE_NAMES, type ProfileName } from "../../src/metrics/profiles.ts";
+import { PROFILE_NAMES, type ProfileName } from "../../src/accounting/profiles.ts";
 import { loadScenario } from "../../src/scenario/index.ts";
 import { REPO, listFiles, pdsim, removeDir, scratchDir, writeScenario } from "../e2e/cli.ts";
 

@@ -3,7 +3,7 @@
 // num_external_computed_tokens, and the scheduler's PrefillStats (N, L, E) of current vLLM.
 import { describe, expect, it } from "vitest";
 import type { PromptTokenInputs } from "../../src/engine/stats.ts";
-import { type ProfileName, report } from "../../src/metrics/profiles.ts";
+import { type ProfileName, report } from "../../src/accounting/profiles.ts";
 
 /** [computed, local, external, cached] and, for the versions that exported it, recomputed. */
 type Split = [number, number, number, number] | [number, number, number, number, number];

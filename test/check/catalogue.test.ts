@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { INVARIANTS } from "../../src/check/invariants/index.ts";
-import { PROFILE_NAMES } from "../../src/metrics/profiles.ts";
+import { PROFILE_NAMES } from "../../src/accounting/profiles.ts";
 import { REPO, readCatalogue } from "./catalogue-doc.ts";
 
 const { invariants: rows, knownBreaks } = readCatalogue();

@@ -16,7 +16,7 @@ import { WatchedRun } from "../../src/check/watched-run.ts";
 import type { InstanceLeg, RequestRecord } from "../../src/cluster/request-record.ts";
 import type { Admission } from "../../src/engine/scheduler-output.ts";
 import type { MetricFamily } from "../../src/metrics/metric-family.ts";
-import { PROFILE_NAMES, type ProfileName } from "../../src/metrics/profiles.ts";
+import { PROFILE_NAMES, type ProfileName } from "../../src/accounting/profiles.ts";
 
 const R1: RequestEntry = { id: "r1", at_s: 0, prompt_tokens: 10, max_tokens: 3 };
 /** r1's prompt again, once r1's blocks are cached: a local hit of 8 of its 10 tokens (B = 4). */

@@ -12,7 +12,7 @@ import {
 import { describeScenario, scenarioOfDoc } from "../../src/check/scenario-doc.ts";
 import { findBreak } from "../../src/check/search.ts";
 import { isProfile } from "../../src/check/subjects.ts";
-import type { ProfileName } from "../../src/metrics/profiles.ts";
+import type { ProfileName } from "../../src/accounting/profiles.ts";
 import { propertyRuns, propertySeed } from "../support/property.ts";
 import { readCatalogue } from "./catalogue-doc.ts";
 

@@ -15,7 +15,7 @@ import {
 } from "../../src/check/scenario-arbitrary.ts";
 import { scenarioOfDoc } from "../../src/check/scenario-doc.ts";
 import type { WatchedRun } from "../../src/check/watched-run.ts";
-import { DEFAULT_PROFILE } from "../../src/metrics/profiles.ts";
+import { DEFAULT_PROFILE } from "../../src/accounting/profiles.ts";
 import { expectReached, propertyParamsWithRuns, propertyRuns } from "../support/property.ts";
 
 const RUNS = propertyRuns(200);

@@ -3,7 +3,7 @@
 import { expect } from "vitest";
 import { Cluster, type ClusterRunResult } from "../../src/cluster/cluster.ts";
 import type { InstanceLeg, RequestRecord } from "../../src/cluster/request-record.ts";
-import type { ProfileName } from "../../src/metrics/profiles.ts";
+import type { ProfileName } from "../../src/accounting/profiles.ts";
 import { parseScenario, type Scenario } from "../../src/scenario/index.ts";
 import { lostOrDuplicated, workloadIds } from "../../src/check/invariants/cluster-level.ts";
 import { undrained } from "../../src/check/invariants/instance-level.ts";

@@ -11,7 +11,7 @@ import { OutputProcessor, type FinishedRequest } from "../../src/engine/output-p
 import type { Request } from "../../src/engine/request.ts";
 import { stepDuration, type StepTimeModel } from "../../src/engine/step-latency.ts";
 import type { IterationStats } from "../../src/engine/stats.ts";
-import { type ProfileReport, report } from "../../src/metrics/profiles.ts";
+import { type ProfileReport, report } from "../../src/accounting/profiles.ts";
 import { expectReached, propertyParamsWithRuns } from "../support/property.ts";
 import { checkAllBlocksFree, engineParams, makeRequest, prompt } from "./helpers.ts";
 

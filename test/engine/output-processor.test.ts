@@ -4,7 +4,7 @@ import type { EngineCoreEvent } from "../../src/engine/request.ts";
 import type { EngineCoreOutput, EngineCoreOutputs } from "../../src/engine/scheduler-output.ts";
 import type { FinishReason } from "../../src/engine/request-status.ts";
 import { type PrefillStats, PrefixCacheStats } from "../../src/engine/stats.ts";
-import { report } from "../../src/metrics/profiles.ts";
+import { report } from "../../src/accounting/profiles.ts";
 
 const S = 1_000_000; // microseconds per second
 

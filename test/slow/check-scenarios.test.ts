@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { anyBroken, checkScenario } from "../../src/check/check.ts";
 import { checkBase } from "../../src/check/perturb.ts";
-import { DEFAULT_PROFILE } from "../../src/metrics/profiles.ts";
+import { DEFAULT_PROFILE } from "../../src/accounting/profiles.ts";
 import { loadScenario } from "../../src/scenario/index.ts";
 import { REPO } from "../check/catalogue-doc.ts";
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { Cluster } from "../../src/cluster/cluster.ts";
 import { append, nothing, sharedEmptyListIsEmpty } from "../../src/util/lists.ts";
 import { NO_PREFIX_CACHE_LOOKUPS, PrefixCacheStats } from "../../src/engine/stats.ts";
-import { PROFILE_NAMES } from "../../src/metrics/profiles.ts";
+import { PROFILE_NAMES } from "../../src/accounting/profiles.ts";
 import { loadScenario } from "../../src/scenario/index.ts";
 
 describe("shared empty lists", () => {

@@ -5,7 +5,7 @@
 import type { Cluster } from "../../cluster/cluster.ts";
 import type { Instance } from "../../cluster/instance.ts";
 import { FINISH_REASONS } from "../../engine/request-status.ts";
-import { PROFILE_NAMES } from "../../metrics/profiles.ts";
+import { PROFILE_NAMES } from "../../accounting/profiles.ts";
 import type {
   CumulativeValues,
   PrometheusStatLogger,

@@ -1,7 +1,7 @@
 // The request legs a finished run produced, with what every request-level invariant reads.
 
 import type { InstanceLeg, ProfileSources, RequestRecord } from "../../cluster/request-record.ts";
-import type { ProfileName } from "../../metrics/profiles.ts";
+import type { ProfileName } from "../../accounting/profiles.ts";
 import type { Scenario } from "../../scenario/types.ts";
 
 export interface LegView {

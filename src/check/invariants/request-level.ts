@@ -1,7 +1,7 @@
 // Invariants about each request leg: how the prompt tokens one instance counted for one request
 // split into sources, under the ground truth and under each vLLM version's formula.
 
-import { PROFILE_NAMES } from "../../metrics/profiles.ts";
+import { PROFILE_NAMES } from "../../accounting/profiles.ts";
 import { SPLIT_PROFILES, type Subject } from "../subjects.ts";
 import type { WatchedRun } from "../watched-run.ts";
 import { type LegView, legsOf, loggedPromptTokens, sourcesText, splitReport } from "./legs.ts";

@@ -1,12 +1,12 @@
 // pdsim's ground-truth prompt families, exported beside every profile's vllm: families so a
 // dashboard can put the truth next to what a vLLM version reported.
 
-import type { CounterSeries, FamilyDef } from "./metric-family.ts";
-import { PROMPT_SOURCES, type PromptSource } from "./prompt-source-counters.ts";
+import type { CounterSeries, FamilyDef } from "../metrics/metric-family.ts";
+import type { PrometheusStatLogger } from "../metrics/prometheus-stat-logger.ts";
+import { ENGINE_LABEL_NAMES } from "../metrics/vllm-families.ts";
 import type { PrefillSources, RecomputedTokens } from "./ledger.ts";
 import { RECOMPUTE_REASONS } from "./ledger.ts";
-import type { PrometheusStatLogger } from "./prometheus-stat-logger.ts";
-import { ENGINE_LABEL_NAMES } from "./vllm-families.ts";
+import { PROMPT_SOURCES, type PromptSource } from "./prompt-source-counters.ts";
 
 export const TRUTH_FAMILIES: readonly FamilyDef[] = [
   {

@@ -4,7 +4,7 @@
 // where vLLM's Prometheus client would have raised.
 
 import type { PromptTokenInputs } from "../engine/stats.ts";
-import type { CounterSeries, Labels } from "./metric-family.ts";
+import type { CounterSeries, Labels } from "../metrics/metric-family.ts";
 import { type ProfileName, report } from "./profiles.ts";
 
 export const PROMPT_SOURCES = ["local_compute", "local_cache_hit", "external_kv_transfer"] as const;
