@@ -13,7 +13,7 @@ import { buildSummary } from "../output/summary.ts";
 import { formatLogLine, formatSummary } from "../output/console-report.ts";
 import { checkExpectations, type SampleLookup } from "../scenario/expectations.ts";
 import { loadScenario } from "../scenario/index.ts";
-import { PROFILE_NAMES, type ProfileName, hasSourceSplit } from "../accounting/profiles.ts";
+import { PROFILE_NAMES, PROFILES, type ProfileName } from "../accounting/profiles.ts";
 import { EXPORTER_ERROR_MESSAGE } from "../accounting/prompt-source-counters.ts";
 import { formatSeconds } from "../../sim/index.ts";
 import { runWithProgress } from "./progress.ts";
@@ -79,7 +79,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
               },
             }),
       },
-      profiles,
+      profiles.map((p) => PROFILES[p]),
     );
     validateExpectationMetrics(scenario, cluster);
     if (opts.out !== undefined) out = new OutputDir(opts.out);
@@ -121,7 +121,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         if (profiles.length > 1) {
           for (const exposition of instance.expositions) {
             out.writeMetrics(
-              `${exposition.profile}/${instance.name}`,
+              `${exposition.profile.name}/${instance.name}`,
               await exposition.exposition(),
             );
           }
@@ -138,7 +138,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
         scenario: scenario.name,
         profile,
         seed,
-        hasSplit: hasSourceSplit(profile),
+        hasSplit: PROFILES[profile].hasSourceSplit,
       });
       out.writeStreamed("report.html", (write) => write(renderReport(reportData)));
       out.writeSummary(summary);

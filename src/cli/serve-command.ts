@@ -4,7 +4,7 @@
 
 import { usToSeconds } from "../../sim/index.ts";
 import { Cluster } from "../cluster/cluster.ts";
-import type { ProfileName } from "../accounting/profiles.ts";
+import { PROFILES, type ProfileName } from "../accounting/profiles.ts";
 import { MetricsServer } from "../output/metrics-server.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { EXIT_OK, UsageError, exitForBadInput, parseSeed } from "./bad-input.ts";
@@ -35,7 +35,7 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
       );
     }
     const profile = (opts.profile ?? scenario.metrics.profile) as ProfileName;
-    const cluster = new Cluster(scenario, seed, {}, [profile]);
+    const cluster = new Cluster(scenario, seed, {}, [PROFILES[profile]]);
     for (const [i, instance] of cluster.instances.entries()) {
       const server = new MetricsServer(() => instance.statLoggers.prometheus.exposition());
       servers.push(server);
