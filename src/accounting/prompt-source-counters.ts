@@ -5,7 +5,7 @@
 
 import type { PromptTokenInputs } from "../engine/stats.ts";
 import type { CounterSeries, Labels } from "../metrics/metric-family.ts";
-import { type ProfileName, report } from "./profiles.ts";
+import type { Profile } from "./profiles.ts";
 
 export const PROMPT_SOURCES = ["local_compute", "local_cache_hit", "external_kv_transfer"] as const;
 export type PromptSource = (typeof PROMPT_SOURCES)[number];
@@ -40,11 +40,11 @@ export class PromptSourceCounters {
 
   constructor(
     bind: BindCounter,
-    readonly profile: ProfileName,
+    readonly profile: Profile,
     private readonly onError: (error: ExporterError) => void,
   ) {
     this.total = bind("vllm:prompt_tokens_total");
-    if (profile === "vllm-pre33290") return;
+    if (!profile.hasSourceSplit) return;
     this.bySource = Object.fromEntries(
       PROMPT_SOURCES.map((source) => [
         source,
@@ -52,7 +52,7 @@ export class PromptSourceCounters {
       ]),
     ) as Record<PromptSource, CounterSeries>;
     this.cached = bind("vllm:prompt_tokens_cached_total");
-    if (profile === "vllm-pr33290" || profile === "vllm-pr37160") {
+    if (profile.exportsRecomputed) {
       this.recomputed = bind("vllm:prompt_tokens_recomputed_total");
     }
   }
@@ -68,7 +68,7 @@ export class PromptSourceCounters {
       recomputed: 0,
     };
     for (const inputs of firstOutputs) {
-      const r = report(this.profile, inputs);
+      const r = this.profile.formula(inputs);
       sum.total += r.promptTokensTotal;
       sum.local_compute += r.localCompute;
       sum.local_cache_hit += r.localCacheHit;

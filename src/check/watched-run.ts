@@ -8,7 +8,7 @@ import type { Instance, InstanceExporterError, LogLine } from "../cluster/instan
 import type { RequestRecord } from "../cluster/request-record.ts";
 import type { EngineCoreOutputs, SchedulerOutput } from "../engine/scheduler-output.ts";
 import type { TransferRecord } from "../kv-transfer/transfer-fabric.ts";
-import { PROFILE_NAMES, type ProfileName } from "../accounting/profiles.ts";
+import { PROFILE_LIST, PROFILES } from "../accounting/profiles.ts";
 import type { Scenario } from "../scenario/types.ts";
 
 export interface EngineStep {
@@ -120,8 +120,8 @@ export class WatchedRun {
     listener: RunListener,
     onStep: Watcher<EngineStep> | null,
   ): Cluster {
-    const selected = scenario.metrics.profile;
-    const profiles: ProfileName[] = [selected, ...PROFILE_NAMES.filter((p) => p !== selected)];
+    const selected = PROFILES[scenario.metrics.profile];
+    const profiles = [selected, ...PROFILE_LIST.filter((p) => p !== selected)];
     return new Cluster(
       scenario,
       seed,
@@ -171,7 +171,7 @@ function digestOf(cluster: Cluster, outputs: RunOutputs): string {
   for (const error of outputs.exporterErrors) hash.update(JSON.stringify(error));
   for (const instance of cluster.instances) {
     for (const exposition of instance.expositions) {
-      hash.update(`${instance.name}/${exposition.profile}`);
+      hash.update(`${instance.name}/${exposition.profile.name}`);
       hash.update(JSON.stringify(exposition.samples()));
     }
   }

@@ -2,6 +2,7 @@
 // logger off, timed in a fresh process, as one line of JSON with the figures `pdsim run --json`
 // gives for the other configurations.
 
+import { PROFILES } from "../accounting/profiles.ts";
 import { Cluster } from "../cluster/cluster.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { peakRssMb } from "./run-command.ts";
@@ -19,7 +20,7 @@ export interface BenchRunFigures {
 
 export function benchRunCommand(io: CliIo, scenarioFile: string): number {
   const scenario = loadScenario(scenarioFile);
-  const cluster = new Cluster(scenario, scenario.seed, {}, [scenario.metrics.profile], {
+  const cluster = new Cluster(scenario, scenario.seed, {}, [PROFILES[scenario.metrics.profile]], {
     recordStats: false,
   });
   const started = performance.now();

@@ -14,7 +14,7 @@ import { buildSummary } from "../output/summary.ts";
 import { formatLogLine, formatSummary } from "../output/console-report.ts";
 import { checkExpectations, type SampleLookup } from "../scenario/expectations.ts";
 import { loadScenario } from "../scenario/index.ts";
-import { PROFILE_NAMES, type ProfileName, hasSourceSplit } from "../accounting/profiles.ts";
+import { PROFILE_NAMES, PROFILES, type ProfileName } from "../accounting/profiles.ts";
 import { EXPORTER_ERROR_MESSAGE } from "../accounting/prompt-source-counters.ts";
 import { formatSeconds } from "../../sim/index.ts";
 import type { CliIo } from "./io.ts";
@@ -82,7 +82,7 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
               },
             }),
       },
-      profiles,
+      profiles.map((p) => PROFILES[p]),
     );
     validateExpectationMetrics(scenario, cluster);
     if (opts.out !== undefined) out = new OutputDir(opts.out);
@@ -128,7 +128,7 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
         if (profiles.length > 1) {
           for (const exposition of instance.expositions) {
             out.writeMetrics(
-              `${exposition.profile}/${instance.name}`,
+              `${exposition.profile.name}/${instance.name}`,
               await exposition.exposition(),
             );
           }
@@ -145,7 +145,7 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
         scenario: scenario.name,
         profile,
         seed,
-        hasSplit: hasSourceSplit(profile),
+        hasSplit: PROFILES[profile].hasSourceSplit,
       });
       out.writeStreamed("report.html", (write) => write(renderReport(reportData)));
       out.writeSummary(summary);

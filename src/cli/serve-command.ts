@@ -4,7 +4,7 @@
 
 import { usToSeconds } from "../../sim/index.ts";
 import { Cluster } from "../cluster/cluster.ts";
-import type { ProfileName } from "../accounting/profiles.ts";
+import { PROFILES, type ProfileName } from "../accounting/profiles.ts";
 import { MetricsServer } from "../output/metrics-server.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { EXIT_OK, UsageError, exitForBadInput, parseSeed } from "./bad-input.ts";
@@ -41,7 +41,7 @@ export function planServe(opts: ServeOptions): ServePlan {
     );
   }
   const profile = (opts.profile ?? scenario.metrics.profile) as ProfileName;
-  return { cluster: new Cluster(scenario, seed, {}, [profile]), port, speed, profile };
+  return { cluster: new Cluster(scenario, seed, {}, [PROFILES[profile]]), port, speed, profile };
 }
 
 export async function serveCommand(io: CliIo, opts: ServeOptions): Promise<number> {

@@ -23,7 +23,7 @@ import {
   type InstanceExporterError,
   type LogLine,
 } from "./instance.ts";
-import type { ProfileName } from "../accounting/profiles.ts";
+import { PROFILES, type Profile } from "../accounting/profiles.ts";
 import { RequestTrace } from "./request-trace.ts";
 import { PdProxy } from "./pd-proxy.ts";
 import { makeRouter } from "./routers.ts";
@@ -78,7 +78,7 @@ export class Cluster {
     readonly scenario: Scenario,
     seed: number,
     private readonly listener: ClusterListener = {},
-    profiles: readonly ProfileName[] = [scenario.metrics.profile],
+    profiles: readonly Profile[] = [PROFILES[scenario.metrics.profile]],
     options: { recordStats?: boolean } = {},
   ) {
     const rng = new RngStreams(seed);

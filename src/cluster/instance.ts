@@ -12,13 +12,13 @@ import type { IterationStats } from "../engine/stats.ts";
 import type { KVConnector } from "../engine/kv-connector.ts";
 import { PrometheusStatLogger, StatLoggerManager } from "../metrics/index.ts";
 import { PrefillLedger } from "../accounting/ledger.ts";
-import { PROFILE_NAMES, type ProfileName, report } from "../accounting/profiles.ts";
+import { PROFILE_LIST, PROFILES, type Profile, report } from "../accounting/profiles.ts";
 import type { ExporterError } from "../accounting/prompt-source-counters.ts";
 import { TruthMetrics } from "../accounting/truth-metrics.ts";
 import type { RequestTrace } from "./request-trace.ts";
 import type { InstanceConfig, Scenario } from "../scenario/types.ts";
 import { outputTokenIdSource } from "../workload/token-ids.ts";
-import type { InstanceLeg, ProfileSources } from "./request-record.ts";
+import type { InstanceLeg, ProfileSources, ReportedSources } from "./request-record.ts";
 
 /** What the proxy sends an instance: one leg of a client request. */
 export interface LegRequest {
@@ -46,7 +46,8 @@ export interface LogLine {
 export interface InstanceExporterError extends ExporterError {
   time: SimTime;
   instance: string;
-  profile: ProfileName;
+  /** The profile's name. */
+  profile: string;
 }
 
 interface InFlight {
@@ -66,6 +67,8 @@ export class Instance {
   private readonly outputProcessor = new OutputProcessor();
   private readonly ledger = new PrefillLedger();
   private readonly truth: TruthMetrics;
+  /** The profiles each leg's `reported` covers: every known version, then any other exported. */
+  private readonly reportedProfiles: readonly Profile[];
   private readonly inFlight = new ChurnMap<string, InFlight>();
   private readonly onExporterError: (error: InstanceExporterError) => void;
   private readonly watchStep: StepListener | null;
@@ -80,7 +83,7 @@ export class Instance {
     options: {
       makeConnector?: ConnectorFactory | null;
       /** The selected profile first; more to export every profile's numbers side by side. */
-      profiles?: readonly ProfileName[];
+      profiles?: readonly Profile[];
       onExporterError?: (error: InstanceExporterError) => void;
       /** Watches every engine step once the loggers have recorded it (`pdsim check`). */
       onStep?: StepListener;
@@ -89,7 +92,7 @@ export class Instance {
     } = {},
   ) {
     const makeConnector = options.makeConnector ?? null;
-    const profiles = options.profiles ?? [scenario.metrics.profile];
+    const profiles = options.profiles ?? [PROFILES[scenario.metrics.profile]];
     this.onExporterError = options.onExporterError ?? (() => {});
     this.watchStep = options.onStep ?? null;
     this.recordStats = options.recordStats ?? true;
@@ -144,6 +147,7 @@ export class Instance {
       ),
     ];
     this.truth = new TruthMetrics(this.expositions);
+    this.reportedProfiles = [...PROFILE_LIST, ...profiles.filter((p) => !PROFILE_LIST.includes(p))];
   }
 
   /** Requests this instance holds that have not finished: vLLM's running + waiting. */
@@ -263,7 +267,7 @@ export class Instance {
           truth: ledger.truth,
           recomputed: ledger.recomputed,
           kv_transfer_tokens: ledger.transferredTokens,
-          reported: reportedByEveryProfile(done.stats.promptTokenInputs),
+          reported: reportedBy(this.reportedProfiles, done.stats.promptTokenInputs),
         },
         flight.kvTransferParams,
       );
@@ -283,7 +287,7 @@ export class Instance {
           ...error,
           time: this.sim.now,
           instance: this.name,
-          profile: exposition.profile,
+          profile: exposition.profile.name,
         });
       }
     }
@@ -311,14 +315,15 @@ export class Instance {
   }
 }
 
-/** What each vLLM version would have reported for this leg's prompt. */
-function reportedByEveryProfile(
+/** What each of these vLLM versions would have reported for this leg's prompt, by name. */
+function reportedBy(
+  profiles: readonly Profile[],
   inputs: Parameters<typeof report>[1],
-): Record<ProfileName, ProfileSources> {
-  const out = {} as Record<ProfileName, ProfileSources>;
-  for (const profile of PROFILE_NAMES) {
+): ReportedSources {
+  const out: Record<string, ProfileSources> = {};
+  for (const profile of profiles) {
     const r = report(profile, inputs);
-    out[profile] = r.hasSources
+    out[profile.name] = r.hasSources
       ? {
           local_compute: r.localCompute,
           local_cache_hit: r.localCacheHit,
@@ -329,7 +334,7 @@ function reportedByEveryProfile(
         }
       : { prompt_throughput_tokens: r.logPromptTokens };
   }
-  return out;
+  return out as ReportedSources;
 }
 
 /** The labels of `vllm:cache_config_info` that follow from the scenario. */

@@ -21,6 +21,10 @@ export type ProfileSources =
   /** Versions before the source split: only the log line's prompt throughput counted it. */
   | { prompt_throughput_tokens: number };
 
+/** By profile name: every version pdsim knows, and any other profile the run exported. */
+export type ReportedSources = Readonly<Record<ProfileName, ProfileSources>> &
+  Readonly<Record<string, ProfileSources>>;
+
 export interface InstanceLeg {
   instance: string;
   role: InstanceRole;
@@ -42,7 +46,7 @@ export interface InstanceLeg {
   /** Tokens whose KV arrived over the connector for this leg, used or not. */
   kv_transfer_tokens: number;
   /** What every accounting profile reports for this leg (null for a refused leg). */
-  reported: Record<ProfileName, ProfileSources> | null;
+  reported: ReportedSources | null;
   /** Why the instance refused the request, when it did. */
   error?: string;
 }

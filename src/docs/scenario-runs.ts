@@ -6,7 +6,7 @@ import { Cluster } from "../cluster/cluster.ts";
 import type { LogLine } from "../cluster/instance.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 import type { TransferRecord } from "../kv-transfer/transfer-fabric.ts";
-import type { ProfileName } from "../accounting/profiles.ts";
+import { PROFILES, type ProfileName } from "../accounting/profiles.ts";
 import { loadScenario } from "../scenario/index.ts";
 import type { Scenario } from "../scenario/types.ts";
 
@@ -42,7 +42,7 @@ export function runGuideScenario(name: string, profile?: ProfileName): GuideRun 
       onLog: (l) => logLines.push(l),
       onTransfer: (t) => transfers.push(t),
     },
-    [profile ?? scenario.metrics.profile],
+    [PROFILES[profile ?? scenario.metrics.profile]],
   );
   cluster.run();
   const sample = (instance: string, name: string, labels: Record<string, string> = {}) => {

@@ -2,7 +2,7 @@
 // version reports for it, and a one-line reason for each difference.
 
 import type { InstanceLeg } from "../cluster/request-record.ts";
-import { PROFILE_NAMES, PROFILES, type ProfileName } from "../accounting/profiles.ts";
+import { PROFILE_NAMES, PROFILES, type Profile } from "../accounting/profiles.ts";
 
 export interface SourceRow {
   label: string;
@@ -65,7 +65,7 @@ export function legAccounting(leg: InstanceLeg, n: number): LegAccounting | null
     const differing = SOURCES.filter((source) => r[source] !== (t?.[source] ?? 0));
     if (differing.length > 0) {
       const values = differing.map((s) => `${s} ${r[s]} vs ${t?.[s] ?? 0}`).join(", ");
-      const whys = [...new Set(differing.map((s) => why(profile, s, leg, n)))].join("; ");
+      const whys = [...new Set(differing.map((s) => why(PROFILES[profile], s, leg, n)))].join("; ");
       reasons.push(`${profile}: ${values}: ${whys}`);
     }
     if (r.recomputed !== undefined && r.recomputed !== recomputedTotal) {
@@ -88,16 +88,16 @@ function recomputedNote(rc: NonNullable<InstanceLeg["recomputed"]>): string | nu
 }
 
 /** One line on why `profile` reports `source` differently from the truth for this leg. */
-function why(profile: ProfileName, source: Source, leg: InstanceLeg, n: number): string {
+function why(profile: Profile, source: Source, leg: InstanceLeg, n: number): string {
   const c = leg.num_cached_tokens;
   const e = leg.num_external_computed_tokens;
   const rc = leg.recomputed!;
   if (leg.truth === null) {
-    return profile === "vllm-pr37460"
+    return profile.readsPrefillStats
       ? "the error output carries no PrefillStats"
       : `the error output carries c = ${c} (never ran here) and e = ${e}; ${formula(profile, source)}`;
   }
-  if (profile === "vllm-pr37460") {
+  if (profile.readsPrefillStats) {
     if (rc.failed_load > 0) {
       return "PrefillStats keep the first pass's counts (L, E); the load failed and this instance computed the rest";
     }
@@ -112,7 +112,8 @@ function why(profile: ProfileName, source: Source, leg: InstanceLeg, n: number):
   if (source === "external_kv_transfer" && rc.failed_load > 0) {
     return `e is the connector's answer, not what arrived valid: ${rc.failed_load} transferred tokens were recomputed`;
   }
-  if (source === "local_cache_hit" && c + 1 === n && e === 0 && profile !== "vllm-pr38709") {
+  // The versions that export their guess r also add it to the local hit.
+  if (source === "local_cache_hit" && c + 1 === n && e === 0 && profile.exportsRecomputed) {
     return "c = N − 1 makes the formula add r = 1 to the local hit: the last token counted twice";
   }
   if (source === "local_cache_hit" && e > c) {
@@ -124,23 +125,8 @@ function why(profile: ProfileName, source: Source, leg: InstanceLeg, n: number):
   return formula(profile, source);
 }
 
-function formula(profile: ProfileName, source: Source): string {
-  const f: Record<Source, string> =
-    profile === "vllm-pr37460"
-      ? {
-          local_compute: "computed = N − L − E",
-          local_cache_hit: "local = L",
-          external_kv_transfer: "external = E",
-        }
-      : {
-          local_compute: "computed = N − c",
-          local_cache_hit:
-            profile === "vllm-pr33290"
-              ? "local = c + r − e"
-              : profile === "vllm-pr37160"
-                ? "local = max(0, c + r − e)"
-                : "local = max(0, c − e)",
-          external_kv_transfer: "external = e",
-        };
-  return `${f[source]} (${PROFILES[profile].pullRequest})`;
+function formula(profile: Profile, source: Source): string {
+  const formulas = profile.sourceFormulas;
+  if (formulas === null) throw new Error(`${profile.name} has no source split to explain`);
+  return `${formulas[source]} (${profile.pullRequest})`;
 }

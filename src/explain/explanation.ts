@@ -5,7 +5,7 @@
 import { Cluster } from "../cluster/cluster.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 import type { TraceEvent } from "../cluster/request-trace.ts";
-import { PROFILE_NAMES } from "../accounting/profiles.ts";
+import { PROFILE_LIST } from "../accounting/profiles.ts";
 import type { Scenario } from "../scenario/types.ts";
 import { type LegAccounting, legAccounting } from "./accounting.ts";
 import { storyLines } from "./story.ts";
@@ -33,7 +33,7 @@ export function explainRequest(
         if (r.id === id) record = r;
       },
     },
-    [...PROFILE_NAMES],
+    PROFILE_LIST,
   );
   const trace = cluster.traceRequest(id);
   cluster.run();

@@ -5,7 +5,7 @@
 import type { IterationStats, SchedulerStats } from "../engine/stats.ts";
 import { CachingMetrics } from "./caching-metrics.ts";
 import { formatFixed, formatInt } from "./printf.ts";
-import { type ProfileName, report } from "../accounting/profiles.ts";
+import { DEFAULT_PROFILE, PROFILES, type Profile } from "../accounting/profiles.ts";
 
 /** What one interval logs, as Python's logging gets it: a level and a message. */
 export interface LogRecord {
@@ -35,7 +35,7 @@ export class LoggingStatLogger {
     readonly engineIndex: number,
     startTime: number,
     /** Decides what the prompt throughput counts: every prompt token before vLLM #33290, computed ones after. */
-    readonly profile: ProfileName = "vllm-pr37460",
+    readonly profile: Profile = PROFILES[DEFAULT_PROFILE],
   ) {
     this.lastLogTime = startTime;
   }
@@ -45,7 +45,7 @@ export class LoggingStatLogger {
       // Since vLLM #33290, locally computed prompt tokens only: a decode instance that received
       // its prompt's KV shows (almost) no prompt throughput.
       for (const inputs of iterationStats.firstOutputs) {
-        this.numPromptTokens += report(this.profile, inputs).logPromptTokens;
+        this.numPromptTokens += this.profile.formula(inputs).logPromptTokens;
       }
       this.numGenerationTokens += iterationStats.numGenerationTokens;
       this.numPreemptions += iterationStats.numPreemptedReqs;

@@ -17,9 +17,14 @@ import {
   type Labels,
   type Sample,
 } from "./metric-family.ts";
-import { SLEEP_STATES, cacheConfigInfoFamily, vllmFamilies } from "./vllm-families.ts";
+import {
+  PER_PROFILE_FAMILIES,
+  SLEEP_STATES,
+  cacheConfigInfoFamily,
+  vllmFamilies,
+} from "./vllm-families.ts";
 import { type ExporterError, PromptSourceCounters } from "../accounting/prompt-source-counters.ts";
-import { DEFAULT_PROFILE, type ProfileName, report } from "../accounting/profiles.ts";
+import { DEFAULT_PROFILE, PROFILES, type Profile } from "../accounting/profiles.ts";
 
 export interface PrometheusStatLoggerOptions {
   /** vLLM's served model name, the `model_name` label. */
@@ -32,7 +37,7 @@ export interface PrometheusStatLoggerOptions {
   /** `CacheConfig.metrics_info()`: when given, `vllm:cache_config_info` is exported. */
   cacheConfigInfo?: Readonly<Record<string, string>>;
   /** The vLLM version whose prompt-token accounting this exposition follows. */
-  profile?: ProfileName;
+  profile?: Profile;
   /**
    * Another profile's exposition of the same engine. This one then shows that one's families
    * wherever no version differs (everything but the prompt-token and KV-computed families and
@@ -42,15 +47,11 @@ export interface PrometheusStatLoggerOptions {
   sharesCommonFamiliesOf?: PrometheusStatLogger;
 }
 
-/** The families whose values depend on the accounting profile; every other family is common. */
-const PER_PROFILE_FAMILIES: ReadonlySet<string> = new Set([
-  "vllm:prompt_tokens_total",
-  "vllm:prompt_tokens_by_source_total",
-  "vllm:prompt_tokens_cached_total",
-  "vllm:prompt_tokens_recomputed_total",
-  "vllm:request_prefill_kv_computed_tokens",
-  "pdsim:exporter_errors_total",
-]);
+/**
+ * The families whose values depend on the accounting profile; every other family is common.
+ * (pdsim:exporter_errors_total, also per profile, is not one of vLLM's families.)
+ */
+const PER_PROFILE: ReadonlySet<string> = new Set(PER_PROFILE_FAMILIES);
 
 /** The series of the common families, bound by the exposition that records them. */
 interface CommonSeries {
@@ -108,16 +109,15 @@ export class PrometheusStatLogger {
   private readonly prefillKvComputed: HistogramSeries;
   private readonly exporterErrors = new Map<string, CounterSeries>();
   private pendingExporterErrors: ExporterError[] = [];
-  readonly profile: ProfileName;
+  readonly profile: Profile;
 
   constructor(options: PrometheusStatLoggerOptions) {
     this.engine = String(options.engineIndex);
     this.engineLabels = { model_name: options.modelName, engine: this.engine };
-    this.profile = options.profile ?? DEFAULT_PROFILE;
+    this.profile = options.profile ?? PROFILES[DEFAULT_PROFILE];
     const shared = options.sharesCommonFamiliesOf ?? null;
     for (const def of vllmFamilies(options.maxModelLen, this.profile)) {
-      if (shared !== null && !PER_PROFILE_FAMILIES.has(def.name))
-        this.adoptFamily(shared.family(def.name));
+      if (shared !== null && !PER_PROFILE.has(def.name)) this.adoptFamily(shared.family(def.name));
       else this.addFamily(def);
     }
     this.common = shared === null ? this.bindCommon() : null;
@@ -204,7 +204,7 @@ export class PrometheusStatLogger {
     this.promptSources.record(iterationStats.firstOutputs);
     for (const finished of iterationStats.finishedRequests) {
       this.prefillKvComputed.observe(
-        report(this.profile, finished.promptTokenInputs).prefillKvComputed,
+        this.profile.formula(finished.promptTokenInputs).prefillKvComputed,
       );
     }
   }

@@ -11,7 +11,7 @@ import {
   build1_2_5Buckets,
 } from "./buckets.ts";
 import type { FamilyDef } from "./metric-family.ts";
-import type { ProfileName } from "../accounting/profiles.ts";
+import type { Profile } from "../accounting/profiles.ts";
 
 export const ENGINE_LABEL_NAMES = ["model_name", "engine"] as const;
 
@@ -40,28 +40,50 @@ const histogram = (name: string, help: string, buckets: readonly number[]): Fami
   buckets,
 });
 
-/** The prompt-token-source families each version registered, between prompt and generation tokens. */
-export function promptSourceFamilies(profile: ProfileName): FamilyDef[] {
-  if (profile === "vllm-pre33290") return [];
-  const families = [
-    counter("vllm:prompt_tokens_by_source_total", "Number of prompt tokens by source.", ["source"]),
-    counter(
+/**
+ * The prompt-token families in registration order, each with what in a profile's row says
+ * whether the version registers it.
+ */
+const PROMPT_TOKEN_FAMILIES: readonly {
+  def: FamilyDef;
+  registered: (profile: Profile) => boolean;
+}[] = [
+  {
+    def: counter("vllm:prompt_tokens_total", "Number of prefill tokens processed."),
+    registered: () => true,
+  },
+  {
+    def: counter("vllm:prompt_tokens_by_source_total", "Number of prompt tokens by source.", [
+      "source",
+    ]),
+    registered: (profile) => profile.hasSourceSplit,
+  },
+  {
+    def: counter(
       "vllm:prompt_tokens_cached_total",
       "Number of cached prompt tokens (local + external).",
     ),
-  ];
-  if (profile === "vllm-pr33290" || profile === "vllm-pr37160") {
-    families.push(
-      counter(
-        "vllm:prompt_tokens_recomputed_total",
-        "Number of cached tokens recomputed for forward pass.",
-      ),
-    );
-  }
-  return families;
-}
+    registered: (profile) => profile.hasSourceSplit,
+  },
+  {
+    def: counter(
+      "vllm:prompt_tokens_recomputed_total",
+      "Number of cached tokens recomputed for forward pass.",
+    ),
+    registered: (profile) => profile.exportsRecomputed,
+  },
+];
 
-export function vllmFamilies(maxModelLen: number, profile: ProfileName): FamilyDef[] {
+/**
+ * The families whose values depend on the accounting profile: every prompt-token family some
+ * version registers, and the KV-computed histogram, which each version derives its own way.
+ */
+export const PER_PROFILE_FAMILIES: readonly string[] = [
+  ...PROMPT_TOKEN_FAMILIES.map((family) => family.def.name),
+  "vllm:request_prefill_kv_computed_tokens",
+];
+
+export function vllmFamilies(maxModelLen: number, profile: Profile): FamilyDef[] {
   const tokenBuckets = build1_2_5Buckets(maxModelLen);
   return [
     gauge("vllm:num_requests_running", "Number of requests in model execution batches."),
@@ -100,8 +122,7 @@ export function vllmFamilies(maxModelLen: number, profile: ProfileName): FamilyD
       "Multi-modal cache hits, in terms of number of cached items.",
     ),
     counter("vllm:num_preemptions_total", "Cumulative number of preemption from the engine."),
-    counter("vllm:prompt_tokens_total", "Number of prefill tokens processed."),
-    ...promptSourceFamilies(profile),
+    ...PROMPT_TOKEN_FAMILIES.filter((family) => family.registered(profile)).map((f) => f.def),
     counter("vllm:generation_tokens_total", "Number of generation tokens processed."),
     counter("vllm:request_success_total", "Count of successfully processed requests.", [
       "finished_reason",

@@ -10,7 +10,7 @@ import { Cluster } from "../../src/cluster/cluster.ts";
 import type { InstanceExporterError } from "../../src/cluster/instance.ts";
 import type { RequestRecord } from "../../src/cluster/request-record.ts";
 import type { PromptTokenInputs } from "../../src/engine/stats.ts";
-import { PROFILE_NAMES, type ProfileName } from "../../src/accounting/profiles.ts";
+import { PROFILE_NAMES, PROFILES, type ProfileName } from "../../src/accounting/profiles.ts";
 import { PrometheusStatLogger } from "../../src/metrics/prometheus-stat-logger.ts";
 import { loadScenario } from "../../src/scenario/index.ts";
 import { REPO, pdsim, removeDir, scratchDir, writeScenario } from "../e2e/cli.ts";
@@ -37,7 +37,7 @@ function logger(profile: ProfileName): PrometheusStatLogger {
     engineIndex: 0,
     maxModelLen: 4096,
     maxNumBatchedTokens: 2048,
-    profile,
+    profile: PROFILES[profile],
   });
 }
 
@@ -118,7 +118,9 @@ describe("load failures under fail with vllm-pr33290, over a whole run", () => {
         onExporterError: (e) => errors.push(e),
         onRequestFinished: (r) => records.push(r),
       },
-      ["vllm-pr33290", ...PROFILE_NAMES.filter((p) => p !== "vllm-pr33290")],
+      ["vllm-pr33290" as const, ...PROFILE_NAMES.filter((p) => p !== "vllm-pr33290")].map(
+        (p) => PROFILES[p],
+      ),
     ).run();
     const failed = records.filter((r) => r.finish_reason === "error").map((r) => r.id);
     expect(failed.length).toBeGreaterThan(0);

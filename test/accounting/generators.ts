@@ -7,7 +7,7 @@ import { Cluster } from "../../src/cluster/cluster.ts";
 import type { InstanceExporterError } from "../../src/cluster/instance.ts";
 import type { RequestRecord } from "../../src/cluster/request-record.ts";
 import type { PromptTokenInputs } from "../../src/engine/stats.ts";
-import { PROFILE_NAMES, type ProfileName } from "../../src/accounting/profiles.ts";
+import { PROFILE_NAMES, PROFILES, type ProfileName } from "../../src/accounting/profiles.ts";
 import type { Scenario } from "../../src/scenario/index.ts";
 import { scenarioFrom } from "../cluster/helpers.ts";
 import {
@@ -144,7 +144,7 @@ export function runAccounting(scenario: Scenario, seed = scenario.seed): Account
       onRequestFinished: (record) => records.push(record),
       onExporterError: (error) => exporterErrors.push(error),
     },
-    profiles,
+    profiles.map((p) => PROFILES[p]),
   );
   const preemptions: Preemption[] = [];
   const firstOutputs = new Map<string, PromptTokenInputs>();

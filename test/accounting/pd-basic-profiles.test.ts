@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Cluster } from "../../src/cluster/cluster.ts";
-import { PROFILE_NAMES, type ProfileName } from "../../src/accounting/profiles.ts";
+import { PROFILE_NAMES, PROFILES, type ProfileName } from "../../src/accounting/profiles.ts";
 import { loadScenario } from "../../src/scenario/index.ts";
 import { REPO, listFiles, pdsim, removeDir, scratchDir, writeScenario } from "../e2e/cli.ts";
 
@@ -149,7 +149,7 @@ describe("pd-basic under each profile", () => {
         scenario,
         scenario.seed,
         { onLog: (l) => lines.push(`${l.instance} ${l.message}`) },
-        [profile],
+        [PROFILES[profile]],
       ).run();
       const decode = lines.find((l) => l.startsWith("decode-0 "))!;
       // One 10 s interval: 10 tokens before #33290, the 1 computed token after it, 0 in v4.

@@ -3,7 +3,7 @@
 // num_external_computed_tokens, and the scheduler's PrefillStats (N, L, E) of current vLLM.
 import { describe, expect, it } from "vitest";
 import type { PromptTokenInputs } from "../../src/engine/stats.ts";
-import { type ProfileName, report } from "../../src/accounting/profiles.ts";
+import { PROFILES, type ProfileName, report } from "../../src/accounting/profiles.ts";
 
 /** [computed, local, external, cached] and, for the versions that exported it, recomputed. */
 type Split = [number, number, number, number] | [number, number, number, number, number];
@@ -183,7 +183,7 @@ function inputsOf(v: Vector): PromptTokenInputs {
 }
 
 function splitOf(profile: ProfileName, inputs: PromptTokenInputs): Split {
-  const r = report(profile, inputs);
+  const r = report(PROFILES[profile], inputs);
   const split: Split = [r.localCompute, r.localCacheHit, r.externalKvTransfer, r.cached];
   return r.recomputed === null ? split : [...split, r.recomputed];
 }
@@ -234,7 +234,7 @@ describe("each version's PromptTokenStats formula", () => {
     "counts every prompt token in the log line before #33290 and the computed ones after it, and observes N − max(c, 0) (current vLLM: N − L − E) as prefill KV computed, for $name",
     (v) => {
       const inputs = inputsOf(v);
-      const old = report("vllm-pre33290", inputs);
+      const old = report(PROFILES["vllm-pre33290"], inputs);
       expect({
         hasSources: old.hasSources,
         recomputed: old.recomputed,
@@ -249,7 +249,7 @@ describe("each version's PromptTokenStats formula", () => {
         kv: v.kvComputed[0],
       });
       for (const [name, profile] of Object.entries(VERSIONS)) {
-        const r = report(profile, inputs);
+        const r = report(PROFILES[profile], inputs);
         const split = v[name as keyof typeof VERSIONS];
         expect({
           profile,
@@ -270,11 +270,11 @@ describe("each version's PromptTokenStats formula", () => {
     const fail = inputsOf(VECTORS.find((v) => v.prefillStats === null)!);
     const plain = inputsOf(VECTORS[0]!);
     for (const profile of [...Object.values(VERSIONS), "vllm-pre33290" as const]) {
-      expect({ profile, plain: report(profile, plain).promptTokensTotal }).toEqual({
+      expect({ profile, plain: report(PROFILES[profile], plain).promptTokensTotal }).toEqual({
         profile,
         plain: 100,
       });
-      expect({ profile, fail: report(profile, fail).promptTokensTotal }).toEqual({
+      expect({ profile, fail: report(PROFILES[profile], fail).promptTokensTotal }).toEqual({
         profile,
         fail: profile === "vllm-pr37460" ? 0 : 100,
       });

@@ -211,7 +211,7 @@ function checkRun(scenario: Scenario, run: AccountingRun): Reached {
     const recomputedSum = (reason: (typeof RECOMPUTE_REASONS)[number]) =>
       mine.reduce((sum, leg) => sum + (leg.recomputed?.[reason] ?? 0), 0);
     for (const exposition of instance.expositions) {
-      const where = `${instance.name} under ${exposition.profile}`;
+      const where = `${instance.name} under ${exposition.profile.name}`;
       for (const source of PROMPT_SOURCES) {
         expect({
           where,
@@ -242,7 +242,7 @@ function expectVllmFamiliesSumTheLegs(
   instance: string,
   legs: InstanceLeg[],
 ): void {
-  const profile = exposition.profile;
+  const profile = exposition.profile.name as ProfileName;
   const where = `${instance} under ${profile}`;
   if (profile === "vllm-pre33290") {
     expect({ where, family: exposition.sampleValue("vllm:prompt_tokens_by_source_total") }).toEqual(

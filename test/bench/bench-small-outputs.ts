@@ -2,7 +2,7 @@
 // and every sample of every instance's exposition under every profile.
 import { createHash } from "node:crypto";
 import { Cluster } from "../../src/cluster/cluster.ts";
-import { PROFILE_NAMES } from "../../src/accounting/profiles.ts";
+import { PROFILE_LIST } from "../../src/accounting/profiles.ts";
 import { loadScenario } from "../../src/scenario/index.ts";
 
 export function benchSmallDigest(): { digest: string; requests: number } {
@@ -18,7 +18,7 @@ export function benchSmallDigest(): { digest: string; requests: number } {
         hash.update(JSON.stringify(r));
       },
     },
-    [...PROFILE_NAMES],
+    PROFILE_LIST,
   );
   hash.update(JSON.stringify(cluster.run()));
   for (const instance of cluster.instances) {

@@ -364,7 +364,7 @@ describe("counters-never-decrease", () => {
       before: (run) => {
         const prefill = run.cluster.instances.find((i) => i.name === "prefill-0")!;
         const exposition = prefill.expositions[0]!;
-        profile = exposition.profile;
+        profile = exposition.profile.name;
         const family = exposition.addFamily({
           name: "test:tamper_total",
           help: "A counter the test sets by hand.",

@@ -11,7 +11,7 @@ import { OutputProcessor, type FinishedRequest } from "../../src/engine/output-p
 import type { Request } from "../../src/engine/request.ts";
 import { stepDuration, type StepTimeModel } from "../../src/engine/step-latency.ts";
 import type { IterationStats } from "../../src/engine/stats.ts";
-import { type ProfileReport, report } from "../../src/accounting/profiles.ts";
+import { PROFILES, type ProfileReport, report } from "../../src/accounting/profiles.ts";
 import { expectReached, propertyParamsWithRuns } from "../support/property.ts";
 import { checkAllBlocksFree, engineParams, makeRequest, prompt } from "./helpers.ts";
 
@@ -202,7 +202,9 @@ function runCase(c: Case): Reached {
   expect(sum((it) => it.numPromptTokens)).toBe(totalPrompt);
   // Current vLLM's PromptTokenStats over each step's first outputs.
   const current = (f: (r: ProfileReport) => number) =>
-    sum((it) => it.firstOutputs.reduce((a, inputs) => a + f(report("vllm-pr37460", inputs)), 0));
+    sum((it) =>
+      it.firstOutputs.reduce((a, inputs) => a + f(report(PROFILES["vllm-pr37460"], inputs)), 0),
+    );
   expect(current((r) => r.promptTokensTotal)).toBe(totalPrompt);
   expect(current((r) => r.localCompute + r.cached)).toBe(totalPrompt);
   expect(sum((it) => it.numGenerationTokens)).toBe(

@@ -4,7 +4,7 @@ import type { EngineCoreEvent } from "../../src/engine/request.ts";
 import type { EngineCoreOutput, EngineCoreOutputs } from "../../src/engine/scheduler-output.ts";
 import type { FinishReason } from "../../src/engine/request-status.ts";
 import { type PrefillStats, PrefixCacheStats } from "../../src/engine/stats.ts";
-import { report } from "../../src/accounting/profiles.ts";
+import { PROFILES, report } from "../../src/accounting/profiles.ts";
 
 const S = 1_000_000; // microseconds per second
 
@@ -142,7 +142,9 @@ describe("OutputProcessor", () => {
       ]),
     );
     // Current vLLM's PromptTokenStats, summed over the step's first outputs.
-    const current = iterationStats.firstOutputs.map((inputs) => report("vllm-pr37460", inputs));
+    const current = iterationStats.firstOutputs.map((inputs) =>
+      report(PROFILES["vllm-pr37460"], inputs),
+    );
     const sum = (f: (r: (typeof current)[number]) => number) =>
       current.reduce((a, r) => a + f(r), 0);
     expect({

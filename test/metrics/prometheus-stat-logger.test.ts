@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PrometheusStatLogger } from "../../src/metrics/prometheus-stat-logger.ts";
+import { PROFILES } from "../../src/accounting/profiles.ts";
 import {
   finishedRequest,
   firstOutput,
@@ -403,10 +404,10 @@ describe("an exposition that shares another's common families", () => {
     const primary = new PrometheusStatLogger(options);
     const sharing = new PrometheusStatLogger({
       ...options,
-      profile: "vllm-pr33290",
+      profile: PROFILES["vllm-pr33290"],
       sharesCommonFamiliesOf: primary,
     });
-    const alone = new PrometheusStatLogger({ ...options, profile: "vllm-pr33290" });
+    const alone = new PrometheusStatLogger({ ...options, profile: PROFILES["vllm-pr33290"] });
     feed(primary, sharing);
     feed(alone);
     expect(await sharing.exposition()).toBe(await alone.exposition());

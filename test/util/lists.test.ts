@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { Cluster } from "../../src/cluster/cluster.ts";
 import { append, nothing, sharedEmptyListIsEmpty } from "../../src/util/lists.ts";
 import { NO_PREFIX_CACHE_LOOKUPS, PrefixCacheStats } from "../../src/engine/stats.ts";
-import { PROFILE_NAMES } from "../../src/accounting/profiles.ts";
+import { PROFILE_LIST } from "../../src/accounting/profiles.ts";
 import { loadScenario } from "../../src/scenario/index.ts";
 
 describe("shared empty lists", () => {
@@ -27,7 +27,7 @@ describe("shared empty lists", () => {
 
   it.each(files)("stay empty and the no-lookups stats stay zero after %s", (file) => {
     const scenario = loadScenario(file);
-    const cluster = new Cluster(scenario, scenario.seed, {}, [...PROFILE_NAMES]);
+    const cluster = new Cluster(scenario, scenario.seed, {}, PROFILE_LIST);
     expect(cluster.run().requestsFinished).toBeGreaterThan(0);
     expect(sharedEmptyListIsEmpty()).toBe(true);
     expect({ ...NO_PREFIX_CACHE_LOOKUPS }).toEqual({ ...new PrefixCacheStats() });

@@ -10,7 +10,7 @@ import type {
   CumulativeValues,
   PrometheusStatLogger,
 } from "../../metrics/prometheus-stat-logger.ts";
-import { isProfile } from "../subjects.ts";
+import { isProfile, profileSubject } from "../subjects.ts";
 import type { Invariant, Violation } from "./types.ts";
 
 export const incrementsNonNegative: Invariant = {
@@ -22,7 +22,7 @@ export const incrementsNonNegative: Invariant = {
   promisedBy: ["vllm-pre33290", "vllm-pr37460"],
   watch: (run) => () =>
     run.outputs.exporterErrors.map((e) => ({
-      subject: e.profile,
+      subject: profileSubject(e.profile),
       where: e.instance,
       ...(e.requestIds[0] === undefined ? {} : { requestId: e.requestIds[0] }),
       message: `${e.metric} += ${e.amount} (requests ${e.requestIds.join(", ")})`,
@@ -46,9 +46,11 @@ export const countersNeverDecrease: Invariant = {
         last.set(exposition, now);
         if (before === undefined) continue;
         const family = firstDecrease(before, now);
-        if (family === -1 || violations.some((v) => v.subject === exposition.profile)) continue;
+        if (family === -1) continue;
+        const subject = profileSubject(exposition.profile.name);
+        if (violations.some((v) => v.subject === subject)) continue;
         violations.push({
-          subject: exposition.profile,
+          subject,
           where: instance.name,
           message: `${exposition.familyNames()[family]} went down at t=${run.cluster.sim.now} µs`,
         });
@@ -156,7 +158,7 @@ export const histogramsCountFinished: Invariant = {
         const off = counts.find(([, count]) => count !== legs);
         if (successes === legs && off === undefined) continue;
         violations.push({
-          subject: e.profile,
+          subject: profileSubject(e.profile.name),
           where: instance.name,
           message: `${legs} requests finished here; vllm:request_success_total is ${successes}${off === undefined ? "" : `, ${off[0]}_count is ${off[1]}`}`,
         });
