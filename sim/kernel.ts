@@ -67,21 +67,6 @@ export class Simulation {
     return this.queue.push(time, action, true);
   }
 
-  private afterDelay(delay: SimTime, method: string): SimTime {
-    if (!Number.isSafeInteger(delay) || delay < 0) {
-      throw new Error(
-        `Simulation.${method}: delay must be a non-negative integer number of microseconds, got ${delay}`,
-      );
-    }
-    return this.clock + delay;
-  }
-
-  private checkAction(action: unknown, method: string): void {
-    if (typeof action !== "function") {
-      throw new Error(`Simulation.${method}: action must be a function, got ${typeof action}`);
-    }
-  }
-
   scheduleAt(time: SimTime, action: () => void): EventHandle {
     if (!Number.isSafeInteger(time) || time < this.clock) {
       throw new Error(
@@ -164,6 +149,21 @@ export class Simulation {
   private assertNotFiring(method: string): void {
     if (this.firing) {
       throw new Error(`Simulation.${method}: called from inside an event action`);
+    }
+  }
+
+  private afterDelay(delay: SimTime, method: string): SimTime {
+    if (!Number.isSafeInteger(delay) || delay < 0) {
+      throw new Error(
+        `Simulation.${method}: delay must be a non-negative integer number of microseconds, got ${delay}`,
+      );
+    }
+    return this.clock + delay;
+  }
+
+  private checkAction(action: unknown, method: string): void {
+    if (typeof action !== "function") {
+      throw new Error(`Simulation.${method}: action must be a function, got ${typeof action}`);
     }
   }
 }
