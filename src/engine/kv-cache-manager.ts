@@ -232,14 +232,6 @@ export class KVCacheManager {
     this.blockPool.freeBlockIdsTailFirst(req.ids);
   }
 
-  /** The blocks of the request with this id, found by walking the holders (for tests). */
-  getBlocks(requestId: string): readonly KVCacheBlock[] {
-    for (let req = this.firstHolding; req !== null; req = req.next) {
-      if (req.requestId === requestId) return this.blocksOf(req.ids);
-    }
-    return NO_BLOCKS;
-  }
-
   /** The ids of the request's blocks, in order (what the connector and remote readers see). */
   getBlockIds(request: Request): readonly number[] {
     return request.kvBlocks?.ids ?? NO_IDS;

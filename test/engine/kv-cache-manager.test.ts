@@ -106,7 +106,7 @@ describe("KVCacheManager.allocateSlots", () => {
     const a = makeRequest({ id: "a", promptTokenIds: streamTokens(1, 0, 40), blockSize: B });
     admit(kv, a, 20);
     expect(kv.blockPool.getNumCachedBlocks()).toBe(1);
-    expect(kv.getBlocks("a")).toHaveLength(2);
+    expect(kv.getBlockIds(a)).toHaveLength(2);
     expect(kv.allocateSlots(a, 12)).not.toBeNull();
     expect(kv.blockPool.getNumCachedBlocks()).toBe(2);
   });
@@ -160,19 +160,19 @@ describe("KVCacheManager.allocateSlots", () => {
     expect(
       kv.allocateSlots(b, 1, { numNewComputedTokens: 32, newComputedBlocks: hit.blocks }),
     ).toBeNull();
-    checkBlockConservation(kv, ["x"]);
+    checkBlockConservation(kv, [x]);
     kv.free(x);
     expect(
       kv.allocateSlots(b, 1, { numNewComputedTokens: 32, newComputedBlocks: hit.blocks }),
     ).toBe(1);
-    checkBlockConservation(kv, ["b"]);
+    checkBlockConservation(kv, [b]);
   });
 
   it("with fullSequenceMustFit, refuses a first chunk that fits when the whole sequence does not", () => {
     const kv = manager(4); // 3 usable blocks = 48 tokens
     const a = makeRequest({ id: "a", promptTokenIds: streamTokens(1, 0, 60), blockSize: B });
     expect(kv.allocateSlots(a, 16, { fullSequenceMustFit: true })).toBeNull();
-    expect(kv.getBlocks("a")).toHaveLength(0);
+    expect([kv.getBlockIds(a).length, kv.numRequestsWithBlocks]).toEqual([0, 0]);
     expect(kv.allocateSlots(a, 16)).toBe(1);
   });
 
@@ -181,7 +181,7 @@ describe("KVCacheManager.allocateSlots", () => {
     const tokens = streamTokens(1, 0, 49);
     const a = makeRequest({ id: "a", promptTokenIds: tokens, blockSize: B });
     admit(kv, a);
-    const [a0, a1, a2, a3] = kv.getBlocks("a").map((b) => b.blockId);
+    const [a0, a1, a2, a3] = kv.getBlockIds(a);
     kv.free(a);
     expect(kv.blockPool.freeBlockQueue.blockIds()).toEqual([a3, a2, a1, a0]);
     const x = makeRequest({ id: "x", promptTokenIds: streamTokens(2, 0, 17), blockSize: B });
@@ -197,21 +197,21 @@ describe("KVCacheManager.allocateSlots", () => {
     );
     for (const r of [a!, b!, c!]) admit(kv, r);
     expect(kv.numRequestsWithBlocks).toBe(3);
-    const blocksOf = (id: string) => kv.getBlocks(id).map((block) => block.blockId);
-    const [ofA, ofB, ofC] = [blocksOf("a"), blocksOf("b"), blocksOf("c")];
+    const blocksOf = (r: Request) => [...kv.getBlockIds(r)];
+    const [ofA, ofB, ofC] = [blocksOf(a!), blocksOf(b!), blocksOf(c!)];
     expect(held()).toEqual([...ofA, ...ofB, ...ofC]);
     kv.free(b!); // from the middle
     expect(held()).toEqual([...ofA, ...ofC]);
     kv.free(a!); // the first
     admit(kv, d!);
-    expect(held()).toEqual([...ofC, ...blocksOf("d")]);
+    expect(held()).toEqual([...ofC, ...blocksOf(d!)]);
     kv.free(d!); // the last
     kv.free(c!);
-    expect([kv.numRequestsWithBlocks, held().length, kv.getBlocks("c").length]).toEqual([0, 0, 0]);
+    expect([kv.numRequestsWithBlocks, held().length, kv.getBlockIds(c!).length]).toEqual([0, 0, 0]);
     b!.numComputedTokens = 0; // as a preemption leaves it
     admit(kv, b!);
     expect(kv.numRequestsWithBlocks).toBe(1);
-    expect(held()).toEqual(blocksOf("b"));
+    expect(held()).toEqual(blocksOf(b!));
   });
 
   it("returns every block when the request is freed, whatever it shared", () => {
@@ -221,9 +221,9 @@ describe("KVCacheManager.allocateSlots", () => {
     const b = makeRequest({ id: "b", promptTokenIds: tokens, blockSize: B });
     admit(kv, a);
     expect(admit(kv, b)).toBe(48);
-    checkBlockConservation(kv, ["a", "b"]);
+    checkBlockConservation(kv, [a, b]);
     kv.free(a);
-    checkBlockConservation(kv, ["b"]);
+    checkBlockConservation(kv, [b]);
     kv.free(b);
     checkBlockConservation(kv, []);
     expect(kv.usage).toBe(0);
