@@ -4,6 +4,7 @@
 
 import { BlockPool, type KVCacheBlock } from "./block-pool.ts";
 import { nothing } from "./lists.ts";
+import type { Prompt } from "./prompt.ts";
 import type { Request } from "./request.ts";
 import { NO_PREFIX_CACHE_LOOKUPS, PrefixCacheStats } from "./stats.ts";
 
@@ -89,8 +90,7 @@ export class KVCacheManager {
    */
   getComputedBlocks(request: Request): ComputedBlocks {
     if (!this.enableCaching) return { blocks: [], numComputedTokens: 0, numCappedTokens: 0 };
-    const maxCacheHitLength = request.numTokens - 1;
-    const maxBlocks = Math.floor(maxCacheHitLength / this.blockSize);
+    const maxBlocks = this.maxCacheHitBlocks(request.numTokens);
     const blocks: KVCacheBlock[] = [];
     const numHashes = request.numBlockHashes;
     for (let i = 0; i < maxBlocks && i < numHashes; i++) {
@@ -109,6 +109,28 @@ export class KVCacheManager {
       numComputedTokens: blocks.length * this.blockSize,
       numCappedTokens: capped ? this.blockSize : 0,
     };
+  }
+
+  /**
+   * The L that getComputedBlocks would find for a request of this prompt, without taking,
+   * touching or counting anything: the pool's free queue, reference counts and the prefix-cache
+   * stats stay as they were. A read-only probe, for routing.
+   */
+  numCachedPrefixTokens(prompt: Prompt): number {
+    if (!this.enableCaching) return 0;
+    const hashes = prompt.blockHashes(this.blockSize);
+    const maxBlocks = this.maxCacheHitBlocks(prompt.length);
+    let hits = 0;
+    while (hits < maxBlocks && hits < hashes.length) {
+      if (this.blockPool.getCachedBlock(hashes[hits]!) === null) break;
+      hits += 1;
+    }
+    return hits * this.blockSize;
+  }
+
+  /** ⌊(N − 1) / B⌋: a hit leaves at least one of the N tokens to compute. */
+  private maxCacheHitBlocks(numTokens: number): number {
+    return Math.floor((numTokens - 1) / this.blockSize);
   }
 
   /** Counted at admission, so lookups for requests that could not be scheduled are not. */

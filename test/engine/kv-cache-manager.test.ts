@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { KVCacheManager } from "../../src/engine/kv-cache-manager.ts";
+import { Prompt } from "../../src/engine/prompt.ts";
 import type { Request } from "../../src/engine/request.ts";
 import { checkBlockConservation, makeRequest, prompt, streamTokens } from "./helpers.ts";
 
@@ -97,6 +98,51 @@ describe("KVCacheManager.getComputedBlocks", () => {
     admit(kv, makeRequest({ id: "a", promptTokenIds: tokens, blockSize: B }));
     expect(kv.blockPool.getNumCachedBlocks()).toBe(0);
     expect(hitOf(kv, "b", tokens)).toBe(0);
+  });
+});
+
+describe("KVCacheManager.numCachedPrefixTokens", () => {
+  it("answers the L getComputedBlocks finds, N − 1 cap included, for prompts of every length", () => {
+    for (const enableCaching of [true, false]) {
+      const kv = manager(32, enableCaching);
+      const tokens = streamTokens(1, 0, 64);
+      admit(kv, makeRequest({ id: "a", promptTokenIds: tokens.slice(0, 49), blockSize: B }));
+      for (const n of [1, 10, 16, 17, 32, 33, 48, 49, 50, 64]) {
+        const request = makeRequest({
+          id: `p${n}`,
+          promptTokenIds: tokens.slice(0, n),
+          blockSize: B,
+        });
+        const probed = kv.numCachedPrefixTokens(Prompt.of(tokens.slice(0, n)));
+        expect([n, probed]).toEqual([n, kv.getComputedBlocks(request).numComputedTokens]);
+      }
+      if (enableCaching) expect(kv.numCachedPrefixTokens(Prompt.of(tokens.slice(0, 33)))).toBe(32);
+    }
+  });
+
+  it("takes, touches and counts nothing: the free queue, reference counts and stats stay as they were", () => {
+    const kv = manager(8);
+    const tokens = streamTokens(1, 0, 49);
+    const a = makeRequest({ id: "a", promptTokenIds: tokens, blockSize: B });
+    const b = makeRequest({ id: "b", promptTokenIds: streamTokens(2, 0, 40), blockSize: B });
+    admit(kv, a);
+    admit(kv, b);
+    kv.free(a); // a's cached blocks are evictable, in the free queue; b's are held
+    kv.makePrefixCacheStats();
+    const pool = kv.blockPool;
+    const state = () => ({
+      free: pool.freeBlockQueue.blockIds(),
+      refCnts: pool.blocks.map((block) => block.refCnt),
+      cached: pool.getNumCachedBlocks(),
+      usage: kv.usage,
+    });
+    const before = state();
+    expect(kv.numCachedPrefixTokens(Prompt.of(tokens))).toBe(48);
+    expect(kv.numCachedPrefixTokens(Prompt.of(streamTokens(2, 0, 40)))).toBe(32);
+    expect(state()).toEqual(before);
+    const stats = kv.makePrefixCacheStats();
+    expect([stats.requests, stats.queries, stats.hits]).toEqual([0, 0, 0]);
+    checkBlockConservation(kv, [b]);
   });
 });
 
