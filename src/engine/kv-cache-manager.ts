@@ -43,7 +43,7 @@ export interface RequestBlocks {
 }
 
 // Shared and never written (not frozen, for the reason lists.ts gives).
-const NO_OPTIONS: AllocateSlotsOptions = {};
+const NO_OPTIONS: Readonly<AllocateSlotsOptions> = {};
 const NO_BLOCKS: readonly KVCacheBlock[] = nothing();
 const NO_IDS: readonly number[] = nothing();
 
@@ -152,7 +152,7 @@ export class KVCacheManager {
   allocateSlots(
     request: Request,
     numNewTokens: number,
-    opts: AllocateSlotsOptions = NO_OPTIONS,
+    opts: Readonly<AllocateSlotsOptions> = NO_OPTIONS,
   ): number | null {
     const numNewComputedTokens = opts.numNewComputedTokens ?? 0;
     const newComputedBlocks = opts.newComputedBlocks ?? NO_BLOCKS;
