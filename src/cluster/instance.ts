@@ -206,14 +206,7 @@ export class Instance {
 
   /** Tokens of this prompt's prefix held in the local prefix cache; a read-only probe for routing. */
   cachedPrefixTokens(prompt: Prompt): number {
-    const e = this.config.engine;
-    if (!e.enable_prefix_caching) return 0;
-    const pool = this.engine.kvCacheManager.blockPool;
-    const hashes = prompt.blockHashes(e.block_size);
-    const maxBlocks = Math.floor((prompt.length - 1) / e.block_size);
-    let hits = 0;
-    while (hits < maxBlocks && pool.getCachedBlock(hashes[hits]!) !== null) hits += 1;
-    return hits * e.block_size;
+    return this.engine.kvCacheManager.numCachedPrefixTokens(prompt);
   }
 
   /** vLLM's periodic log line, at simulated time `now`; null when vLLM would log it at DEBUG. */

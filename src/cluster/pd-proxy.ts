@@ -5,6 +5,7 @@
 // up front, the prefill leg names the decode instance, and the decode leg carries no params.
 // Requests for unified instances go there whole.
 
+import { isFailure } from "../engine/request-status.ts";
 import type { KvTransferParams } from "../engine/request.ts";
 import type { ClientRequest } from "../workload/workload.ts";
 import type { LegRequest } from "./instance.ts";
@@ -54,7 +55,7 @@ export class PdProxy {
         kvTransferParams: { ...PREFILL_LEG_PARAMS, remote_engine_id: d.name },
       };
       prefill.pick(client.prompt).submit(prefillLeg, (p) => {
-        if (p.finish_reason === "error" || p.finish_reason === "abort") onDone([p]);
+        if (isFailure(p.finish_reason)) onDone([p]);
         else d.submit(whole, (dLeg) => onDone([p, dLeg]));
       });
       return;
@@ -62,7 +63,7 @@ export class PdProxy {
     const prefillLeg = { ...leg(client, 1), kvTransferParams: { ...PREFILL_LEG_PARAMS } };
     prefill.pick(client.prompt).submit(prefillLeg, (p, params) => {
       // A failed prefill, or one that returned no params, ends the client request there.
-      if (p.finish_reason === "error" || p.finish_reason === "abort" || params === null) {
+      if (isFailure(p.finish_reason) || params === null) {
         onDone([p]);
         return;
       }

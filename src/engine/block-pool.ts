@@ -50,17 +50,13 @@ export class FreeKVCacheBlockQueue {
   numFreeBlocks = 0;
 
   constructor(
-    private readonly blocks: readonly KVCacheBlock[],
+    numBlocks: number,
     private readonly table: BlockTable,
   ) {
-    for (const block of blocks) this.append(block);
+    for (let id = 0; id < numBlocks; id++) this.appendId(id);
   }
 
-  popleft(): KVCacheBlock {
-    return this.blocks[this.popleftId()]!;
-  }
-
-  /** `popleft` by id: the block object itself is not read. */
+  /** vLLM's `popleft`, by id: the block object itself is not read. */
   popleftId(): number {
     const id = this.head;
     if (id === NONE) throw new Error("FreeKVCacheBlockQueue.popleft: no free blocks");
@@ -68,10 +64,7 @@ export class FreeKVCacheBlockQueue {
     return id;
   }
 
-  remove(block: KVCacheBlock): void {
-    this.removeId(block.blockId);
-  }
-
+  /** vLLM's `remove`, by id. */
   removeId(id: number): void {
     const table = this.table;
     const prev = table.prevFree(id);
@@ -88,10 +81,7 @@ export class FreeKVCacheBlockQueue {
     this.numFreeBlocks -= 1;
   }
 
-  append(block: KVCacheBlock): void {
-    this.appendId(block.blockId);
-  }
-
+  /** vLLM's `append`, by id. */
   appendId(id: number): void {
     const table = this.table;
     table.setPrevFree(id, this.tail);
@@ -134,8 +124,8 @@ export class BlockPool {
       (_, i) => new KVCacheBlock(i, table, i === NULL_BLOCK_ID),
     );
     this.cachedBlocks = new CachedBlockIndex(numGpuBlocks, table);
-    this.freeBlockQueue = new FreeKVCacheBlockQueue(this.blocks, table);
-    this.nullBlock = this.freeBlockQueue.popleft();
+    this.freeBlockQueue = new FreeKVCacheBlockQueue(numGpuBlocks, table);
+    this.nullBlock = this.blocks[this.freeBlockQueue.popleftId()]!;
   }
 
   /** The earliest-cached block still cached under `blockHash`, or null. */
@@ -144,25 +134,9 @@ export class BlockPool {
     return id < 0 ? null : this.blocks[id]!;
   }
 
-  /** Marks `blocks[numCachedBlocks, numFullBlocks)` as cached under the request's block hashes. */
-  cacheFullBlocks(
-    blockHashes: readonly BlockHash[],
-    blocks: readonly KVCacheBlock[],
-    numCachedBlocks: number,
-    numFullBlocks: number,
-  ): void {
-    this.cacheFullBlockIds(
-      blockHashes,
-      0,
-      blocks.map((b) => b.blockId),
-      numCachedBlocks,
-      numFullBlocks,
-    );
-  }
-
   /**
-   * `cacheFullBlocks` of blocks given by id: the block objects are not read. Block `i`'s hash is
-   * `blockHashes[i - firstHashIndex]`, so a request's hashes can be passed in parts.
+   * vLLM's `cache_full_blocks`, by id: marks `blockIds[numCachedBlocks, numFullBlocks)` as cached,
+   * block `i` under `blockHashes[i - firstHashIndex]`, so a request's hashes can be passed in parts.
    */
   cacheFullBlockIds(
     blockHashes: readonly BlockHash[],
@@ -184,14 +158,10 @@ export class BlockPool {
     }
   }
 
-  /** Takes `n` blocks from the head of the free queue, evicting their cached content. */
-  getNewBlocks(n: number): KVCacheBlock[] {
-    const ids: number[] = [];
-    this.takeNewBlockIds(n, ids);
-    return ids.map((id) => this.blocks[id]!);
-  }
-
-  /** `getNewBlocks` by id: appends the ids of the `n` blocks taken to `out`. */
+  /**
+   * vLLM's `get_new_blocks`, by id: takes `n` blocks from the head of the free queue, evicting
+   * their cached content, and appends their ids to `out`.
+   */
   takeNewBlockIds(n: number, out: number[]): void {
     if (n > this.freeBlockQueue.numFreeBlocks) {
       throw new Error(
@@ -222,18 +192,12 @@ export class BlockPool {
     }
   }
 
-  /** Drops one reference from each block, in the given order; unreferenced blocks become free. */
-  freeBlocks(orderedBlocks: Iterable<KVCacheBlock>): void {
-    for (const block of orderedBlocks) this.release(block);
-  }
-
-  /** `freeBlocks` of the blocks given by id, in reverse order, without building the reversed list. */
+  /**
+   * vLLM's `free_blocks(reversed(blocks))`, by id: drops one reference from each block, last
+   * first, without building the reversed list; unreferenced blocks go to the free queue's tail.
+   */
   freeBlockIdsTailFirst(blockIds: readonly number[]): void {
     for (let i = blockIds.length - 1; i >= 0; i--) this.releaseId(blockIds[i]!);
-  }
-
-  private release(block: KVCacheBlock): void {
-    this.releaseId(block.blockId);
   }
 
   private releaseId(id: number): void {

@@ -4,6 +4,7 @@
 
 import { nothing } from "../util/lists.ts";
 import { BlockPool, type KVCacheBlock } from "./block-pool.ts";
+import type { Prompt } from "./prompt.ts";
 import type { Request } from "./request.ts";
 import type { RequestBlocks } from "./request-blocks.ts";
 import { NO_PREFIX_CACHE_LOOKUPS, PrefixCacheStats } from "./stats.ts";
@@ -28,7 +29,7 @@ export interface AllocateSlotsOptions {
 }
 
 // Shared and never written (not frozen, for the reason lists.ts gives).
-const NO_OPTIONS: AllocateSlotsOptions = {};
+const NO_OPTIONS: Readonly<AllocateSlotsOptions> = {};
 const NO_BLOCKS: readonly KVCacheBlock[] = nothing();
 const NO_IDS: readonly number[] = nothing();
 
@@ -75,8 +76,7 @@ export class KVCacheManager {
    */
   getComputedBlocks(request: Request): ComputedBlocks {
     if (!this.enableCaching) return { blocks: [], numComputedTokens: 0, numCappedTokens: 0 };
-    const maxCacheHitLength = request.numTokens - 1;
-    const maxBlocks = Math.floor(maxCacheHitLength / this.blockSize);
+    const maxBlocks = this.maxCacheHitBlocks(request.numTokens);
     const blocks: KVCacheBlock[] = [];
     const numHashes = request.numBlockHashes;
     for (let i = 0; i < maxBlocks && i < numHashes; i++) {
@@ -95,6 +95,28 @@ export class KVCacheManager {
       numComputedTokens: blocks.length * this.blockSize,
       numCappedTokens: capped ? this.blockSize : 0,
     };
+  }
+
+  /**
+   * The L that getComputedBlocks would find for a request of this prompt, without taking,
+   * touching or counting anything: the pool's free queue, reference counts and the prefix-cache
+   * stats stay as they were. A read-only probe, for routing.
+   */
+  numCachedPrefixTokens(prompt: Prompt): number {
+    if (!this.enableCaching) return 0;
+    const hashes = prompt.blockHashes(this.blockSize);
+    const maxBlocks = this.maxCacheHitBlocks(prompt.length);
+    let hits = 0;
+    while (hits < maxBlocks && hits < hashes.length) {
+      if (this.blockPool.getCachedBlock(hashes[hits]!) === null) break;
+      hits += 1;
+    }
+    return hits * this.blockSize;
+  }
+
+  /** ⌊(N − 1) / B⌋: a hit leaves at least one of the N tokens to compute. */
+  private maxCacheHitBlocks(numTokens: number): number {
+    return Math.floor((numTokens - 1) / this.blockSize);
   }
 
   /** Counted at admission, so lookups for requests that could not be scheduled are not. */
@@ -116,7 +138,7 @@ export class KVCacheManager {
   allocateSlots(
     request: Request,
     numNewTokens: number,
-    opts: AllocateSlotsOptions = NO_OPTIONS,
+    opts: Readonly<AllocateSlotsOptions> = NO_OPTIONS,
   ): number | null {
     const numNewComputedTokens = opts.numNewComputedTokens ?? 0;
     const newComputedBlocks = opts.newComputedBlocks ?? NO_BLOCKS;
@@ -216,14 +238,6 @@ export class KVCacheManager {
     this.numHolding -= 1;
     request.kvBlocks = null;
     this.blockPool.freeBlockIdsTailFirst(req.ids);
-  }
-
-  /** The blocks of the request with this id, found by walking the holders (for tests). */
-  getBlocks(requestId: string): readonly KVCacheBlock[] {
-    for (let req = this.firstHolding; req !== null; req = req.next) {
-      if (req.requestId === requestId) return this.blocksOf(req.ids);
-    }
-    return NO_BLOCKS;
   }
 
   /** The ids of the request's blocks, in order (what the connector and remote readers see). */

@@ -15,9 +15,9 @@ export interface MatchedTokens {
 /** What the connector's workers finished since the scheduler last asked. */
 export interface FinishedTransfers {
   /** Requests whose async load ended, with the first token whose KV is invalid (null: all valid). */
-  recving: ReadonlyMap<string, number | null>;
+  readonly recving: ReadonlyMap<string, number | null>;
   /** Requests whose held blocks the remote side no longer needs (read done, or lease expired). */
-  sending: readonly string[];
+  readonly sending: readonly string[];
 }
 
 /** What `takeFinished` returns on the many steps in which no transfer ended. */

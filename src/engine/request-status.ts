@@ -19,6 +19,15 @@ export function isFinished(status: RequestStatus): boolean {
   return status.startsWith("FINISHED_");
 }
 
+/**
+ * Whether a request ended in failure (an error, such as a failed KV load under the `fail`
+ * policy, or an abort) rather than by its stop checks: a failed prefill leg hands nothing on, so
+ * its connector neither holds nor pushes its KV and the proxy sends no decode leg.
+ */
+export function isFailure(reason: FinishReason | null): boolean {
+  return reason === "error" || reason === "abort";
+}
+
 export function finishReasonOf(status: RequestStatus): FinishReason | null {
   switch (status) {
     case "FINISHED_STOPPED":

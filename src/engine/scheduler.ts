@@ -35,6 +35,42 @@ export interface SchedulerConfig {
   kvLoadFailurePolicy: "fail" | "recompute";
 }
 
+/**
+ * One schedule() call's result as the call builds it, handed to the helpers that add to it and
+ * returned as the SchedulerOutput: what was scheduled, the token budget left, and the facts
+ * observers (the ledger) read. A list the step has nothing for stays the shared empty list.
+ */
+interface ScheduleResult {
+  readonly scheduled: ScheduledRequest[];
+  tokenBudget: number;
+  preempted: Preemption[];
+  admissions: Admission[];
+  promotions: Promotion[];
+  /** Requests whose external KV a synchronous connector loads during this step. */
+  syncLoadRequestIds: string[];
+}
+
+/**
+ * What is already computed of a waiting request, under vLLM's names for schedule()'s locals:
+ *
+ *   | new local computed (prefix hit) | external (connector) | new | ← request.numTokens
+ *   |<----------------- numComputedTokens ------------------>|
+ *
+ * A request promoted after an async load skips the lookup: its numComputedTokens is what the
+ * load left, and the other counts are 0.
+ */
+interface ComputedTokens {
+  didPrefixCacheLookup: boolean;
+  newComputedBlocks: KVCacheBlock[];
+  numNewLocalComputedTokens: number;
+  /** Cached tokens the N − 1 cap left out (computed although cached). */
+  numCappedTokens: number;
+  numExternalComputedTokens: number;
+  /** The connector loads the external tokens asynchronously: no tokens are scheduled now. */
+  loadKvAsync: boolean;
+  numComputedTokens: number;
+}
+
 export class Scheduler {
   readonly waiting = new RequestQueue();
   /**
@@ -51,10 +87,6 @@ export class Scheduler {
   private pendingOutputs: EngineCoreOutput[] = nothing();
   /** Connector lookups of this step; made at the first one. */
   private connectorPrefixCacheStats: PrefixCacheStats | null = null;
-  /** Facts for observers (the ledger), gathered during one schedule() call. */
-  private admissions: Admission[] = nothing();
-  private promotions: Promotion[] = nothing();
-  private syncLoadRequestIds: string[] = nothing();
 
   constructor(
     readonly config: SchedulerConfig,
@@ -99,21 +131,23 @@ export class Scheduler {
    */
   schedule(now: SimTime): SchedulerOutput {
     const cfg = this.config;
-    const scheduled: ScheduledRequest[] = [];
-    let preempted: Preemption[] = nothing();
-    let tokenBudget = cfg.maxNumBatchedTokens;
-    this.admissions = nothing();
-    this.promotions = nothing();
-    this.syncLoadRequestIds = nothing();
+    const result: ScheduleResult = {
+      scheduled: [],
+      tokenBudget: cfg.maxNumBatchedTokens,
+      preempted: nothing(),
+      admissions: nothing(),
+      promotions: nothing(),
+      syncLoadRequestIds: nothing(),
+    };
     this.updateFromKvXferFinished();
 
     let reqIndex = 0;
-    while (reqIndex < this.running.length && tokenBudget > 0) {
+    while (reqIndex < this.running.length && result.tokenBudget > 0) {
       const request = this.running[reqIndex]!;
       let numNewTokens = this.applyLongPrefillThreshold(
         request.numTokens - request.numComputedTokens,
       );
-      numNewTokens = Math.min(numNewTokens, tokenBudget);
+      numNewTokens = Math.min(numNewTokens, result.tokenBudget);
       // The next input position must stay inside the model's context.
       numNewTokens = Math.min(numNewTokens, cfg.maxModelLen - 1 - request.numComputedTokens);
       if (numNewTokens <= 0) {
@@ -123,7 +157,7 @@ export class Scheduler {
       let allocated = this.kvCacheManager.allocateSlots(request, numNewTokens) !== null;
       while (!allocated) {
         const victim = this.running.pop()!;
-        preempted = append(preempted, {
+        result.preempted = append(result.preempted, {
           request: victim,
           numComputedTokens: victim.numComputedTokens,
         });
@@ -132,150 +166,188 @@ export class Scheduler {
         allocated = this.kvCacheManager.allocateSlots(request, numNewTokens) !== null;
       }
       if (!allocated) break;
-      scheduled.push({ request, numNewTokens, numComputedBefore: request.numComputedTokens });
-      tokenBudget -= numNewTokens;
+      result.scheduled.push({
+        request,
+        numNewTokens,
+        numComputedBefore: request.numComputedTokens,
+      });
+      result.tokenBudget -= numNewTokens;
       reqIndex += 1;
     }
 
-    if (preempted.length === 0) {
-      tokenBudget = this.scheduleWaiting(now, tokenBudget, scheduled);
-    }
+    if (result.preempted.length === 0) this.scheduleWaiting(result, now);
 
     let total = 0;
-    for (const s of scheduled) {
+    for (const s of result.scheduled) {
       s.request.numComputedTokens += s.numNewTokens;
       total += s.numNewTokens;
     }
-    this.assertLimits(total, tokenBudget);
+    this.assertLimits(total, result.tokenBudget);
     return {
       timestamp: now,
-      scheduled,
+      scheduled: result.scheduled,
       totalNumScheduledTokens: total,
-      preempted,
-      syncLoadRequestIds: this.syncLoadRequestIds,
-      admissions: this.admissions,
-      promotions: this.promotions,
+      preempted: result.preempted,
+      syncLoadRequestIds: result.syncLoadRequestIds,
+      admissions: result.admissions,
+      promotions: result.promotions,
     };
   }
 
-  private scheduleWaiting(
-    now: SimTime,
-    tokenBudget: number,
-    scheduled: ScheduledRequest[],
-  ): number {
-    const cfg = this.config;
-    const kv = this.kvCacheManager;
+  /**
+   * The waiting branch: in FCFS order (requests whose async load may have ended first), look up
+   * what is already computed of each request and admit it, until the budget, the sequence cap or
+   * the first request that does not fit stops it.
+   */
+  private scheduleWaiting(result: ScheduleResult, now: SimTime): void {
     let skipped: Request[] = nothing();
-    while (this.numWaiting > 0 && tokenBudget > 0) {
-      if (this.running.length === cfg.maxNumSeqs) break;
+    while (this.numWaiting > 0 && result.tokenBudget > 0) {
+      if (this.running.length === this.config.maxNumSeqs) break;
       const queue = this.skippedWaiting.length > 0 ? this.skippedWaiting : this.waiting;
       const request = queue.peekRequest();
 
       if (request.status === "WAITING_FOR_REMOTE_KVS") {
-        if (!this.updateWaitingForRemoteKv(request)) {
+        const promotion = this.updateWaitingForRemoteKv(request);
+        if (promotion === null) {
           skipped = append(skipped, queue.popRequest());
           continue;
         }
+        result.promotions = append(result.promotions, promotion);
         request.status = request.numPreemptions > 0 ? "PREEMPTED" : "WAITING";
       }
 
-      let newComputedBlocks: KVCacheBlock[] = [];
-      let numNewLocalComputedTokens = 0;
-      let numCappedTokens = 0;
-      let numExternalComputedTokens = 0;
-      let loadKvAsync = false;
-      let connectorQueries = 0;
-      let numComputedTokens: number;
-      const didPrefixCacheLookup = request.numComputedTokens === 0;
-      if (didPrefixCacheLookup) {
-        const hit = kv.getComputedBlocks(request);
-        newComputedBlocks = hit.blocks;
-        numNewLocalComputedTokens = hit.numComputedTokens;
-        numCappedTokens = hit.numCappedTokens;
-        if (this.connector !== null) {
-          const matched = this.connector.getNumNewMatchedTokens(request, numNewLocalComputedTokens);
-          numExternalComputedTokens = matched.numExternalTokens;
-          loadKvAsync = matched.loadAsync;
-          request.numExternalComputedTokens = numExternalComputedTokens;
-          connectorQueries = request.numTokens - numNewLocalComputedTokens;
-        }
-        numComputedTokens = numNewLocalComputedTokens + numExternalComputedTokens;
-        if (!request.prefillStatsTaken) {
-          request.prefillStats = {
-            numPromptTokens: request.numPromptTokens,
-            localCacheHit: numNewLocalComputedTokens,
-            externalKvTransfer: numExternalComputedTokens,
-          };
-        }
-      } else {
-        // Resumed after an async KV load (or a partial one): nothing more to look up.
-        numComputedTokens = request.numComputedTokens;
-      }
-
-      let numNewTokens = 0;
-      if (!loadKvAsync) {
-        numNewTokens = this.applyLongPrefillThreshold(request.numTokens - numComputedTokens);
-        if (!cfg.enableChunkedPrefill && numNewTokens > tokenBudget) break;
-        numNewTokens = Math.min(numNewTokens, tokenBudget);
-      }
-
-      const numNewBlocks = kv.allocateSlots(request, numNewTokens, {
-        numNewComputedTokens: numNewLocalComputedTokens,
-        newComputedBlocks,
-        numExternalComputedTokens,
-        delayCacheBlocks: loadKvAsync,
-        fullSequenceMustFit: cfg.reserveFullIsl,
-      });
-      if (numNewBlocks === null) break; // new requests never preempt running ones
-
-      if (this.connector !== null) {
-        this.connector.updateStateAfterAlloc(
-          request,
-          kv.getBlockIds(request),
-          numExternalComputedTokens,
-        );
-        if (connectorQueries !== 0) {
-          this.connectorPrefixCacheStats ??= new PrefixCacheStats();
-          this.connectorPrefixCacheStats.record(
-            connectorQueries,
-            numExternalComputedTokens,
-            request.numPreemptions > 0,
-          );
-        }
-      }
-      if (didPrefixCacheLookup) {
-        kv.recordPrefixCacheStats(request, numNewLocalComputedTokens);
-        this.admissions = append(this.admissions, {
-          request,
-          numTokens: request.numTokens,
-          localHit: numNewLocalComputedTokens,
-          cappedTokens: numCappedTokens,
-          external: numExternalComputedTokens,
-          loadAsync: loadKvAsync,
-        });
-      }
-
-      queue.popRequest();
-      if (loadKvAsync) {
-        // Blocks for all N tokens are held now; the KV arrives later.
-        request.status = "WAITING_FOR_REMOTE_KVS";
-        request.numComputedTokens = numComputedTokens;
-        skipped = append(skipped, request);
-        continue;
-      }
-      this.running.push(request);
-      request.recordEvent("SCHEDULED", now);
-      request.status = "RUNNING";
-      request.numComputedTokens = numComputedTokens;
-      if (request.numCachedTokens < 0) request.numCachedTokens = numComputedTokens;
-      scheduled.push({ request, numNewTokens, numComputedBefore: numComputedTokens });
-      if (numExternalComputedTokens > 0) {
-        this.syncLoadRequestIds = append(this.syncLoadRequestIds, request.requestId);
-      }
-      tokenBudget -= numNewTokens;
+      const computed = this.getComputedTokens(request);
+      if (!this.admitRequest(request, queue, computed, result, now)) break;
+      // Admitted to an async load: the request waits, skipped, until its KV arrives.
+      if (computed.loadKvAsync) skipped = append(skipped, request);
     }
     for (let i = skipped.length - 1; i >= 0; i--) this.skippedWaiting.prependRequest(skipped[i]!);
-    return tokenBudget;
+  }
+
+  /**
+   * What is already computed of a waiting request: the local prefix-cache hit
+   * (kv_cache_manager.get_computed_blocks), then what the connector can supply beyond it
+   * (connector.get_num_new_matched_tokens). Only a request with nothing computed looks up; one
+   * promoted after an async load resumes where the load left it.
+   */
+  private getComputedTokens(request: Request): ComputedTokens {
+    if (request.numComputedTokens !== 0) {
+      return {
+        didPrefixCacheLookup: false,
+        newComputedBlocks: [],
+        numNewLocalComputedTokens: 0,
+        numCappedTokens: 0,
+        numExternalComputedTokens: 0,
+        loadKvAsync: false,
+        numComputedTokens: request.numComputedTokens,
+      };
+    }
+    const hit = this.kvCacheManager.getComputedBlocks(request);
+    const numNewLocalComputedTokens = hit.numComputedTokens;
+    let numExternalComputedTokens = 0;
+    let loadKvAsync = false;
+    if (this.connector !== null) {
+      const matched = this.connector.getNumNewMatchedTokens(request, numNewLocalComputedTokens);
+      numExternalComputedTokens = matched.numExternalTokens;
+      loadKvAsync = matched.loadAsync;
+      request.numExternalComputedTokens = numExternalComputedTokens;
+    }
+    if (!request.prefillStatsTaken) {
+      request.prefillStats = {
+        numPromptTokens: request.numPromptTokens,
+        localCacheHit: numNewLocalComputedTokens,
+        externalKvTransfer: numExternalComputedTokens,
+      };
+    }
+    return {
+      didPrefixCacheLookup: true,
+      newComputedBlocks: hit.blocks,
+      numNewLocalComputedTokens,
+      numCappedTokens: hit.numCappedTokens,
+      numExternalComputedTokens,
+      loadKvAsync,
+      numComputedTokens: numNewLocalComputedTokens + numExternalComputedTokens,
+    };
+  }
+
+  /**
+   * Admits a waiting request on what is already computed of it: allocate_slots for its new and
+   * external tokens, then the connector's update_state_after_alloc and the lookup stats, and the
+   * request leaves its queue, to `running` or, while its KV loads asynchronously, to
+   * WAITING_FOR_REMOTE_KVS. Returns false, having changed nothing, when it does not fit: a
+   * waiting request never preempts a running one.
+   */
+  private admitRequest(
+    request: Request,
+    queue: RequestQueue,
+    computed: ComputedTokens,
+    result: ScheduleResult,
+    now: SimTime,
+  ): boolean {
+    const cfg = this.config;
+    const kv = this.kvCacheManager;
+    const { numNewLocalComputedTokens, numExternalComputedTokens, numComputedTokens } = computed;
+    let numNewTokens = 0;
+    if (!computed.loadKvAsync) {
+      numNewTokens = this.applyLongPrefillThreshold(request.numTokens - numComputedTokens);
+      if (!cfg.enableChunkedPrefill && numNewTokens > result.tokenBudget) return false;
+      numNewTokens = Math.min(numNewTokens, result.tokenBudget);
+    }
+
+    const numNewBlocks = kv.allocateSlots(request, numNewTokens, {
+      numNewComputedTokens: numNewLocalComputedTokens,
+      newComputedBlocks: computed.newComputedBlocks,
+      numExternalComputedTokens,
+      delayCacheBlocks: computed.loadKvAsync,
+      fullSequenceMustFit: cfg.reserveFullIsl,
+    });
+    if (numNewBlocks === null) return false;
+
+    if (this.connector !== null) {
+      this.connector.updateStateAfterAlloc(
+        request,
+        kv.getBlockIds(request),
+        numExternalComputedTokens,
+      );
+      if (computed.didPrefixCacheLookup) {
+        this.connectorPrefixCacheStats ??= new PrefixCacheStats();
+        this.connectorPrefixCacheStats.record(
+          request.numTokens - numNewLocalComputedTokens,
+          numExternalComputedTokens,
+          request.numPreemptions > 0,
+        );
+      }
+    }
+    if (computed.didPrefixCacheLookup) {
+      kv.recordPrefixCacheStats(request, numNewLocalComputedTokens);
+      result.admissions = append(result.admissions, {
+        request,
+        numTokens: request.numTokens,
+        localHit: numNewLocalComputedTokens,
+        cappedTokens: computed.numCappedTokens,
+        external: numExternalComputedTokens,
+        loadAsync: computed.loadKvAsync,
+      });
+    }
+
+    queue.popRequest();
+    if (computed.loadKvAsync) {
+      // Blocks for all N tokens are held now; the KV arrives later.
+      request.status = "WAITING_FOR_REMOTE_KVS";
+      request.numComputedTokens = numComputedTokens;
+      return true;
+    }
+    this.running.push(request);
+    request.recordEvent("SCHEDULED", now);
+    request.status = "RUNNING";
+    request.numComputedTokens = numComputedTokens;
+    if (request.numCachedTokens < 0) request.numCachedTokens = numComputedTokens;
+    result.scheduled.push({ request, numNewTokens, numComputedBefore: numComputedTokens });
+    if (numExternalComputedTokens > 0) {
+      result.syncLoadRequestIds = append(result.syncLoadRequestIds, request.requestId);
+    }
+    result.tokenBudget -= numNewTokens;
+    return true;
   }
 
   private applyLongPrefillThreshold(numNewTokens: number): number {
@@ -388,12 +460,13 @@ export class Scheduler {
   }
 
   /**
-   * Promotes a request whose async load ended. After a full load the request has all N tokens,
-   * but the model needs one input token to produce logits, so num_computed_tokens becomes N − 1.
+   * Promotes a request whose async load ended, or returns null while it is still loading (vLLM
+   * returns is_ready). After a full load the request has all N tokens, but the model needs one
+   * input token to produce logits, so num_computed_tokens becomes N − 1.
    */
-  private updateWaitingForRemoteKv(request: Request): boolean {
+  private updateWaitingForRemoteKv(request: Request): Promotion | null {
     const id = request.requestId;
-    if (!this.finishedRecvingKvReqIds.has(id)) return false;
+    if (!this.finishedRecvingKvReqIds.has(id)) return null;
     const kv = this.kvCacheManager;
     const failed = this.failedRecvingKvReqIds.has(id);
     if (failed) {
@@ -411,13 +484,12 @@ export class Scheduler {
       request.numComputedTokens = numComputedTokens;
     }
     this.finishedRecvingKvReqIds.delete(id);
-    this.promotions = append(this.promotions, {
+    return {
       request,
       numTokens: request.numTokens,
       numComputedTokens: request.numComputedTokens,
       failed,
-    });
-    return true;
+    };
   }
 
   /** Under the `fail` policy a failed load ends the request: HTTP 500, no tokens, no PrefillStats. */

@@ -4,6 +4,7 @@
 // Leaves out heterogeneous TP, host buffers and the handshake.
 
 import type { KvTransferParams, Request } from "../engine/request.ts";
+import { finishReasonOf, isFailure } from "../engine/request-status.ts";
 import {
   type FinishedTransfers,
   type KVConnector,
@@ -79,8 +80,7 @@ export class NixlConnector implements KVConnector {
   /** The prefill leg keeps its blocks for the decode side and tells the proxy where they are. */
   requestFinished(request: Request, blockIds: readonly number[]): RequestFinishedResult {
     const params = request.kvTransferParams;
-    const failed = request.status === "FINISHED_ERROR" || request.status === "FINISHED_ABORTED";
-    if (!params?.do_remote_decode || failed)
+    if (!params?.do_remote_decode || isFailure(finishReasonOf(request.status)))
       return { delayFreeBlocks: false, kvTransferParams: null };
     const requestId = request.requestId;
     this.fabric.hold(this.engineId, requestId, () => {

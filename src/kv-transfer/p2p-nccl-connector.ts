@@ -5,6 +5,7 @@
 // one. Leaves out the NCCL buffers' memory limits and load failures.
 
 import type { Request } from "../engine/request.ts";
+import { finishReasonOf, isFailure } from "../engine/request-status.ts";
 import {
   type FinishedTransfers,
   type KVConnector,
@@ -43,7 +44,7 @@ export class P2pNcclConnector implements KVConnector {
   /** The producer pushes the whole prompt's KV and frees its blocks at once: nothing is held. */
   requestFinished(request: Request, _blockIds: readonly number[]): RequestFinishedResult {
     const target = request.kvTransferParams?.remote_engine_id;
-    const failed = request.status === "FINISHED_ERROR" || request.status === "FINISHED_ABORTED";
+    const failed = isFailure(finishReasonOf(request.status));
     if (this.role === "kv_producer" && target && !failed) {
       this.fabric.push({
         requestId: request.requestId,

@@ -509,7 +509,7 @@ describe("blocks-conserved", () => {
 
   it("reports a block taken from the free queue that no request holds: a leak", () => {
     const violations = checkRun(inv, pdDoc(), {
-      before: atFirstHeldStep((run) => void prefillKv(run).blockPool.getNewBlocks(1)),
+      before: atFirstHeldStep((run) => prefillKv(run).blockPool.takeNewBlockIds(1, [])),
     });
     expect(violations).toEqual([
       {
@@ -548,7 +548,7 @@ describe("blocks-conserved", () => {
         const held = [...prefillKv(run).blockHolders().keys()][0]!;
         // Back on the free list while a request still holds it.
         held.refCnt = 0;
-        pool.freeBlockQueue.append(held);
+        pool.freeBlockQueue.appendId(held.blockId);
         held.refCnt = 1;
       }),
     });
@@ -575,7 +575,7 @@ describe("blocks-released-at-drain", () => {
     const violations = checkRun(inv, pdDoc(), {
       after: (run) => {
         const decode = run.cluster.instances.find((i) => i.name === "decode-0")!;
-        decode.engine.scheduler.kvCacheManager.blockPool.getNewBlocks(1);
+        decode.engine.scheduler.kvCacheManager.blockPool.takeNewBlockIds(1, []);
       },
     });
     expect(violations).toEqual([

@@ -1,16 +1,24 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BlockPool, type KVCacheBlock } from "../../src/engine/block-pool.ts";
+import { BlockPool } from "../../src/engine/block-pool.ts";
 import { propertyParamsWithRuns } from "../support/property.ts";
 
-const ids = (blocks: readonly KVCacheBlock[]) => blocks.map((b) => b.blockId);
+/** Takes `n` blocks from the pool and returns their ids. */
+function take(pool: BlockPool, n: number): number[] {
+  const ids: number[] = [];
+  pool.takeNewBlockIds(n, ids);
+  return ids;
+}
 
 /** Takes `n` blocks and caches them under the hashes `hashes[0..n)`. */
-function allocateCached(pool: BlockPool, hashes: number[]): KVCacheBlock[] {
-  const blocks = pool.getNewBlocks(hashes.length);
-  pool.cacheFullBlocks(hashes, blocks, 0, hashes.length);
-  return blocks;
+function allocateCached(pool: BlockPool, hashes: number[]): number[] {
+  const ids = take(pool, hashes.length);
+  pool.cacheFullBlockIds(hashes, 0, ids, 0, hashes.length);
+  return ids;
 }
+
+const cachedId = (pool: BlockPool, hash: number) => pool.getCachedBlock(hash)?.blockId ?? null;
+const refCnt = (pool: BlockPool, id: number) => pool.blocks[id]!.refCnt;
 
 describe("BlockPool", () => {
   it("reserves block 0 as the null block, which is never handed out", () => {
@@ -18,37 +26,51 @@ describe("BlockPool", () => {
     expect(pool.nullBlock.blockId).toBe(0);
     expect(pool.nullBlock.isNull).toBe(true);
     expect(pool.getNumFreeBlocks()).toBe(3);
-    expect(ids(pool.getNewBlocks(3))).toEqual([1, 2, 3]);
-    expect(() => pool.getNewBlocks(1)).toThrow(/asked for 1 blocks, only 0 free/);
+    expect(take(pool, 3)).toEqual([1, 2, 3]);
+    expect(() => take(pool, 1)).toThrow(/asked for 1 blocks, only 0 free/);
+  });
+
+  it("appends the blocks it takes after the ids already in the list", () => {
+    const pool = new BlockPool(4, true);
+    const ids = [7];
+    pool.takeNewBlockIds(2, ids);
+    expect(ids).toEqual([7, 1, 2]);
   });
 
   it("ignores the null block when freeing and never queues it", () => {
     const pool = new BlockPool(3, true);
-    const [b] = pool.getNewBlocks(1);
-    pool.freeBlocks([pool.nullBlock, b!]);
+    const [b] = take(pool, 1);
+    pool.freeBlockIdsTailFirst([b!, pool.nullBlock.blockId]); // the null block is freed first
     expect(pool.freeBlockQueue.blockIds()).toEqual([2, 1]);
     expect(pool.nullBlock.refCnt).toBe(0);
   });
 
+  it("frees a list of blocks last first, so the tail of the list is evicted first", () => {
+    const pool = new BlockPool(5, true);
+    const ids = take(pool, 4);
+    pool.freeBlockIdsTailFirst(ids);
+    expect(pool.freeBlockQueue.blockIds()).toEqual([...ids].reverse());
+  });
+
   it("reuses the least recently freed block first", () => {
     const pool = new BlockPool(5, true);
-    const [a, b, c, d] = pool.getNewBlocks(4);
-    pool.freeBlocks([c!]);
-    pool.freeBlocks([a!]);
-    pool.freeBlocks([d!]);
-    pool.freeBlocks([b!]);
-    expect(ids(pool.getNewBlocks(4))).toEqual(ids([c!, a!, d!, b!]));
+    const [a, b, c, d] = take(pool, 4);
+    pool.freeBlockIdsTailFirst([c!]);
+    pool.freeBlockIdsTailFirst([a!]);
+    pool.freeBlockIdsTailFirst([d!]);
+    pool.freeBlockIdsTailFirst([b!]);
+    expect(take(pool, 4)).toEqual([c, a, d, b]);
   });
 
   it("drops an evicted block's hash so its content no longer hits", () => {
     const pool = new BlockPool(2, true);
     const [block] = allocateCached(pool, [111]);
-    pool.freeBlocks([block!]);
-    expect(pool.getCachedBlock(111)).toBe(block);
-    const [reused] = pool.getNewBlocks(1);
+    pool.freeBlockIdsTailFirst([block!]);
+    expect(cachedId(pool, 111)).toBe(block);
+    const [reused] = take(pool, 1);
     expect(reused).toBe(block);
-    expect(reused!.blockHash).toBeNull();
-    expect(pool.getCachedBlock(111)).toBeNull();
+    expect(pool.blocks[reused!]!.blockHash).toBeNull();
+    expect(cachedId(pool, 111)).toBeNull();
     expect(pool.getNumCachedBlocks()).toBe(0);
   });
 
@@ -57,51 +79,88 @@ describe("BlockPool", () => {
     const [first] = allocateCached(pool, [7]);
     const [second] = allocateCached(pool, [7]);
     expect(pool.getNumCachedBlocks()).toBe(2);
-    pool.freeBlocks([first!]);
-    pool.getNewBlocks(1); // evicts `first`
-    expect(pool.getCachedBlock(7)).toBe(second);
+    pool.freeBlockIdsTailFirst([first!]);
+    take(pool, 1); // evicts `first`
+    expect(cachedId(pool, 7)).toBe(second);
+  });
+
+  it("caches only blocks [numCachedBlocks, numFullBlocks), taking hashes passed in parts", () => {
+    const pool = new BlockPool(6, true);
+    const ids = take(pool, 5);
+    pool.cacheFullBlockIds([10, 11], 0, ids, 0, 2);
+    // Blocks 2 and 3 under hashes given from index 2 on; block 4 is not full yet.
+    pool.cacheFullBlockIds([12, 13, 14], 2, ids, 2, 4);
+    expect([10, 11, 12, 13, 14].map((h) => cachedId(pool, h))).toEqual([
+      ids[0],
+      ids[1],
+      ids[2],
+      ids[3],
+      null,
+    ]);
+    expect(pool.getNumCachedBlocks()).toBe(4);
+  });
+
+  it("leaves an already cached block under its first hash (a prefix-cache hit)", () => {
+    const pool = new BlockPool(3, true);
+    const ids = allocateCached(pool, [5]);
+    pool.cacheFullBlockIds([6], 0, ids, 0, 1);
+    expect([cachedId(pool, 5), cachedId(pool, 6), pool.getNumCachedBlocks()]).toEqual([
+      ids[0],
+      null,
+      1,
+    ]);
+  });
+
+  it("refuses to cache a full block it has no hash for", () => {
+    const pool = new BlockPool(4, true);
+    const ids = take(pool, 2);
+    expect(() => pool.cacheFullBlockIds([1], 0, ids, 0, 2)).toThrow(
+      "cacheFullBlocks: block 1 has no hash (1 hashes)",
+    );
   });
 
   it("takes a touched evictable block out of the free queue and raises its reference count", () => {
     const pool = new BlockPool(5, true);
-    const blocks = allocateCached(pool, [1, 2, 3]);
-    pool.freeBlocks([...blocks].reverse());
+    const ids = allocateCached(pool, [1, 2, 3]);
+    pool.freeBlockIdsTailFirst(ids);
     expect(pool.freeBlockQueue.blockIds()).toEqual([4, 3, 2, 1]);
-    pool.touch([blocks[1]!]);
-    expect(blocks[1]!.refCnt).toBe(1);
+    const touched = pool.blocks[ids[1]!]!;
+    pool.touch([touched]);
+    expect(touched.refCnt).toBe(1);
     expect(pool.freeBlockQueue.blockIds()).toEqual([4, 3, 1]);
     expect(pool.getNumFreeBlocks()).toBe(3);
-    pool.touch([blocks[1]!]); // a second sharer: only the count moves
-    expect(blocks[1]!.refCnt).toBe(2);
+    pool.touch([touched]); // a second sharer: only the count moves
+    expect(touched.refCnt).toBe(2);
     expect(pool.getNumFreeBlocks()).toBe(3);
   });
 
   it("returns a block to the free queue only when its last reference is dropped", () => {
     const pool = new BlockPool(3, true);
-    const [block] = pool.getNewBlocks(1);
-    pool.touch([block!]);
-    pool.freeBlocks([block!]);
+    const [block] = take(pool, 1);
+    pool.touch([pool.blocks[block!]!]);
+    pool.freeBlockIdsTailFirst([block!]);
     expect(pool.getNumFreeBlocks()).toBe(1);
-    pool.freeBlocks([block!]);
+    pool.freeBlockIdsTailFirst([block!]);
     expect(pool.getNumFreeBlocks()).toBe(2);
-    expect(() => pool.freeBlocks([block!])).toThrow(/freed with refCnt 0/);
+    expect(() => pool.freeBlockIdsTailFirst([block!])).toThrow(/freed with refCnt 0/);
   });
 
   it("does not cache or evict anything when caching is disabled", () => {
     const pool = new BlockPool(3, false);
-    const [block] = pool.getNewBlocks(1);
-    block!.blockHash = 5; // even a stray hash is left alone on reuse
-    pool.freeBlocks([block!]);
-    pool.getNewBlocks(2);
-    expect(block!.blockHash).toBe(5);
+    const [id] = take(pool, 1);
+    const block = pool.blocks[id!]!;
+    block.blockHash = 5; // even a stray hash is left alone on reuse
+    pool.freeBlockIdsTailFirst([id!]);
+    take(pool, 2);
+    expect(block.blockHash).toBe(5);
   });
 
   it("reports kv_cache_usage_perc as 1 − free / (num_gpu_blocks − 1)", () => {
     const pool = new BlockPool(5, true);
     expect(pool.getUsage()).toBe(0);
-    const blocks = pool.getNewBlocks(3);
+    const ids = take(pool, 3);
     expect(pool.getUsage()).toBe(0.75);
-    pool.freeBlocks(blocks);
+    pool.freeBlockIdsTailFirst(ids);
     expect(pool.getUsage()).toBe(0);
   });
 
@@ -125,38 +184,38 @@ describe("BlockPool", () => {
         // The model: free block ids in eviction order, and the reference count of each block.
         let freeList = Array.from({ length: n - 1 }, (_, i) => i + 1);
         const refs = new Array<number>(n).fill(0);
-        const held: KVCacheBlock[][] = []; // each entry: the blocks of one holder
-        const everAllocated: KVCacheBlock[][] = []; // touch may pick freed (evictable) groups
+        const held: number[][] = []; // each entry: the block ids of one holder
+        const everAllocated: number[][] = []; // touch may pick freed (evictable) groups
         for (const o of ops) {
           if (o.kind === "allocate") {
             if (o.n > freeList.length) {
-              expect(() => pool.getNewBlocks(o.n)).toThrow();
+              expect(() => take(pool, o.n)).toThrow();
               continue;
             }
-            const got = pool.getNewBlocks(o.n);
-            expect(ids(got)).toEqual(freeList.slice(0, o.n));
+            const got = take(pool, o.n);
+            expect(got).toEqual(freeList.slice(0, o.n));
             freeList = freeList.slice(o.n);
-            for (const b of got) refs[b.blockId] = 1;
+            for (const id of got) refs[id] = 1;
             held.push(got);
             everAllocated.push(got);
           } else if (o.kind === "free" && held.length > 0) {
-            const [blocks] = held.splice(o.pick % held.length, 1);
-            pool.freeBlocks(blocks!);
-            for (const b of blocks!) {
-              refs[b.blockId]! -= 1;
-              if (refs[b.blockId] === 0) freeList.push(b.blockId);
+            const [ids] = held.splice(o.pick % held.length, 1);
+            pool.freeBlockIdsTailFirst(ids!);
+            for (const id of [...ids!].reverse()) {
+              refs[id]! -= 1;
+              if (refs[id] === 0) freeList.push(id);
             }
           } else if (o.kind === "touch" && everAllocated.length > 0) {
-            const blocks = everAllocated[o.pick % everAllocated.length]!;
-            pool.touch(blocks);
-            held.push(blocks);
-            for (const b of blocks) {
-              if (refs[b.blockId] === 0) freeList = freeList.filter((id) => id !== b.blockId);
-              refs[b.blockId]! += 1;
+            const ids = everAllocated[o.pick % everAllocated.length]!;
+            pool.touch(ids.map((id) => pool.blocks[id]!));
+            held.push(ids);
+            for (const id of ids) {
+              if (refs[id] === 0) freeList = freeList.filter((f) => f !== id);
+              refs[id]! += 1;
             }
           }
           expect(pool.freeBlockQueue.blockIds()).toEqual(freeList);
-          for (const b of pool.blocks) if (!b.isNull) expect(b.refCnt).toBe(refs[b.blockId]);
+          for (let id = 1; id < n; id++) expect(refCnt(pool, id)).toBe(refs[id]);
           expect(pool.getUsage()).toBeCloseTo(1 - freeList.length / (n - 1), 12);
         }
       }),

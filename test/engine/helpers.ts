@@ -93,15 +93,19 @@ export function makeScheduler(params: EngineParams): Scheduler {
  * The block-pool bookkeeping invariants, each message printing every term:
  * blocks with refCnt > 0, plus the free queue, plus the null block, equal num_gpu_blocks; the
  * free queue holds exactly the unreferenced non-null blocks; each block's refCnt equals the
- * number of requests holding it; usage is 1 − free / (num_gpu_blocks − 1).
+ * number of `requests` holding it, and the manager's own list of holders agrees;
+ * usage is 1 − free / (num_gpu_blocks − 1).
  */
-export function checkBlockConservation(kv: KVCacheManager, requestIds: Iterable<string>): void {
+export function checkBlockConservation(kv: KVCacheManager, requests: Iterable<Request>): void {
   const pool = kv.blockPool;
   const holders = new Map<number, number>();
-  for (const id of requestIds) {
-    for (const block of kv.getBlocks(id)) {
-      holders.set(block.blockId, (holders.get(block.blockId) ?? 0) + 1);
-    }
+  for (const request of requests) {
+    for (const id of kv.getBlockIds(request)) holders.set(id, (holders.get(id) ?? 0) + 1);
+  }
+  const listed = [...kv.blockHolders()].map(([block, n]) => `${block.blockId}×${n}`).sort();
+  const given = [...holders].map(([id, n]) => `${id}×${n}`).sort();
+  if (listed.join(",") !== given.join(",")) {
+    throw new Error(`the manager's holders hold [${listed}], the requests hold [${given}]`);
   }
   let used = 0;
   for (const block of pool.blocks) {

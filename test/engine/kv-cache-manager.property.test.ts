@@ -85,7 +85,7 @@ class PoolModel {
   freeList: number[];
   readonly refs: number[];
   readonly content: (string | null)[];
-  readonly held = new Map<string, number[]>();
+  readonly held = new Map<Request, number[]>();
 
   constructor(
     numGpuBlocks: number,
@@ -118,7 +118,7 @@ class PoolModel {
     newIds: number[],
     numTokensToCache: number,
   ): boolean {
-    const blocks = this.held.get(request.requestId) ?? [];
+    const blocks = this.held.get(request) ?? [];
     for (const id of hitIds) {
       if (this.refs[id] === 0) this.freeList = this.freeList.filter((f) => f !== id);
       this.refs[id]! += 1;
@@ -133,7 +133,7 @@ class PoolModel {
       this.refs[id] = 1;
       blocks.push(id);
     }
-    this.held.set(request.requestId, blocks);
+    this.held.set(request, blocks);
     const numFull = Math.floor(numTokensToCache / this.blockSize);
     for (let i = 0; i < numFull; i++) {
       const id = blocks[i]!;
@@ -144,9 +144,9 @@ class PoolModel {
     return evicted;
   }
 
-  free(requestId: string): void {
-    const blocks = this.held.get(requestId) ?? [];
-    this.held.delete(requestId);
+  free(request: Request): void {
+    const blocks = this.held.get(request) ?? [];
+    this.held.delete(request);
     for (const id of [...blocks].reverse()) {
       this.refs[id]! -= 1;
       if (this.refs[id] === 0) this.freeList.push(id);
@@ -168,9 +168,7 @@ function runCase(c: Case): Reached {
   const check = () => {
     checkBlockConservation(kv, model.held.keys());
     expect(kv.blockPool.freeBlockQueue.blockIds()).toEqual(model.freeList);
-    for (const [id, blocks] of model.held) {
-      expect(kv.getBlocks(id).map((b) => b.blockId)).toEqual(blocks);
-    }
+    for (const [request, blocks] of model.held) expect(kv.getBlockIds(request)).toEqual(blocks);
   };
 
   const noHit: Hit = { blocks: [], numComputedTokens: 0, numCappedTokens: 0 };
@@ -239,7 +237,7 @@ function runCase(c: Case): Reached {
       const request = active[index]!;
       if (op.kind === "free") {
         kv.free(request);
-        model.free(request.requestId);
+        model.free(request);
         active.splice(index, 1);
       } else {
         // A finished prefill samples a token; the next step computes it.
@@ -248,7 +246,7 @@ function runCase(c: Case): Reached {
         if (!allocate(request, 1 + (op.chunk % remaining))) {
           // Recompute preemption, as the scheduler does it.
           kv.free(request);
-          model.free(request.requestId);
+          model.free(request);
           request.numComputedTokens = 0;
           request.numPreemptions += 1;
           active.splice(index, 1);
@@ -261,7 +259,7 @@ function runCase(c: Case): Reached {
   }
   for (const request of active) {
     kv.free(request);
-    model.free(request.requestId);
+    model.free(request);
     check();
   }
   checkAllBlocksFree(kv);

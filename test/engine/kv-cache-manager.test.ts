@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { KVCacheManager } from "../../src/engine/kv-cache-manager.ts";
+import { Prompt } from "../../src/engine/prompt.ts";
 import type { Request } from "../../src/engine/request.ts";
 import { checkBlockConservation, makeRequest, prompt, streamTokens } from "./helpers.ts";
 
@@ -100,13 +101,58 @@ describe("KVCacheManager.getComputedBlocks", () => {
   });
 });
 
+describe("KVCacheManager.numCachedPrefixTokens", () => {
+  it("answers the L getComputedBlocks finds, N − 1 cap included, for prompts of every length", () => {
+    for (const enableCaching of [true, false]) {
+      const kv = manager(32, enableCaching);
+      const tokens = streamTokens(1, 0, 64);
+      admit(kv, makeRequest({ id: "a", promptTokenIds: tokens.slice(0, 49), blockSize: B }));
+      for (const n of [1, 10, 16, 17, 32, 33, 48, 49, 50, 64]) {
+        const request = makeRequest({
+          id: `p${n}`,
+          promptTokenIds: tokens.slice(0, n),
+          blockSize: B,
+        });
+        const probed = kv.numCachedPrefixTokens(Prompt.of(tokens.slice(0, n)));
+        expect([n, probed]).toEqual([n, kv.getComputedBlocks(request).numComputedTokens]);
+      }
+      if (enableCaching) expect(kv.numCachedPrefixTokens(Prompt.of(tokens.slice(0, 33)))).toBe(32);
+    }
+  });
+
+  it("takes, touches and counts nothing: the free queue, reference counts and stats stay as they were", () => {
+    const kv = manager(8);
+    const tokens = streamTokens(1, 0, 49);
+    const a = makeRequest({ id: "a", promptTokenIds: tokens, blockSize: B });
+    const b = makeRequest({ id: "b", promptTokenIds: streamTokens(2, 0, 40), blockSize: B });
+    admit(kv, a);
+    admit(kv, b);
+    kv.free(a); // a's cached blocks are evictable, in the free queue; b's are held
+    kv.makePrefixCacheStats();
+    const pool = kv.blockPool;
+    const state = () => ({
+      free: pool.freeBlockQueue.blockIds(),
+      refCnts: pool.blocks.map((block) => block.refCnt),
+      cached: pool.getNumCachedBlocks(),
+      usage: kv.usage,
+    });
+    const before = state();
+    expect(kv.numCachedPrefixTokens(Prompt.of(tokens))).toBe(48);
+    expect(kv.numCachedPrefixTokens(Prompt.of(streamTokens(2, 0, 40)))).toBe(32);
+    expect(state()).toEqual(before);
+    const stats = kv.makePrefixCacheStats();
+    expect([stats.requests, stats.queries, stats.hits]).toEqual([0, 0, 0]);
+    checkBlockConservation(kv, [b]);
+  });
+});
+
 describe("KVCacheManager.allocateSlots", () => {
   it("caches a block when the step that fills it is scheduled, not before", () => {
     const kv = manager();
     const a = makeRequest({ id: "a", promptTokenIds: streamTokens(1, 0, 40), blockSize: B });
     admit(kv, a, 20);
     expect(kv.blockPool.getNumCachedBlocks()).toBe(1);
-    expect(kv.getBlocks("a")).toHaveLength(2);
+    expect(kv.getBlockIds(a)).toHaveLength(2);
     expect(kv.allocateSlots(a, 12)).not.toBeNull();
     expect(kv.blockPool.getNumCachedBlocks()).toBe(2);
   });
@@ -160,19 +206,19 @@ describe("KVCacheManager.allocateSlots", () => {
     expect(
       kv.allocateSlots(b, 1, { numNewComputedTokens: 32, newComputedBlocks: hit.blocks }),
     ).toBeNull();
-    checkBlockConservation(kv, ["x"]);
+    checkBlockConservation(kv, [x]);
     kv.free(x);
     expect(
       kv.allocateSlots(b, 1, { numNewComputedTokens: 32, newComputedBlocks: hit.blocks }),
     ).toBe(1);
-    checkBlockConservation(kv, ["b"]);
+    checkBlockConservation(kv, [b]);
   });
 
   it("with fullSequenceMustFit, refuses a first chunk that fits when the whole sequence does not", () => {
     const kv = manager(4); // 3 usable blocks = 48 tokens
     const a = makeRequest({ id: "a", promptTokenIds: streamTokens(1, 0, 60), blockSize: B });
     expect(kv.allocateSlots(a, 16, { fullSequenceMustFit: true })).toBeNull();
-    expect(kv.getBlocks("a")).toHaveLength(0);
+    expect([kv.getBlockIds(a).length, kv.numRequestsWithBlocks]).toEqual([0, 0]);
     expect(kv.allocateSlots(a, 16)).toBe(1);
   });
 
@@ -181,7 +227,7 @@ describe("KVCacheManager.allocateSlots", () => {
     const tokens = streamTokens(1, 0, 49);
     const a = makeRequest({ id: "a", promptTokenIds: tokens, blockSize: B });
     admit(kv, a);
-    const [a0, a1, a2, a3] = kv.getBlocks("a").map((b) => b.blockId);
+    const [a0, a1, a2, a3] = kv.getBlockIds(a);
     kv.free(a);
     expect(kv.blockPool.freeBlockQueue.blockIds()).toEqual([a3, a2, a1, a0]);
     const x = makeRequest({ id: "x", promptTokenIds: streamTokens(2, 0, 17), blockSize: B });
@@ -197,21 +243,21 @@ describe("KVCacheManager.allocateSlots", () => {
     );
     for (const r of [a!, b!, c!]) admit(kv, r);
     expect(kv.numRequestsWithBlocks).toBe(3);
-    const blocksOf = (id: string) => kv.getBlocks(id).map((block) => block.blockId);
-    const [ofA, ofB, ofC] = [blocksOf("a"), blocksOf("b"), blocksOf("c")];
+    const blocksOf = (r: Request) => [...kv.getBlockIds(r)];
+    const [ofA, ofB, ofC] = [blocksOf(a!), blocksOf(b!), blocksOf(c!)];
     expect(held()).toEqual([...ofA, ...ofB, ...ofC]);
     kv.free(b!); // from the middle
     expect(held()).toEqual([...ofA, ...ofC]);
     kv.free(a!); // the first
     admit(kv, d!);
-    expect(held()).toEqual([...ofC, ...blocksOf("d")]);
+    expect(held()).toEqual([...ofC, ...blocksOf(d!)]);
     kv.free(d!); // the last
     kv.free(c!);
-    expect([kv.numRequestsWithBlocks, held().length, kv.getBlocks("c").length]).toEqual([0, 0, 0]);
+    expect([kv.numRequestsWithBlocks, held().length, kv.getBlockIds(c!).length]).toEqual([0, 0, 0]);
     b!.numComputedTokens = 0; // as a preemption leaves it
     admit(kv, b!);
     expect(kv.numRequestsWithBlocks).toBe(1);
-    expect(held()).toEqual(blocksOf("b"));
+    expect(held()).toEqual(blocksOf(b!));
   });
 
   it("returns every block when the request is freed, whatever it shared", () => {
@@ -221,9 +267,9 @@ describe("KVCacheManager.allocateSlots", () => {
     const b = makeRequest({ id: "b", promptTokenIds: tokens, blockSize: B });
     admit(kv, a);
     expect(admit(kv, b)).toBe(48);
-    checkBlockConservation(kv, ["a", "b"]);
+    checkBlockConservation(kv, [a, b]);
     kv.free(a);
-    checkBlockConservation(kv, ["b"]);
+    checkBlockConservation(kv, [b]);
     kv.free(b);
     checkBlockConservation(kv, []);
     expect(kv.usage).toBe(0);

@@ -166,7 +166,7 @@ function checkSchedule(
     expect(r.status).toBe("PREEMPTED");
     expect(r.numComputedTokens).toBe(0);
     expect(r.numPreemptions).toBe(t.preemptions);
-    expect(kv.getBlocks(r.requestId)).toHaveLength(0);
+    expect(kv.getBlockIds(r)).toHaveLength(0);
     reached.preemption = true;
   }
   const survivors = runningBefore.slice(0, runningBefore.length - preempted.length);
@@ -218,7 +218,7 @@ function checkSchedule(
   const last = admitted.at(-1);
   if (last !== undefined && p.reserveFullIsl) {
     // Nothing was allocated after the last admission, so its whole sequence must still fit.
-    const held = kv.getBlocks(last.request.requestId).length;
+    const held = kv.getBlockIds(last.request).length;
     const free = kv.blockPool.getNumFreeBlocks();
     expect(Math.ceil(last.request.numTokens / B) - held).toBeLessThanOrEqual(free);
   }
@@ -285,14 +285,13 @@ function checkUpdate(
     expect(r.numOutputTokens).toBe(t.outputs);
     if (o.finishReason !== null) {
       expect(s.running).not.toContain(r);
-      expect(s.kvCacheManager.getBlocks(r.requestId)).toHaveLength(0);
+      expect(s.kvCacheManager.getBlockIds(r)).toHaveLength(0);
     } else {
       expect(s.running).toContain(r);
     }
   }
   expect(s.running.length).toBeLessThanOrEqual(p.maxNumSeqs);
-  for (const w of s.waiting.toArray())
-    expect(s.kvCacheManager.getBlocks(w.requestId)).toHaveLength(0);
+  for (const w of s.waiting.toArray()) expect(s.kvCacheManager.getBlockIds(w)).toHaveLength(0);
 }
 
 function runWorkload(w: Workload): Reached {
@@ -371,10 +370,7 @@ function runWorkload(w: Workload): Reached {
     stats.pQueries += pc.preemptedQueries;
     stats.pHits += pc.preemptedHits;
     const unfinished = requests.filter((r) => !r.status.startsWith("FINISHED_"));
-    checkBlockConservation(
-      kv,
-      unfinished.map((r) => r.requestId),
-    );
+    checkBlockConservation(kv, unfinished);
   }
 
   // Everything finished, with the right reason and length, and nothing leaked.

@@ -177,7 +177,7 @@ describe("Scheduler preemption", () => {
     expect(v.numPreemptions).toBe(1);
     expect(runningIds(s)).toEqual(["a"]);
     expect(waitingIds(s)).toEqual(["v", "c"]);
-    expect(s.kvCacheManager.getBlocks("v")).toHaveLength(0);
+    expect(s.kvCacheManager.getBlockIds(v)).toHaveLength(0);
     // v's cached blocks stay evictable: the pool took its last block for a, the rest still hit.
     expect(s.kvCacheManager.getComputedBlocks(v).numComputedTokens).toBe(32);
   });

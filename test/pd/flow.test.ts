@@ -266,11 +266,13 @@ describe("the P/D flow on one prefill and one decode instance (NIXL, async pull)
     const p = instance(cluster, "p");
     const d = instance(cluster, "d");
     const toP = vi.spyOn(p, "submit");
+    const toPEngine = vi.spyOn(p.engine, "addRequest");
     let heldByP: number[] = [];
     const submitToD = d.submit.bind(d);
     const toD = vi.spyOn(d, "submit").mockImplementation((leg, onDone) => {
       // The decode leg is sent when the prefill leg finishes: these are the blocks it holds.
-      heldByP = p.engine.kvCacheManager.getBlocks("r1").map((b) => b.blockId);
+      const [prefillRequest] = toPEngine.mock.calls.map(([request]) => request);
+      heldByP = [...p.engine.kvCacheManager.getBlockIds(prefillRequest!)];
       submitToD(leg, onDone);
     });
     cluster.run();

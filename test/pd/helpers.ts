@@ -211,7 +211,7 @@ export function stepThrough(cluster: Cluster, id: string): Map<string, Snapshot[
         time: cluster.sim.now,
         status: request?.status ?? null,
         numComputedTokens: request?.numComputedTokens ?? 0,
-        blocks: inst.engine.kvCacheManager.getBlocks(id).length,
+        blocks: request === undefined ? 0 : inst.engine.kvCacheManager.getBlockIds(request).length,
         usage: inst.engine.kvCacheManager.usage,
         running: scheduler.running.length,
         waiting: scheduler.numWaiting,
