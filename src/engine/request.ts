@@ -5,7 +5,7 @@ import type { SimTime } from "../../sim/index.ts";
 import type { KvTransferParams } from "../kv-transfer/connector.ts";
 import { type BlockHash, NONE_HASH, hashBlockTokens } from "./block-hash.ts";
 import type { RequestBlocks } from "./kv-cache-manager.ts";
-import { append, nothing } from "./lists.ts";
+import { type AppendOnly, append, nothing } from "./lists.ts";
 import type { Prompt } from "./prompt.ts";
 import type { RequestStatus } from "./request-status.ts";
 
@@ -50,7 +50,7 @@ export class Request {
    * apart rather than appended to a copy of the prompt's: that copy would be an array per decode
    * leg, kept for its life (docs/performance.md, change 21).
    */
-  private outputHashes: BlockHash[] = nothing();
+  private outputHashes: AppendOnly<BlockHash> = nothing();
   status: RequestStatus = "WAITING";
   numComputedTokens = 0;
   /** Written once, when the request first becomes RUNNING; −1 until then (vLLM's sentinel). */
