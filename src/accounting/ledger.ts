@@ -86,7 +86,7 @@ export class PrefillLedger {
   /** Folds in one engine step; returns the first outputs it saw, with their truth. */
   observe(step: SchedulerOutput | null, outputs: EngineCoreOutputs): readonly FirstOutput[] {
     const someBeforeFirstOutput = step === null || this.observeSchedule(step);
-    let firsts: FirstOutput[] = nothing();
+    let firsts = nothing<FirstOutput>();
     for (const output of outputs.outputs) {
       // An output with a token comes from a request scheduled this step, so it can be a first
       // output only if such a request had none yet. Most decode steps have none: no lookups.

@@ -4,7 +4,7 @@
 
 import { type SimTime, usToSeconds } from "../../sim/index.ts";
 import { ChurnMap } from "../util/churn-map.ts";
-import { append, nothing } from "../util/lists.ts";
+import { type AppendOnly, append, nothing } from "../util/lists.ts";
 import type { EngineCoreEvent } from "./request.ts";
 import type { EngineCoreOutputs } from "./scheduler-output.ts";
 import type { FinishReason } from "./request-status.ts";
@@ -75,13 +75,13 @@ export class OutputProcessor {
     let numGenerationTokens = 0;
     let numPromptTokens = 0;
     let numPreemptedReqs = 0;
-    let firstOutputs: PromptTokenInputs[] = nothing();
-    let finishedRequests: FinishedRequestStats[] = nothing();
-    let maxNumGenerationTokensIter: number[] = nothing();
-    let nParamsIter: number[] = nothing();
-    let timeToFirstTokensIter: number[] = nothing();
-    let interTokenLatenciesIter: number[] = nothing();
-    let finished: FinishedRequest[] = nothing();
+    let firstOutputs: AppendOnly<PromptTokenInputs> = nothing();
+    let finishedRequests: AppendOnly<FinishedRequestStats> = nothing();
+    let maxNumGenerationTokensIter: AppendOnly<number> = nothing();
+    let nParamsIter: AppendOnly<number> = nothing();
+    let timeToFirstTokensIter: AppendOnly<number> = nothing();
+    let interTokenLatenciesIter: AppendOnly<number> = nothing();
+    let finished: AppendOnly<FinishedRequest> = nothing();
     for (const output of engineCoreOutputs.outputs) {
       const state = this.requestStates.get(output.requestId);
       if (state === undefined) {

@@ -2,7 +2,7 @@
 // requests: no multimodal inputs, LoRA, structured output or speculative tokens.
 
 import type { SimTime } from "../../sim/index.ts";
-import { append, nothing } from "../util/lists.ts";
+import { type AppendOnly, append, nothing } from "../util/lists.ts";
 import { type BlockHash, NONE_HASH, hashBlockTokens } from "./block-hash.ts";
 import type { Prompt } from "./prompt.ts";
 import type { RequestBlocks } from "./request-blocks.ts";
@@ -55,7 +55,7 @@ export class Request {
    * apart rather than appended to a copy of the prompt's: that copy would be an array per decode
    * leg, kept for its life (docs/performance.md, change 21).
    */
-  private outputHashes: BlockHash[] = nothing();
+  private outputHashes: AppendOnly<BlockHash> = nothing();
   status: RequestStatus = "WAITING";
   numComputedTokens = 0;
   /** Written once, when the request first becomes RUNNING; −1 until then (vLLM's sentinel). */

@@ -4,7 +4,7 @@
 
 import type { SimTime } from "../../sim/index.ts";
 import { ChurnMap, ChurnSet } from "../util/churn-map.ts";
-import { append, nothing } from "../util/lists.ts";
+import { type AppendOnly, append, nothing } from "../util/lists.ts";
 import type { KVCacheBlock } from "./block-pool.ts";
 import type { KVCacheManager } from "./kv-cache-manager.ts";
 import type { KVConnector } from "./kv-connector.ts";
@@ -43,11 +43,11 @@ export interface SchedulerConfig {
 interface ScheduleResult {
   readonly scheduled: ScheduledRequest[];
   tokenBudget: number;
-  preempted: Preemption[];
-  admissions: Admission[];
-  promotions: Promotion[];
+  preempted: AppendOnly<Preemption>;
+  admissions: AppendOnly<Admission>;
+  promotions: AppendOnly<Promotion>;
   /** Requests whose external KV a synchronous connector loads during this step. */
-  syncLoadRequestIds: string[];
+  syncLoadRequestIds: AppendOnly<string>;
 }
 
 /**
@@ -84,7 +84,7 @@ export class Scheduler {
   private readonly finishedRecvingKvReqIds = new ChurnSet<string>();
   private readonly failedRecvingKvReqIds = new ChurnSet<string>();
   /** Outputs of requests finished outside a model step (a failed KV load under `fail`). */
-  private pendingOutputs: EngineCoreOutput[] = nothing();
+  private pendingOutputs: AppendOnly<EngineCoreOutput> = nothing();
   /** Connector lookups of this step; made at the first one. */
   private connectorPrefixCacheStats: PrefixCacheStats | null = null;
 
@@ -200,7 +200,7 @@ export class Scheduler {
    * the first request that does not fit stops it.
    */
   private scheduleWaiting(result: ScheduleResult, now: SimTime): void {
-    let skipped: Request[] = nothing();
+    let skipped: AppendOnly<Request> = nothing();
     while (this.numWaiting > 0 && result.tokenBudget > 0) {
       if (this.running.length === this.config.maxNumSeqs) break;
       const queue = this.skippedWaiting.length > 0 ? this.skippedWaiting : this.waiting;

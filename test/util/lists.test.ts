@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Cluster } from "../../src/cluster/cluster.ts";
-import { append, nothing, sharedEmptyListIsEmpty } from "../../src/util/lists.ts";
+import { type AppendOnly, append, nothing, sharedEmptyListIsEmpty } from "../../src/util/lists.ts";
 import { NO_PREFIX_CACHE_LOOKUPS, PrefixCacheStats } from "../../src/engine/stats.ts";
 import { PROFILE_LIST } from "../../src/accounting/profiles.ts";
 import { loadScenario } from "../../src/scenario/index.ts";
@@ -18,6 +18,17 @@ describe("shared empty lists", () => {
     expect(append(one, 2)).toBe(one);
     expect([empty, one, nothing<number>()]).toEqual([[], [1, 2], []]);
     expect(sharedEmptyListIsEmpty()).toBe(true);
+  });
+
+  it("cannot be written but through append, nor append to a list nothing() did not start (typecheck)", () => {
+    // Never called: the typecheck fails if either write compiles.
+    const strayWrites = (list: AppendOnly<number>, other: readonly number[]) => {
+      // @ts-expect-error a shared empty list is read-only
+      list.push(1);
+      // @ts-expect-error append grows only lists that nothing() started
+      append(other, 1);
+    };
+    expect(strayWrites).toBeTypeOf("function");
   });
 
   const files = fs
