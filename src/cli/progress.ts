@@ -6,6 +6,7 @@
 import cliProgress from "cli-progress";
 import type { Cluster, ClusterRunResult } from "../cluster/cluster.ts";
 import type { TextSink } from "./io.ts";
+import { Interrupted } from "./signals.ts";
 
 const EVENTS_PER_SLICE = 20_000;
 
@@ -15,13 +16,6 @@ export interface ProgressOptions {
   showAfterMs?: number;
   /** Checked between slices: a signal's name stops the run with Interrupted. */
   interrupted?: () => NodeJS.Signals | null;
-}
-
-/** The run was stopped by a signal before it finished. */
-export class Interrupted extends Error {
-  constructor(readonly signal: NodeJS.Signals) {
-    super(`interrupted by ${signal}`);
-  }
 }
 
 export async function runWithProgress(

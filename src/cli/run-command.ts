@@ -18,7 +18,8 @@ import { PROFILE_NAMES, PROFILES, type ProfileName } from "../accounting/profile
 import { EXPORTER_ERROR_MESSAGE } from "../accounting/prompt-source-counters.ts";
 import { formatSeconds } from "../../sim/index.ts";
 import type { CliIo } from "./io.ts";
-import { Interrupted, runWithProgress } from "./progress.ts";
+import { runWithProgress } from "./progress.ts";
+import { Interrupted, SignalLatch } from "./signals.ts";
 import { validateExpectationMetrics } from "./validate.ts";
 import { EXIT_EXPECTATION_FAILED, EXIT_OK, exitForBadInput, parseSeed } from "./bad-input.ts";
 
@@ -174,27 +175,6 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
 
 /** A shell's exit status for a process a signal stopped is 128 plus the signal's number. */
 const EXIT_SIGNAL_BASE = 128;
-
-/**
- * SIGINT and SIGTERM, caught for the life of the command so that an interrupted `--out` run
- * removes its staging directory instead of dying with it half-written.
- */
-class SignalLatch {
-  received: NodeJS.Signals | null = null;
-  private readonly onSignal = (signal: NodeJS.Signals): void => {
-    this.received ??= signal;
-  };
-
-  constructor() {
-    process.on("SIGINT", this.onSignal);
-    process.on("SIGTERM", this.onSignal);
-  }
-
-  dispose(): void {
-    process.off("SIGINT", this.onSignal);
-    process.off("SIGTERM", this.onSignal);
-  }
-}
 
 /** The process's peak resident memory so far, in MB. */
 export function peakRssMb(): number {

@@ -9,6 +9,7 @@ import { MetricsServer } from "../output/metrics-server.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { EXIT_OK, UsageError, exitForBadInput, parseSeed } from "./bad-input.ts";
 import type { CliIo } from "./io.ts";
+import { Interrupted, SignalLatch } from "./signals.ts";
 
 export interface ServeOptions {
   scenario: string;
@@ -46,7 +47,7 @@ export function planServe(opts: ServeOptions): ServePlan {
 
 export async function serveCommand(io: CliIo, opts: ServeOptions): Promise<number> {
   const servers: MetricsServer[] = [];
-  const interrupt = new Interrupt();
+  const interrupt = new SignalLatch();
   try {
     const { cluster, port, speed, profile } = planServe(opts);
     for (const [i, instance] of cluster.instances.entries()) {
@@ -85,46 +86,17 @@ export async function serveCommand(io: CliIo, opts: ServeOptions): Promise<numbe
   }
 }
 
-class Interrupted extends Error {}
-
-/** Ctrl-C, caught for the life of the command only (other commands keep Node's default). */
-class Interrupt {
-  fired = false;
-  private readonly waiters: (() => void)[] = [];
-  private readonly onSignal = (): void => {
-    this.fired = true;
-    for (const wake of this.waiters.splice(0)) wake();
-  };
-
-  constructor() {
-    process.on("SIGINT", this.onSignal);
-    process.on("SIGTERM", this.onSignal);
-  }
-
-  wait(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.fired) resolve();
-      else this.waiters.push(resolve);
-    });
-  }
-
-  dispose(): void {
-    process.off("SIGINT", this.onSignal);
-    process.off("SIGTERM", this.onSignal);
-  }
-}
-
 /**
  * Runs the kernel up to `speed` × the wall time elapsed, every tick, until it runs dry; rejects
  * with Interrupted on Ctrl-C. Between ticks the servers answer scrapes.
  */
-function simulateLive(cluster: Cluster, speed: number, interrupt: Interrupt): Promise<void> {
+function simulateLive(cluster: Cluster, speed: number, interrupt: SignalLatch): Promise<void> {
   cluster.start();
   const startedMs = performance.now();
   return new Promise((resolve, reject) => {
     const tick = (): void => {
-      if (interrupt.fired) {
-        reject(new Interrupted());
+      if (interrupt.received !== null) {
+        reject(new Interrupted(interrupt.received));
         return;
       }
       const target = Math.floor((performance.now() - startedMs) * 1000 * speed);

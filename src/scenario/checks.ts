@@ -5,6 +5,7 @@ import type { PathSegment, Problem } from "./paths.ts";
 import { mergeEngine } from "./resolve.ts";
 import type { EngineOverride, ScenarioFile } from "./schema.ts";
 import { suggestOrList } from "./suggest.ts";
+import { generatedArrivalSpan } from "./workload-schema.ts";
 import type { EngineConfig } from "./types.ts";
 
 interface EngineRule {
@@ -135,8 +136,7 @@ export const MAX_PERIODIC_TICKS = 1_000_000;
 function arrivalSpan(file: ScenarioFile): number {
   const w = file.workload;
   if (w.kind === "explicit") return w.requests.reduce((last, r) => Math.max(last, r.at_s), 0);
-  const gap = w.arrival.process === "poisson" ? 1 / w.arrival.rate_per_s : w.arrival.interval_s;
-  return w.start_s + w.num_requests * gap;
+  return generatedArrivalSpan(w.start_s, w.num_requests, w.arrival);
 }
 
 export function checkPeriodicTicks(file: ScenarioFile): Problem[] {

@@ -22,6 +22,16 @@ const arrivalRate = z
   .max(1_000_000_000)
   .describe("a number of requests per second from 0.00000003 (one a year) to 1000000000");
 
+/** When a generator's last request arrives, on average: start_s plus one mean gap a request. */
+export function generatedArrivalSpan(
+  startS: number,
+  numRequests: number,
+  arrival: ArrivalConfig,
+): number {
+  const meanGap = arrival.process === "poisson" ? 1 / arrival.rate_per_s : arrival.interval_s;
+  return startS + numRequests * meanGap;
+}
+
 export const arrivalSchema = z
   .discriminatedUnion("process", [
     z.strictObject({ process: z.literal("poisson"), rate_per_s: arrivalRate }),
@@ -195,8 +205,7 @@ export const workloadSchema = workloadKeys.transform((w: WorkloadKeys, ctx): Wor
     }
     return z.NEVER;
   }
-  const meanGap = arrival.process === "poisson" ? 1 / arrival.rate_per_s : arrival.interval_s;
-  const span = (w.start_s ?? 0) + num_requests * meanGap;
+  const span = generatedArrivalSpan(w.start_s ?? 0, num_requests, arrival);
   if (span > MAX_SECONDS) {
     ctx.addIssue({
       code: "custom",

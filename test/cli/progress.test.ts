@@ -4,7 +4,8 @@ import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { Cluster } from "../../src/cluster/cluster.ts";
 import type { RequestRecord } from "../../src/cluster/request-record.ts";
-import { Interrupted, runWithProgress } from "../../src/cli/progress.ts";
+import { runWithProgress } from "../../src/cli/progress.ts";
+import { Interrupted } from "../../src/cli/signals.ts";
 import { loadScenario } from "../../src/scenario/index.ts";
 
 class Capture extends Writable {

@@ -95,7 +95,7 @@ export function readJsonLines(file: string): Record<string, unknown>[] {
 }
 
 /** A line of a stack trace, as Node prints them. */
-const STACK_LINE = /^ {4}at /m;
+export const STACK_LINE = /^ {4}at /m;
 
 /**
  * Bad input: exit 2, nothing on stdout, a message on stderr holding every fragment given, and no

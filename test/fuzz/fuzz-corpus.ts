@@ -3,11 +3,9 @@
 // or 2 with no stack trace, within the time limit.
 import * as path from "node:path";
 import { expect } from "vitest";
-import { REPO, removeDir, scratchDir } from "../e2e/cli.ts";
+import { REPO, STACK_LINE, removeDir, scratchDir } from "../e2e/cli.ts";
 import { writeCorpus } from "./mutate.ts";
 import { FuzzPool } from "./pool.ts";
-
-const STACK_LINE = /^ {4}at /m;
 
 export interface FuzzOptions {
   cases: number;
