@@ -125,12 +125,12 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
     if (out !== null) {
       for (const instance of cluster.instances) {
         if (signals.received !== null) throw new Interrupted(signals.received);
-        out.writeMetrics(instance.name, await instance.statLoggers.prometheus.exposition());
+        out.writeMetrics(instance.name, instance.statLoggers.prometheus.exposition());
         if (profiles.length > 1) {
           for (const exposition of instance.expositions) {
             out.writeMetrics(
               `${exposition.profile.name}/${instance.name}`,
-              await exposition.exposition(),
+              exposition.exposition(),
             );
           }
         }

@@ -2,13 +2,13 @@
 // prometheus_client's Counter, Gauge and Histogram that vLLM binds; leaves out `_created`
 // samples (wall-clock timestamps), exemplars and multiprocess modes.
 //
-// prom-client's own metrics re-hash and re-validate their labels on every update (about
-// 200–300 ns each, and there is one histogram observation per generated token), so the values
-// live here as plain numbers and prom-client's Registry only renders them.
+// A client library's metrics re-hash and re-validate their labels on every update (prom-client:
+// about 200–300 ns each, and there is one histogram observation per generated token), so the
+// values live here as plain numbers, bound once per label set, and text-format.ts renders them.
 
-import type { Metric, Registry } from "prom-client";
+import { type Labels, type Sample, renderLabels } from "./text-format.ts";
 
-export type Labels = Readonly<Record<string, string>>;
+export type { Labels, Sample };
 export type FamilyType = "counter" | "gauge" | "histogram";
 
 export interface FamilyDef {
@@ -19,12 +19,6 @@ export interface FamilyDef {
   readonly labelNames: readonly string[];
   /** Histogram upper bounds in increasing order, without +Inf. */
   readonly buckets?: readonly number[];
-}
-
-export interface Sample {
-  readonly name: string;
-  readonly labels: Labels;
-  readonly value: number;
 }
 
 export class CounterSeries {
@@ -106,9 +100,11 @@ export class MetricFamily<T extends FamilyType = FamilyType> {
   readonly name: string;
   readonly help: string;
   readonly type: T;
-  readonly aggregator = "sum";
   private readonly children: SeriesOf<T>[] = [];
   private readonly keys = new Set<string>();
+  /** `sampleKeys()`, rendered for the first `keyedSeries` series. */
+  private renderedKeys: readonly string[] = [];
+  private keyedSeries = 0;
 
   constructor(readonly def: FamilyDef & { readonly type: T }) {
     const badLabel = def.labelNames.find((label) => !LABEL_NAME.test(label) || label === "le");
@@ -149,6 +145,33 @@ export class MetricFamily<T extends FamilyType = FamilyType> {
   }
 
   /**
+   * Each sample's name and labels as the text formats write them (`name{a="x"}`), in `samples()`
+   * order. A series' labels never change, so they are rendered once, not at every exposition.
+   */
+  sampleKeys(): readonly string[] {
+    if (this.keyedSeries !== this.children.length) {
+      this.renderedKeys = this.samples().map((s) => s.name + renderLabels(s.labels));
+      this.keyedSeries = this.children.length;
+    }
+    return this.renderedKeys;
+  }
+
+  /** Each sample's value, in `samples()` order. */
+  sampleValues(): number[] {
+    const out: number[] = [];
+    for (const series of this.children) {
+      if (!(series instanceof HistogramSeries)) {
+        out.push(series.value);
+        continue;
+      }
+      let cumulative = 0;
+      for (const count of series.counts) out.push((cumulative += count));
+      out.push(series.sum, series.count);
+    }
+    return out;
+  }
+
+  /**
    * Appends the values that may only grow (counter values; histogram per-bucket counts, sums and
    * counts), series in creation order; nothing for a gauge.
    */
@@ -158,28 +181,6 @@ export class MetricFamily<T extends FamilyType = FamilyType> {
       else if (series instanceof HistogramSeries)
         out.push(...series.counts, series.sum, series.count);
     }
-  }
-
-  /** What prom-client's Registry reads from each registered metric to render it. */
-  async get(): Promise<object> {
-    const values = this.samples().map((s) => ({
-      metricName: s.name,
-      labels: s.labels,
-      value: s.value,
-    }));
-    return {
-      name: this.name,
-      help: this.help,
-      type: this.type,
-      aggregator: this.aggregator,
-      values,
-    };
-  }
-
-  registerIn(registry: Registry): void {
-    // The Registry renders any object with name, help, type and get(); its typings only name
-    // prom-client's own classes.
-    registry.registerMetric(this as unknown as Metric);
   }
 
   private orderLabels(values: Labels): Labels {
@@ -223,10 +224,4 @@ function pushHistogramSamples(out: Sample[], name: string, series: HistogramSeri
 
 function isIncreasing(values: readonly number[]): boolean {
   return values.length > 0 && values.every((v, i) => i === 0 || v > (values[i - 1] ?? -Infinity));
-}
-
-function renderLabels(labels: Labels): string {
-  return `{${Object.entries(labels)
-    .map(([k, v]) => `${k}="${v}"`)
-    .join(",")}}`;
 }

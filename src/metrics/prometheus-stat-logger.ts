@@ -4,7 +4,6 @@
 // speculative decoding, KV-connector transfer metrics, KV-residency sampling, MFU and the
 // NaN-in-logits counter.
 
-import { Registry } from "prom-client";
 import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
 import type { IterationStats, SchedulerStats } from "../engine/stats.ts";
 import {
@@ -17,6 +16,7 @@ import {
   type Labels,
   type Sample,
 } from "./metric-family.ts";
+import { renderExposition } from "./text-format.ts";
 import {
   PER_PROFILE_FAMILIES,
   SLEEP_STATES,
@@ -96,7 +96,6 @@ export interface CumulativeValues {
 }
 
 export class PrometheusStatLogger {
-  readonly registry = new Registry();
   private readonly families = new Map<string, MetricFamily>();
   /** Sample name (`x_total`, `x_bucket`, `x_sum`, …) → its family, for `sampleValue`. */
   private readonly bySampleName = new Map<string, MetricFamily>();
@@ -216,9 +215,9 @@ export class PrometheusStatLogger {
     return family;
   }
 
-  /** The registry in Prometheus text format 0.0.4. */
-  exposition(): Promise<string> {
-    return this.registry.metrics();
+  /** Every family in Prometheus text format 0.0.4, as a scrape of /metrics returns it. */
+  exposition(): string {
+    return renderExposition(this.families.values());
   }
 
   /**
@@ -279,7 +278,6 @@ export class PrometheusStatLogger {
   /** Shows a family that another exposition records, as if it were this one's. */
   adoptFamily(family: MetricFamily): MetricFamily {
     if (this.families.has(family.name)) throw new Error(`family ${family.name} defined twice`);
-    family.registerIn(this.registry);
     this.families.set(family.name, family);
     for (const sampleName of family.sampleNames()) this.bySampleName.set(sampleName, family);
     return family;

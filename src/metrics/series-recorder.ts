@@ -5,6 +5,7 @@
 
 import type { SimTime } from "../../sim/index.ts";
 import type { Labels, MetricFamily } from "./metric-family.ts";
+import { escapeOpenMetricsHelp, formatValue, renderLabels } from "./text-format.ts";
 import type { PrometheusStatLogger } from "./prometheus-stat-logger.ts";
 
 export interface ScrapeTarget {
@@ -145,7 +146,7 @@ export class SeriesRecorder {
     const stamps = this.times.map((t) => formatTimestamp(options.startMs, t));
     for (const { family, series } of this.families.values()) {
       const name = family.type === "counter" ? family.name.replace(/_total$/, "") : family.name;
-      write(`# HELP ${name} ${escapeHelp(family.help)}\n`);
+      write(`# HELP ${name} ${escapeOpenMetricsHelp(family.help)}\n`);
       write(`# TYPE ${name} ${family.type}\n`);
       this.targets.forEach((target, t) => {
         const extra = { instance: target.instance, job: options.job };
@@ -195,22 +196,4 @@ function formatTimestamp(startMs: number, time: SimTime): string {
   const seconds = Math.floor(ms / 1000);
   const rest = ms - seconds * 1000;
   return rest === 0 ? String(seconds) : `${seconds}.${String(rest).padStart(3, "0")}`;
-}
-
-function formatValue(value: number): string {
-  if (Number.isNaN(value)) return "NaN";
-  if (value === Infinity) return "+Inf";
-  if (value === -Infinity) return "-Inf";
-  return String(value);
-}
-
-function escapeHelp(text: string): string {
-  return text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
-}
-
-function renderLabels(labels: Labels): string {
-  const pairs = Object.entries(labels).map(
-    ([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"')}"`,
-  );
-  return pairs.length === 0 ? "" : `{${pairs.join(",")}}`;
 }

@@ -10,7 +10,7 @@ export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8
 export class MetricsServer {
   private readonly server: http.Server;
 
-  constructor(private readonly exposition: () => Promise<string>) {
+  constructor(private readonly exposition: () => string) {
     this.server = http.createServer((req, res) => void this.answer(req, res));
   }
 
@@ -44,7 +44,7 @@ export class MetricsServer {
         .end("Method Not Allowed\n");
       return;
     }
-    const body = await this.exposition();
+    const body = this.exposition();
     res.writeHead(200, {
       "Content-Type": EXPOSITION_CONTENT_TYPE,
       "Content-Length": Buffer.byteLength(body),

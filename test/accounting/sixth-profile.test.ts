@@ -62,7 +62,7 @@ async function expositionsOf(outputs: Outputs, profile: Profile): Promise<Map<st
   const texts = new Map<string, string>();
   for (const instance of outputs.cluster.instances) {
     const exposition = instance.expositions.find((e) => e.profile === profile)!;
-    texts.set(instance.name, await exposition.exposition());
+    texts.set(instance.name, exposition.exposition());
   }
   return texts;
 }

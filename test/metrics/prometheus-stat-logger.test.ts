@@ -167,7 +167,7 @@ function bucketBounds(text: string, family: string): string[] {
 
 describe("PrometheusStatLogger exposition", () => {
   it("holds exactly vLLM's families, in order, with their HELP and TYPE lines, then pdsim's", async () => {
-    const text = await new PrometheusStatLogger(options).exposition();
+    const text = new PrometheusStatLogger(options).exposition();
     const headers = text.split("\n").filter((line) => line.startsWith("# "));
     expect(headers).toEqual(
       [...FAMILIES, ...PDSIM_FAMILIES].flatMap(([name, type, help]) => [
@@ -179,13 +179,16 @@ describe("PrometheusStatLogger exposition", () => {
 
   it("labels every sample with model_name and engine", async () => {
     const logger = new PrometheusStatLogger({ ...options, modelName: "llama", engineIndex: 3 });
-    const samples = (await logger.exposition()).split("\n").filter((l) => /^vllm:/.test(l));
+    const samples = logger
+      .exposition()
+      .split("\n")
+      .filter((l) => /^vllm:/.test(l));
     expect(samples.length).toBeGreaterThan(FAMILIES.length);
     for (const line of samples) expect(line).toMatch(/^[^{]+\{model_name="llama",engine="3"[,}]/);
   });
 
   it("pre-creates request_success for all four finish reasons at 0", async () => {
-    const text = await new PrometheusStatLogger(options).exposition();
+    const text = new PrometheusStatLogger(options).exposition();
     const lines = text.split("\n").filter((l) => l.startsWith("vllm:request_success_total"));
     expect(lines).toEqual(
       ["stop", "length", "abort", "error"].map(
@@ -202,19 +205,19 @@ describe("PrometheusStatLogger exposition", () => {
   });
 
   it("uses vLLM's bucket boundaries for every histogram, token counts up to max_model_len", async () => {
-    const text = await new PrometheusStatLogger(options).exposition();
+    const text = new PrometheusStatLogger(options).exposition();
     for (const [family, bounds] of Object.entries(BUCKETS)) {
       expect(bucketBounds(text, family), family).toEqual([...bounds.map(String), "+Inf"]);
     }
   });
 
   it("exports cache_config_info only when given, labelled by its fields then engine", async () => {
-    expect(await new PrometheusStatLogger(options).exposition()).not.toContain("cache_config");
+    expect(new PrometheusStatLogger(options).exposition()).not.toContain("cache_config");
     const logger = new PrometheusStatLogger({
       ...options,
       cacheConfigInfo: { block_size: "16", enable_prefix_caching: "True" },
     });
-    const text = await logger.exposition();
+    const text = logger.exposition();
     expect(text).toContain(
       "# HELP vllm:cache_config_info Information of the LLMEngine CacheConfig\n" +
         "# TYPE vllm:cache_config_info gauge\n" +
@@ -228,7 +231,7 @@ describe("PrometheusStatLogger exposition", () => {
     a.record(null, iterationStats({ numPromptTokens: 5, firstOutputs: [firstOutput(5)] }));
     expect(a.sampleValue("vllm:prompt_tokens_total")).toBe(5);
     expect(b.sampleValue("vllm:prompt_tokens_total")).toBe(0);
-    expect(await b.exposition()).not.toContain("process_cpu");
+    expect(b.exposition()).not.toContain("process_cpu");
   });
 });
 
@@ -373,7 +376,7 @@ describe("PrometheusStatLogger.record", () => {
   it("shows recorded values in the exposition text", async () => {
     const logger = new PrometheusStatLogger(options);
     logger.record(null, iterationStats({ numPromptTokens: 12, firstOutputs: [firstOutput(12)] }));
-    expect(await logger.exposition()).toContain(
+    expect(logger.exposition()).toContain(
       'vllm:prompt_tokens_total{model_name="m",engine="0"} 12\n',
     );
   });
@@ -410,7 +413,7 @@ describe("an exposition that shares another's common families", () => {
     const alone = new PrometheusStatLogger({ ...options, profile: PROFILES["vllm-pr33290"] });
     feed(primary, sharing);
     feed(alone);
-    expect(await sharing.exposition()).toBe(await alone.exposition());
+    expect(sharing.exposition()).toBe(alone.exposition());
     expect(sharing.sampleValue("vllm:inter_token_latency_seconds_count")).toBe(2);
     expect(sharing.sampleValue("vllm:prompt_tokens_recomputed_total")).toBeDefined();
     expect(primary.sampleValue("vllm:prompt_tokens_recomputed_total")).toBeUndefined();
