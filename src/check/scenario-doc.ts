@@ -37,7 +37,9 @@ export function explicitRequests(scenario: Scenario): RequestEntry[] {
   const entries: RequestEntry[] = [];
   for (let r = source.next(); r !== null; r = source.next()) {
     const n = r.prompt.length;
-    const prefixTokens = Math.min(w.shared_prefix?.tokens ?? 0, n);
+    // A trace's shared prefixes (Mooncake hash ids) have no explicit form: its requests become
+    // unshared prompts of the same lengths and times.
+    const prefixTokens = w.kind === "generated" ? Math.min(w.shared_prefix?.tokens ?? 0, n) : 0;
     entries.push({
       id: r.id,
       at_s: r.arrivalTime / 1e6,

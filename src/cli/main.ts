@@ -15,6 +15,12 @@ import { DEFAULT_CHECK_RUNS, checkCommand } from "./check-command.ts";
 import { explainCommand } from "./explain-command.ts";
 import { runCommand } from "./run-command.ts";
 import { serveCommand } from "./serve-command.ts";
+import { traceStatsCommand } from "./trace-command.ts";
+import {
+  MOONCAKE_BLOCK_TOKENS,
+  TRACE_FORMATS,
+  type TraceFormat,
+} from "../scenario/trace-schema.ts";
 import { EXIT_BAD_INPUT, EXIT_OK } from "./bad-input.ts";
 import { type CliIo, PROCESS_IO } from "./io.ts";
 
@@ -220,6 +226,46 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
         });
       },
     )
+    .command("trace", "Read a trace file: pdsim trace stats FILE", (y) =>
+      y
+        .command(
+          "stats <file>",
+          "Requests, duration, arrival rate, prompt and output lengths, and the ideal prefix hit ratio of a trace",
+          (yy) =>
+            yy
+              .positional("file", { type: "string", demandOption: true, describe: "Trace file" })
+              .option("format", {
+                type: "string",
+                choices: [...TRACE_FORMATS],
+                default: "mooncake",
+                describe: "The trace's format",
+              })
+              .option("block-size", {
+                type: "number",
+                default: 16,
+                describe: "vLLM's block_size for the ideal prefix hit ratio",
+              })
+              .option("block-tokens", {
+                type: "number",
+                describe: `Tokens per hash id (mooncake; default ${MOONCAKE_BLOCK_TOKENS})`,
+              })
+              .option("json", {
+                type: "boolean",
+                default: false,
+                describe: "Print JSON for tools",
+              }),
+          (argv) => {
+            exitCode = traceStatsCommand(io, {
+              file: argv.file,
+              format: argv.format as TraceFormat,
+              blockSize: argv["block-size"],
+              blockTokens: argv["block-tokens"],
+              json: argv.json,
+            });
+          },
+        )
+        .demandCommand(1, "Name a trace command: pdsim trace stats FILE"),
+    )
     .command(
       "bench-run <scenario>",
       false,
@@ -230,7 +276,7 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
     )
     .demandCommand(
       1,
-      "Name a command: pdsim run SCENARIO, pdsim check SCENARIO, pdsim explain SCENARIO --request ID, pdsim serve SCENARIO or pdsim bench",
+      "Name a command: pdsim run SCENARIO, pdsim check SCENARIO, pdsim explain SCENARIO --request ID, pdsim serve SCENARIO, pdsim trace stats FILE or pdsim bench",
     )
     .strict()
     .fail((msg, err) => {

@@ -120,7 +120,12 @@ export class Cluster {
       pdMinPromptTokens: p.pd_min_prompt_tokens,
       connector: scenario.kv_transfer.connector === "p2p_nccl" ? "p2p_nccl" : "nixl",
     });
-    this.workload = workloadSource(scenario.workload, rng);
+    this.workload = workloadSource(scenario.workload, rng, {
+      shortestTimerS: Math.min(
+        scenario.metrics.scrape_interval_s,
+        ...scenario.instances.map((i) => i.engine.log_stats_interval_s),
+      ),
+    });
   }
 
   /** How many requests have finished so far. */

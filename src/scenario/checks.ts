@@ -136,6 +136,8 @@ export const MAX_PERIODIC_TICKS = 1_000_000;
 function arrivalSpan(file: ScenarioFile): number {
   const w = file.workload;
   if (w.kind === "explicit") return w.requests.reduce((last, r) => Math.max(last, r.at_s), 0);
+  // A trace's span is known once its file is read: the replay checks it then (trace-source.ts).
+  if (w.kind === "trace") return 0;
   return generatedArrivalSpan(w.start_s, w.num_requests, w.arrival);
 }
 

@@ -56,3 +56,10 @@ export const perItemCost = (unit: "us" | "ns") => {
   const max = unit === "us" ? 1_000_000 : 1_000_000_000;
   return z.number().min(0).max(max).describe(`a number from 0 to ${max}`);
 };
+
+/** Requests per second: one arrival a year at the slowest, so that the arrivals stay on the clock. */
+export const arrivalRate = z
+  .number()
+  .min(0.00000003)
+  .max(1_000_000_000)
+  .describe("a number of requests per second from 0.00000003 (one a year) to 1000000000");

@@ -1,6 +1,6 @@
 // Turns a validated scenario file into the resolved Scenario: fills the defaults that depend
 // on other keys, merges each instance's engine settings and records source lines.
-import { basename, extname } from "node:path";
+import { basename, dirname, extname, resolve } from "node:path";
 import type { PathSegment } from "./paths.ts";
 import { DEFAULT_ENGINE, type EngineOverride, type ScenarioFile } from "./schema.ts";
 import type {
@@ -56,7 +56,7 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
       connector: parsed.kv_transfer.connector ?? defaultConnector(instances.map((i) => i.role)),
     },
     proxy: parsed.proxy,
-    workload: resolveWorkload(parsed.workload, lineOf),
+    workload: resolveWorkload(parsed.workload, lineOf, context.file),
     metrics: {
       profile: parsed.metrics.profile,
       model_name: parsed.metrics.model_name ?? parsed.model.name,
@@ -77,8 +77,14 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
   };
 }
 
-function resolveWorkload(workload: WorkloadSpec, lineOf: ResolveContext["lineOf"]): WorkloadConfig {
+function resolveWorkload(
+  workload: WorkloadSpec,
+  lineOf: ResolveContext["lineOf"],
+  scenarioFile: string,
+): WorkloadConfig {
   switch (workload.kind) {
+    case "trace":
+      return { ...workload, file: resolve(dirname(scenarioFile), workload.path) };
     case "generated":
       return workload;
     case "explicit":

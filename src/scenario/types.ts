@@ -3,6 +3,7 @@
 import type { DistributionConfig } from "./distribution-schema.ts";
 import type { MetricSelector } from "./selector.ts";
 import type { ArrivalConfig } from "./workload-schema.ts";
+import type { TraceFormat } from "./trace-schema.ts";
 import type {
   CONNECTORS,
   LOAD_FAILURE_POLICIES,
@@ -89,7 +90,7 @@ export interface ProxyConfig {
   pd_min_prompt_tokens: number;
 }
 
-export type WorkloadConfig = GeneratedWorkloadConfig | ExplicitWorkloadConfig;
+export type WorkloadConfig = GeneratedWorkloadConfig | ExplicitWorkloadConfig | TraceWorkloadConfig;
 
 export interface GeneratedWorkloadConfig {
   kind: "generated";
@@ -112,6 +113,28 @@ export interface SharedPrefixConfig {
 export interface ExplicitWorkloadConfig {
   kind: "explicit";
   requests: ExplicitRequestConfig[];
+}
+
+/** A trace replayed as the workload (src/workload/trace/). */
+export interface TraceWorkloadConfig {
+  kind: "trace";
+  format: TraceFormat;
+  /** As the scenario wrote it. */
+  path: string;
+  /** `path` resolved against the scenario file's directory. */
+  file: string;
+  /** Tokens per hash id (Mooncake). */
+  block_tokens: number;
+  /** Multiplies every gap between arrivals. */
+  time_scale?: number;
+  /** Re-times the window to this mean arrival rate, keeping the order and the gaps' proportions. */
+  rate_per_s?: number;
+  /** The window, in seconds of the trace's own clock from its first request. */
+  start_s: number;
+  duration_s?: number;
+  max_requests?: number;
+  /** Replays the window again and again until max_requests have been sent. */
+  loop: boolean;
 }
 
 /** Exactly one of prompt_tokens and prompt_from is set; prefix only with prompt_tokens. */

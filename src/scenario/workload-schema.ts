@@ -1,7 +1,9 @@
-// The `workload` section: a request generator or an explicit list of requests, never both.
+// The `workload` section: a request generator, an explicit list of requests, or a trace to
+// replay; exactly one of them.
 import { z } from "zod";
 import { indexUnique } from "./unique.ts";
 import { tokenCountSchema, upperBound } from "./distribution-schema.ts";
+import { traceSchema, type TraceSpec } from "./trace-schema.ts";
 import {
   idSchema,
   instantSeconds,
@@ -9,18 +11,12 @@ import {
   nonEmptyText,
   positiveInt,
   probability,
+  arrivalRate,
   spanSeconds,
 } from "./primitives.ts";
 
 /** Ten times bench-large: about 1.5 GB of requests in flight at most, and hours of run time. */
 export const MAX_REQUESTS = 10_000_000;
-
-/** One arrival a year at the slowest, so that the arrivals stay on the clock. */
-const arrivalRate = z
-  .number()
-  .min(0.00000003)
-  .max(1_000_000_000)
-  .describe("a number of requests per second from 0.00000003 (one a year) to 1000000000");
 
 /** When a generator's last request arrives, on average: start_s plus one mean gap a request. */
 export function generatedArrivalSpan(
@@ -149,8 +145,9 @@ const workloadKeys = z
     shared_prefix: sharedPrefixSchema.optional(),
     start_s: instantSeconds.optional(), // default 0: the first arrival is at t = 0
     requests: explicitRequestsSchema.optional(),
+    trace: traceSchema.optional(),
   })
-  .describe("a mapping: a generator (num_requests, arrival, ...) or explicit requests");
+  .describe("a mapping: a generator (num_requests, arrival, ...), explicit requests or a trace");
 
 type WorkloadKeys = z.output<typeof workloadKeys>;
 
@@ -166,10 +163,21 @@ export type WorkloadSpec =
       shared_prefix?: z.output<typeof sharedPrefixSchema>;
       start_s: number;
     }
-  | { kind: "explicit"; requests: z.output<typeof explicitRequestsSchema> };
+  | { kind: "explicit"; requests: z.output<typeof explicitRequestsSchema> }
+  | ({ kind: "trace" } & TraceSpec);
 
 export const workloadSchema = workloadKeys.transform((w: WorkloadKeys, ctx): WorkloadSpec => {
   const given = GENERATOR_KEYS.filter((key) => w[key] !== undefined);
+  if (w.trace !== undefined) {
+    const others = [...given, ...(w.requests === undefined ? [] : ["requests"])];
+    if (others.length === 0) return { kind: "trace", ...w.trace };
+    ctx.addIssue({
+      code: "custom",
+      path: ["trace"],
+      message: `a workload is a trace, explicit requests or a generator, one of them; remove 'trace' or ${others.map((k) => `'${k}'`).join(", ")}`,
+    });
+    return z.NEVER;
+  }
   if (w.requests !== undefined) {
     if (given.length === 0) return { kind: "explicit", requests: w.requests };
     ctx.addIssue({
@@ -191,7 +199,7 @@ export const workloadSchema = workloadKeys.transform((w: WorkloadKeys, ctx): Wor
         code: "custom",
         path: [],
         message:
-          "a workload needs either 'requests' (explicit requests) or a generator ('num_requests', 'arrival', 'prompt_tokens', 'max_tokens')",
+          "a workload needs 'requests' (explicit requests), 'trace' (a trace to replay) or a generator ('num_requests', 'arrival', 'prompt_tokens', 'max_tokens')",
       });
     }
     for (const key of REQUIRED_GENERATOR_KEYS) {

@@ -5,7 +5,6 @@ import {
   type Rng,
   type RngStreams,
   type Sampler,
-  type SimTime,
   makeSampler,
   secondsToUs,
 } from "../../sim/index.ts";
@@ -15,31 +14,24 @@ import type {
   WorkloadConfig,
 } from "../scenario/types.ts";
 import { Prompt } from "../engine/prompt.ts";
+import type { ClientRequest, WorkloadSource } from "./client-request.ts";
 import { promptTokenAt } from "./token-ids.ts";
+import { type ReplayLimits, traceReplay } from "./trace/trace-replay.ts";
 
-export interface ClientRequest {
-  id: string;
-  arrivalTime: SimTime;
-  prompt: Prompt;
-  maxTokens: number;
-  /** The natural output length; absent means the request runs to max_tokens. */
-  stopAfterTokens?: number;
-  /** The shared-prefix group it was drawn from, for explanations. */
-  prefixGroup?: string;
-}
+export type { ClientRequest, WorkloadSource };
 
-export interface WorkloadSource {
-  readonly totalRequests: number;
-  /** The next request in arrival order, or null when the workload is exhausted. */
-  next(): ClientRequest | null;
-}
-
-export function workloadSource(workload: WorkloadConfig, rng: RngStreams): WorkloadSource {
+export function workloadSource(
+  workload: WorkloadConfig,
+  rng: RngStreams,
+  limits?: ReplayLimits,
+): WorkloadSource {
   switch (workload.kind) {
     case "generated":
       return generatedSource(workload, rng.derive("workload"));
     case "explicit":
       return explicitSource(workload);
+    case "trace":
+      return traceReplay(workload, limits);
   }
 }
 

@@ -392,7 +392,20 @@ describe("the two workload forms", () => {
   it("rejects a workload with neither form", () => {
     const issue = onlyIssue(lines(...PD_BASE.slice(0, 3), "workload: {}"));
     expect(issue).toMatchObject({ line: 4, column: 11, path: "workload" });
-    expect(issue.message).toContain("needs either 'requests'");
+    expect(issue.message).toContain("needs 'requests' (explicit requests), 'trace'");
+  });
+
+  it("rejects a trace beside another workload form", () => {
+    const issue = onlyIssue(
+      lines(
+        ...PD_BASE.slice(0, 3),
+        "workload:",
+        "  trace: { format: mooncake, path: t.jsonl }",
+        "  requests: [{ id: a, at_s: 0, prompt_tokens: 5, max_tokens: 1 }]",
+      ),
+    );
+    expect(issue).toMatchObject({ line: 5, path: "workload.trace" });
+    expect(issue.message).toContain("remove 'trace' or 'requests'");
   });
 
   it("names each generator key a partial generator lacks", () => {

@@ -1,0 +1,73 @@
+// `pdsim trace stats FILE`: what a trace holds, before replaying it, as numbers a reader can set
+// beside a paper's workload table.
+
+import { resolve } from "node:path";
+import { MOONCAKE_BLOCK_TOKENS, type TraceFormat } from "../scenario/trace-schema.ts";
+import { type TraceStats, traceStats } from "../workload/trace/trace-stats.ts";
+import { EXIT_OK, UsageError, exitForBadInput } from "./bad-input.ts";
+import type { CliIo } from "./io.ts";
+
+export interface TraceStatsOptions {
+  file: string;
+  format: TraceFormat;
+  blockSize: number;
+  blockTokens?: number | undefined;
+  json: boolean;
+}
+
+export function traceStatsCommand(io: CliIo, opts: TraceStatsOptions): number {
+  try {
+    for (const [flag, value] of [
+      ["--block-size", opts.blockSize],
+      ["--block-tokens", opts.blockTokens ?? MOONCAKE_BLOCK_TOKENS],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < 1) {
+        throw new UsageError(`${flag} must be a positive integer, got ${value}`);
+      }
+    }
+    const stats = traceStats(
+      {
+        format: opts.format,
+        path: opts.file,
+        file: resolve(opts.file),
+        block_tokens: opts.blockTokens ?? MOONCAKE_BLOCK_TOKENS,
+      },
+      opts.blockSize,
+    );
+    io.stdout.write(
+      opts.json ? JSON.stringify(stats, null, 2) + "\n" : formatTraceStats(opts, stats),
+    );
+    return EXIT_OK;
+  } catch (err) {
+    return exitForBadInput(io, err);
+  }
+}
+
+function formatTraceStats(opts: TraceStatsOptions, s: TraceStats): string {
+  const rate =
+    s.arrival_rate_per_s === null ? "all at once" : `${s.arrival_rate_per_s.toFixed(2)} requests/s`;
+  const header = ["tokens", "mean", "p50", "p90", "p99", "max"];
+  const rows = [
+    ["input", s.input_tokens],
+    ["output", s.output_tokens],
+  ] as const;
+  const cells = rows.map(([name, l]) => [
+    name,
+    l.mean.toFixed(0),
+    ...[l.p50, l.p90, l.p99, l.max].map(String),
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c]!.length)));
+  const line = (row: readonly string[]) =>
+    row
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join("  ");
+  const hit = Math.round(s.ideal_prefix_hit_ratio * s.total_input_tokens);
+  return [
+    `${opts.file} (${opts.format}): ${s.requests} requests over ${s.duration_s.toFixed(3)} s (${rate})`,
+    line(header),
+    ...cells.map(line),
+    `ideal prefix hit ratio at block size ${s.block_size}: ${(100 * s.ideal_prefix_hit_ratio).toFixed(2)} % ` +
+      `(${hit} of ${s.total_input_tokens} prompt tokens hit an infinite prefix cache)`,
+    "",
+  ].join("\n");
+}

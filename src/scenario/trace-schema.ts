@@ -1,0 +1,69 @@
+// `workload.trace`: a recorded trace replayed as the workload. The file is read when the run
+// starts (src/workload/trace/), not here: a scenario names its trace the way it names a number.
+import { z } from "zod";
+import { arrivalRate, flag, instantSeconds, nonEmptyText, spanSeconds } from "./primitives.ts";
+
+/** The trace formats pdsim reads. */
+export const TRACE_FORMATS = ["mooncake"] as const;
+export type TraceFormat = (typeof TRACE_FORMATS)[number];
+
+/** Mooncake's hash ids each stand for one block of this many tokens. */
+export const MOONCAKE_BLOCK_TOKENS = 512;
+
+/** The most requests one replay sends: the generator's bound. */
+const MAX_TRACE_REQUESTS = 10_000_000;
+
+export const traceSchema = z
+  .strictObject({
+    format: z.enum(TRACE_FORMATS).describe(`one of ${TRACE_FORMATS.join(", ")}`),
+    /** Relative to the scenario file's directory. */
+    path: nonEmptyText,
+    block_tokens: z.int().min(1).max(1_048_576).describe("an integer from 1 to 1048576").optional(),
+    time_scale: z
+      .number()
+      .min(0.000001)
+      .max(1_000_000)
+      .describe("a number from 0.000001 to 1000000")
+      .optional(),
+    rate_per_s: arrivalRate.optional(),
+    start_s: instantSeconds.optional(),
+    duration_s: spanSeconds.optional(),
+    max_requests: z
+      .int()
+      .min(1)
+      .max(MAX_TRACE_REQUESTS)
+      .describe(`an integer from 1 to ${MAX_TRACE_REQUESTS}`)
+      .optional(),
+    loop: flag.optional(),
+  })
+  .describe("a mapping such as { format: mooncake, path: traces/conversation.jsonl }")
+  .superRefine((t, ctx) => {
+    if (t.time_scale !== undefined && t.rate_per_s !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["rate_per_s"],
+        message:
+          "time_scale and rate_per_s both re-time the trace; give one (time_scale multiplies its gaps, rate_per_s sets its mean rate)",
+      });
+    }
+    if (t.loop === true && t.max_requests === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["loop"],
+        message: "a looping trace needs max_requests, the number of requests to send in all",
+      });
+    }
+  })
+  .transform((t) => ({
+    format: t.format,
+    path: t.path,
+    block_tokens: t.block_tokens ?? MOONCAKE_BLOCK_TOKENS,
+    ...(t.time_scale === undefined ? {} : { time_scale: t.time_scale }),
+    ...(t.rate_per_s === undefined ? {} : { rate_per_s: t.rate_per_s }),
+    start_s: t.start_s ?? 0,
+    ...(t.duration_s === undefined ? {} : { duration_s: t.duration_s }),
+    ...(t.max_requests === undefined ? {} : { max_requests: t.max_requests }),
+    loop: t.loop ?? false,
+  }));
+
+export type TraceSpec = z.output<typeof traceSchema>;

@@ -1,0 +1,111 @@
+// What a trace holds, as a paper's workload table gives it: requests, duration, arrival rate,
+// prompt and output lengths, and the ideal prefix reuse, the share of prompt tokens an infinite
+// prefix cache would serve, with vLLM's rules: whole blocks only, and never the prompt's last
+// token (a full hit recomputes it, so at most ⌊(N−1)/B⌋·B of N tokens hit).
+
+import { traceRecords, type TraceSource } from "./trace-file.ts";
+
+export interface LengthStats {
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export interface TraceStats {
+  requests: number;
+  /** From the first arrival to the last. */
+  duration_s: number;
+  /** Requests over duration; null for a trace whose requests all arrive at once. */
+  arrival_rate_per_s: number | null;
+  mean_input_tokens: number;
+  mean_output_tokens: number;
+  input_tokens: LengthStats;
+  output_tokens: LengthStats;
+  total_input_tokens: number;
+  /** The block size the ideal reuse assumes (vLLM's block_size). */
+  block_size: number;
+  /** Prompt tokens an infinite cache would hit over all prompt tokens; 0 with no block ids. */
+  ideal_prefix_hit_ratio: number;
+}
+
+/** Reads the trace once; memory grows with its distinct blocks and its request count only. */
+export function traceStats(trace: TraceSource, blockSize: number): TraceStats {
+  const inputs = new GrowableArray();
+  const outputs = new GrowableArray();
+  const seen = new Set<number>();
+  let first = 0;
+  let last = 0;
+  let hits = 0;
+  let total = 0;
+  for (const record of traceRecords(trace)) {
+    if (inputs.length === 0) first = record.timeS;
+    last = record.timeS;
+    const n = record.promptTokens;
+    inputs.push(n);
+    outputs.push(record.outputTokens);
+    total += n;
+    const ids = record.blockIds;
+    if (ids === null) continue;
+    let k = 0;
+    while (k < ids.length && seen.has(ids[k]!)) k += 1;
+    for (const id of ids) seen.add(id);
+    // Tokens shared with earlier prompts, in whole blocks of the cache, leaving the last token.
+    const shared = Math.min(k * trace.block_tokens, n - 1);
+    hits += Math.floor(shared / blockSize) * blockSize;
+  }
+  const requests = inputs.length;
+  const duration = last - first;
+  return {
+    requests,
+    duration_s: duration,
+    arrival_rate_per_s: duration > 0 ? requests / duration : null,
+    mean_input_tokens: requests === 0 ? 0 : total / requests,
+    mean_output_tokens: requests === 0 ? 0 : outputs.sum() / requests,
+    input_tokens: lengthStats(inputs),
+    output_tokens: lengthStats(outputs),
+    total_input_tokens: total,
+    block_size: blockSize,
+    ideal_prefix_hit_ratio: total === 0 ? 0 : hits / total,
+  };
+}
+
+function lengthStats(values: GrowableArray): LengthStats {
+  const sorted = values.sorted();
+  const n = sorted.length;
+  // Nearest rank: the smallest value with at least q of the values at or below it.
+  const at = (q: number) => (n === 0 ? 0 : sorted[Math.max(0, Math.ceil(q * n) - 1)]!);
+  return {
+    mean: n === 0 ? 0 : values.sum() / n,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    max: n === 0 ? 0 : sorted[n - 1]!,
+  };
+}
+
+/** Token counts of a million requests in 8 MB, not a million boxed numbers. */
+class GrowableArray {
+  private values = new Float64Array(1024);
+  length = 0;
+
+  push(value: number): void {
+    if (this.length === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = value;
+  }
+
+  sum(): number {
+    let s = 0;
+    for (let i = 0; i < this.length; i++) s += this.values[i]!;
+    return s;
+  }
+
+  sorted(): Float64Array {
+    return this.values.slice(0, this.length).sort();
+  }
+}
