@@ -17,6 +17,8 @@ import { runCommand } from "./run-command.ts";
 import { serveCommand } from "./serve-command.ts";
 import { traceStatsCommand } from "./trace-command.ts";
 import {
+  CSV_TIME_UNITS,
+  type CsvTimeUnit,
   MOONCAKE_BLOCK_TOKENS,
   TRACE_FORMATS,
   type TraceFormat,
@@ -249,6 +251,18 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
                 type: "number",
                 describe: `Tokens per hash id (mooncake; default ${MOONCAKE_BLOCK_TOKENS})`,
               })
+              .option("column", {
+                type: "string",
+                array: true,
+                describe:
+                  "csv: KEY=NAME for a column other than Azure's (time=TIMESTAMP, prompt_tokens=ContextTokens, output_tokens=GeneratedTokens; prefix=, prefix_tokens=)",
+              })
+              .option("time-unit", {
+                type: "string",
+                choices: [...CSV_TIME_UNITS],
+                describe:
+                  "csv: how the time column reads (default auto: a number is seconds, else a date and time)",
+              })
               .option("json", {
                 type: "boolean",
                 default: false,
@@ -256,6 +270,8 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
               }),
           (argv) => {
             exitCode = traceStatsCommand(io, {
+              columns: argv.column,
+              timeUnit: argv["time-unit"] as CsvTimeUnit | undefined,
               file: argv.file,
               format: argv.format as TraceFormat,
               blockSize: argv["block-size"],

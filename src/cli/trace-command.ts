@@ -2,7 +2,13 @@
 // beside a paper's workload table.
 
 import { resolve } from "node:path";
-import { MOONCAKE_BLOCK_TOKENS, type TraceFormat } from "../scenario/trace-schema.ts";
+import {
+  AZURE_COLUMNS,
+  type CsvColumns,
+  type CsvTimeUnit,
+  MOONCAKE_BLOCK_TOKENS,
+  type TraceFormat,
+} from "../scenario/trace-schema.ts";
 import { type TraceStats, traceStats } from "../workload/trace/trace-stats.ts";
 import { EXIT_OK, UsageError, exitForBadInput } from "./bad-input.ts";
 import type { CliIo } from "./io.ts";
@@ -12,7 +18,30 @@ export interface TraceStatsOptions {
   format: TraceFormat;
   blockSize: number;
   blockTokens?: number | undefined;
+  /** `KEY=NAME` pairs naming a CSV trace's columns. */
+  columns?: readonly string[] | undefined;
+  timeUnit?: CsvTimeUnit | undefined;
   json: boolean;
+}
+
+const COLUMN_KEYS = ["time", "prompt_tokens", "output_tokens", "prefix", "prefix_tokens"];
+
+function csvColumns(pairs: readonly string[]): CsvColumns {
+  const columns: Record<string, string> = { ...AZURE_COLUMNS };
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    const key = pair.slice(0, eq);
+    if (eq < 1 || eq === pair.length - 1 || !COLUMN_KEYS.includes(key)) {
+      throw new UsageError(
+        `--column takes KEY=NAME with KEY one of ${COLUMN_KEYS.join(", ")}, got '${pair}'`,
+      );
+    }
+    columns[key] = pair.slice(eq + 1);
+  }
+  if ((columns.prefix === undefined) !== (columns.prefix_tokens === undefined)) {
+    throw new UsageError("--column prefix=NAME and prefix_tokens=NAME go together");
+  }
+  return columns as unknown as CsvColumns;
 }
 
 export function traceStatsCommand(io: CliIo, opts: TraceStatsOptions): number {
@@ -31,6 +60,8 @@ export function traceStatsCommand(io: CliIo, opts: TraceStatsOptions): number {
         path: opts.file,
         file: resolve(opts.file),
         block_tokens: opts.blockTokens ?? MOONCAKE_BLOCK_TOKENS,
+        columns: csvColumns(opts.columns ?? []),
+        time_unit: opts.timeUnit ?? "auto",
       },
       opts.blockSize,
     );

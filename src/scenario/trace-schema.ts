@@ -4,11 +4,58 @@ import { z } from "zod";
 import { arrivalRate, flag, instantSeconds, nonEmptyText, spanSeconds } from "./primitives.ts";
 
 /** The trace formats pdsim reads. */
-export const TRACE_FORMATS = ["mooncake"] as const;
+export const TRACE_FORMATS = ["mooncake", "csv"] as const;
 export type TraceFormat = (typeof TRACE_FORMATS)[number];
 
 /** Mooncake's hash ids each stand for one block of this many tokens. */
 export const MOONCAKE_BLOCK_TOKENS = 512;
+
+/** How a CSV trace's time column reads: `auto` takes a number as seconds, else a date and time. */
+export const CSV_TIME_UNITS = ["auto", "s", "ms", "us", "datetime"] as const;
+export type CsvTimeUnit = (typeof CSV_TIME_UNITS)[number];
+
+/** The Azure LLM inference traces' columns (2023, 2024), the CSV default. */
+export const AZURE_COLUMNS = {
+  time: "TIMESTAMP",
+  prompt_tokens: "ContextTokens",
+  output_tokens: "GeneratedTokens",
+} as const;
+
+const columnName = nonEmptyText;
+const csvColumnsSchema = z
+  .strictObject({
+    time: columnName.optional(),
+    prompt_tokens: columnName.optional(),
+    output_tokens: columnName.optional(),
+    /** A shared prefix's name: prompts with the same name start with the same tokens. */
+    prefix: columnName.optional(),
+    /** How many leading prompt tokens the prefix covers. */
+    prefix_tokens: columnName.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.prefix === undefined) !== (c.prefix_tokens === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [c.prefix === undefined ? "prefix" : "prefix_tokens"],
+        message:
+          "prefix and prefix_tokens name their columns together: the prefix's name and its length",
+      });
+    }
+  });
+
+export interface CsvColumns {
+  time: string;
+  prompt_tokens: string;
+  output_tokens: string;
+  prefix?: string;
+  prefix_tokens?: string;
+}
+
+/** The keys that belong to one format only. */
+const FORMAT_KEYS: Record<TraceFormat, readonly string[]> = {
+  mooncake: ["block_tokens"],
+  csv: ["columns", "time_unit"],
+};
 
 /** The most requests one replay sends: the generator's bound. */
 const MAX_TRACE_REQUESTS = 10_000_000;
@@ -19,6 +66,11 @@ export const traceSchema = z
     /** Relative to the scenario file's directory. */
     path: nonEmptyText,
     block_tokens: z.int().min(1).max(1_048_576).describe("an integer from 1 to 1048576").optional(),
+    columns: csvColumnsSchema.optional(),
+    time_unit: z
+      .enum(CSV_TIME_UNITS)
+      .describe(`one of ${CSV_TIME_UNITS.join(", ")}`)
+      .optional(),
     time_scale: z
       .number()
       .min(0.000001)
@@ -38,6 +90,17 @@ export const traceSchema = z
   })
   .describe("a mapping such as { format: mooncake, path: traces/conversation.jsonl }")
   .superRefine((t, ctx) => {
+    for (const [format, keys] of Object.entries(FORMAT_KEYS)) {
+      if (format === t.format) continue;
+      for (const key of keys) {
+        if (t[key as keyof typeof t] === undefined) continue;
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `${key} is a key of the ${format} format; this trace is ${t.format}`,
+        });
+      }
+    }
     if (t.time_scale !== undefined && t.rate_per_s !== undefined) {
       ctx.addIssue({
         code: "custom",
@@ -58,6 +121,8 @@ export const traceSchema = z
     format: t.format,
     path: t.path,
     block_tokens: t.block_tokens ?? MOONCAKE_BLOCK_TOKENS,
+    columns: { ...AZURE_COLUMNS, ...t.columns } as CsvColumns,
+    time_unit: t.time_unit ?? "auto",
     ...(t.time_scale === undefined ? {} : { time_scale: t.time_scale }),
     ...(t.rate_per_s === undefined ? {} : { rate_per_s: t.rate_per_s }),
     start_s: t.start_s ?? 0,

@@ -3,7 +3,7 @@
 import type { DistributionConfig } from "./distribution-schema.ts";
 import type { MetricSelector } from "./selector.ts";
 import type { ArrivalConfig } from "./workload-schema.ts";
-import type { TraceFormat } from "./trace-schema.ts";
+import type { CsvColumns, CsvTimeUnit, TraceFormat } from "./trace-schema.ts";
 import type {
   CONNECTORS,
   LOAD_FAILURE_POLICIES,
@@ -125,6 +125,9 @@ export interface TraceWorkloadConfig {
   file: string;
   /** Tokens per hash id (Mooncake). */
   block_tokens: number;
+  /** The columns of a CSV trace (Azure's names unless the scenario gives others). */
+  columns: CsvColumns;
+  time_unit: CsvTimeUnit;
   /** Multiplies every gap between arrivals. */
   time_scale?: number;
   /** Re-times the window to this mean arrival rate, keeping the order and the gaps' proportions. */

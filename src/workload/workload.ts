@@ -13,9 +13,9 @@ import type {
   GeneratedWorkloadConfig,
   WorkloadConfig,
 } from "../scenario/types.ts";
-import { Prompt } from "../engine/prompt.ts";
 import type { ClientRequest, WorkloadSource } from "./client-request.ts";
-import { promptTokenAt } from "./token-ids.ts";
+import type { Prompt } from "../engine/prompt.ts";
+import { promptMaker, type SharedPrefix } from "./prompts.ts";
 import { type ReplayLimits, traceReplay } from "./trace/trace-replay.ts";
 
 export type { ClientRequest, WorkloadSource };
@@ -126,29 +126,6 @@ function explicitSource(w: ExplicitWorkloadConfig): WorkloadSource {
   return {
     totalRequests: ordered.length,
     next: () => ordered[index++] ?? null,
-  };
-}
-
-interface SharedPrefix {
-  key: string;
-  tokens: number;
-}
-
-/**
- * Builds prompts, keeping one Prompt per shared prefix so that every request of a prefix group
- * reuses the group's block hashes instead of recomputing them.
- */
-function promptMaker(): (length: number, ownKey: string, prefix?: SharedPrefix) => Prompt {
-  const prefixes = new Map<string, Prompt>();
-  return (length, ownKey, prefix) => {
-    if (prefix === undefined) return Prompt.generated(length, promptTokenAt(ownKey));
-    const id = `${prefix.tokens}:${prefix.key}`;
-    let shared = prefixes.get(id);
-    if (shared === undefined) {
-      shared = Prompt.generated(prefix.tokens, promptTokenAt(prefix.key));
-      prefixes.set(id, shared);
-    }
-    return Prompt.generated(length, promptTokenAt(ownKey, prefix), shared);
   };
 }
 

@@ -10,6 +10,7 @@ import { INVARIANTS } from "../../src/check/invariants/index.ts";
 import { Cluster } from "../../src/cluster/cluster.ts";
 import type { RequestRecord } from "../../src/cluster/request-record.ts";
 import { parseScenario } from "../../src/scenario/index.ts";
+import { AZURE_COLUMNS } from "../../src/scenario/trace-schema.ts";
 import { traceStats } from "../../src/workload/trace/trace-stats.ts";
 import { removeDir, scratchDir } from "../e2e/cli.ts";
 import { expectReached, propertyParamsWithRuns } from "../support/property.ts";
@@ -73,6 +74,8 @@ describe("a Mooncake trace replayed", () => {
               path: "t",
               file: path.join(dir, `trace-${files - 1}.jsonl`),
               block_tokens: blockTokens,
+              columns: AZURE_COLUMNS,
+              time_unit: "auto",
             },
             blockSize,
           );

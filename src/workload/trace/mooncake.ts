@@ -61,6 +61,7 @@ export function parseMooncakeLine(
     promptTokens: input,
     outputTokens: output,
     blockIds: ids as number[],
+    prefix: null,
   };
 }
 

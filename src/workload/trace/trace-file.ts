@@ -5,11 +5,15 @@
 import { statSync } from "node:fs";
 import type { TraceWorkloadConfig } from "../../scenario/types.ts";
 import { LineReader, LineTooLong } from "./line-reader.ts";
+import { CsvTraceParser } from "./csv.ts";
 import { parseMooncakeLine } from "./mooncake.ts";
 import { type TraceRecord, traceFileError, traceLineError } from "./trace-record.ts";
 
 /** The keys of a trace config that reading its file depends on. */
-export type TraceSource = Pick<TraceWorkloadConfig, "format" | "file" | "path" | "block_tokens">;
+export type TraceSource = Pick<
+  TraceWorkloadConfig,
+  "format" | "file" | "path" | "block_tokens" | "columns" | "time_unit"
+>;
 
 const OPEN_ERRORS: Record<string, string> = {
   ENOENT: "no such file or directory",
@@ -21,20 +25,27 @@ const OPEN_ERRORS: Record<string, string> = {
 /** Every record of the file, in file order; blank lines are skipped. */
 export function* traceRecords(trace: TraceSource): Generator<TraceRecord> {
   const reader = openTrace(trace);
+  const parse = lineParser(trace);
   try {
     for (let line = nextLine(reader, trace); line !== null; line = nextLine(reader, trace)) {
       if (line.text.trim() === "") continue;
-      yield parseLine(trace, line.number, line.text);
+      const record = parse(line.number, line.text);
+      if (record !== null) yield record;
     }
   } finally {
     reader.close();
   }
 }
 
-function parseLine(trace: TraceSource, line: number, text: string): TraceRecord {
+/** A line's request, or null for a line that holds none (a CSV header). */
+function lineParser(trace: TraceSource): (line: number, text: string) => TraceRecord | null {
   switch (trace.format) {
     case "mooncake":
-      return parseMooncakeLine(trace.file, line, text, trace.block_tokens);
+      return (line, text) => parseMooncakeLine(trace.file, line, text, trace.block_tokens);
+    case "csv": {
+      const csv = new CsvTraceParser(trace.file, trace);
+      return (line, text) => csv.parse(line, text);
+    }
   }
 }
 

@@ -15,6 +15,8 @@ export interface TraceRecord {
    * the same place mean equal tokens up to there (Mooncake's `hash_ids`). Null: nothing shared.
    */
   blockIds: readonly number[] | null;
+  /** A named prefix the prompt starts with, shared with every prompt naming it (CSV). */
+  prefix: { group: string; tokens: number } | null;
 }
 
 /** A problem with one line of a trace file: file, line and field, as a scenario's problems read. */

@@ -11,7 +11,8 @@ import { MAX_SECONDS } from "../../scenario/primitives.ts";
 import type { TraceWorkloadConfig } from "../../scenario/types.ts";
 import { type SimTime, secondsToUs } from "../../../sim/index.ts";
 import { Prompt } from "../../engine/prompt.ts";
-import { keySeed, promptTokenAt, tokenAt } from "../token-ids.ts";
+import { promptMaker } from "../prompts.ts";
+import { keySeed, tokenAt } from "../token-ids.ts";
 import type { ClientRequest, WorkloadSource } from "../client-request.ts";
 import { traceRecords } from "./trace-file.ts";
 import { type TraceRecord, traceFileError, traceLineError } from "./trace-record.ts";
@@ -141,6 +142,7 @@ export function traceReplay(trace: TraceWorkloadConfig, limits?: ReplayLimits): 
   const width = String(survey.requests - 1).length;
   const end = trace.duration_s === undefined ? Infinity : trace.start_s + trace.duration_s;
   let records = traceRecords(trace);
+  const makePrompt = promptMaker();
   let sent = 0;
   let inPass = 0;
   let pass = 0;
@@ -169,7 +171,7 @@ export function traceReplay(trace: TraceWorkloadConfig, limits?: ReplayLimits): 
         return {
           id,
           arrivalTime: arrival(t),
-          prompt: promptOf(record, trace.block_tokens, id),
+          prompt: promptOf(record, trace.block_tokens, id, makePrompt),
           maxTokens: record.outputTokens,
         };
       }
@@ -179,10 +181,23 @@ export function traceReplay(trace: TraceWorkloadConfig, limits?: ReplayLimits): 
   };
 }
 
-/** A prompt whose block j holds the tokens of block id j (see the top of this file). */
-function promptOf(record: TraceRecord, blockTokens: number, id: string): Prompt {
+/**
+ * With block ids, a prompt whose block j holds the tokens of id j (see the top of this file);
+ * else the tokens of its named prefix, if any, then its own.
+ */
+function promptOf(
+  record: TraceRecord,
+  blockTokens: number,
+  id: string,
+  makePrompt: ReturnType<typeof promptMaker>,
+): Prompt {
   const ids = record.blockIds;
-  if (ids === null) return Prompt.generated(record.promptTokens, promptTokenAt(`prompt:${id}`));
+  if (ids === null) {
+    const prefix = record.prefix;
+    const shared =
+      prefix === null ? undefined : { key: `trace-prefix:${prefix.group}`, tokens: prefix.tokens };
+    return makePrompt(record.promptTokens, `prompt:${id}`, shared);
+  }
   const seeds = Int32Array.from(ids, (blockId) => keySeed(`trace-block:${blockId}`));
   return Prompt.generated(record.promptTokens, (position) => {
     const block = Math.floor(position / blockTokens);

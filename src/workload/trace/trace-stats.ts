@@ -30,11 +30,16 @@ export interface TraceStats {
   ideal_prefix_hit_ratio: number;
 }
 
-/** Reads the trace once; memory grows with its distinct blocks and its request count only. */
+/**
+ * Reads the trace once; memory grows with its distinct blocks and named prefixes and its request
+ * count only.
+ */
 export function traceStats(trace: TraceSource, blockSize: number): TraceStats {
   const inputs = new GrowableArray();
   const outputs = new GrowableArray();
   const seen = new Set<number>();
+  /** Per named prefix, the longest run of its tokens a prompt has held so far. */
+  const prefixes = new Map<string, number>();
   let first = 0;
   let last = 0;
   let hits = 0;
@@ -46,13 +51,21 @@ export function traceStats(trace: TraceSource, blockSize: number): TraceStats {
     inputs.push(n);
     outputs.push(record.outputTokens);
     total += n;
+    let sharedTokens = 0;
     const ids = record.blockIds;
-    if (ids === null) continue;
-    let k = 0;
-    while (k < ids.length && seen.has(ids[k]!)) k += 1;
-    for (const id of ids) seen.add(id);
+    if (ids !== null) {
+      let k = 0;
+      while (k < ids.length && seen.has(ids[k]!)) k += 1;
+      for (const id of ids) seen.add(id);
+      sharedTokens = k * trace.block_tokens;
+    } else if (record.prefix !== null) {
+      const { group, tokens } = record.prefix;
+      const before = prefixes.get(group) ?? 0;
+      sharedTokens = Math.min(before, tokens);
+      prefixes.set(group, Math.max(before, tokens));
+    }
     // Tokens shared with earlier prompts, in whole blocks of the cache, leaving the last token.
-    const shared = Math.min(k * trace.block_tokens, n - 1);
+    const shared = Math.min(sharedTokens, n - 1);
     hits += Math.floor(shared / blockSize) * blockSize;
   }
   const requests = inputs.length;
