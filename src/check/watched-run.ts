@@ -3,15 +3,16 @@
 
 import { createHash } from "node:crypto";
 import type { SimTime } from "../../sim/index.ts";
-import { Cluster, type ClusterListener, type ClusterRunResult } from "../cluster/cluster.ts";
+import { Cluster, type ClusterRunResult } from "../cluster/cluster.ts";
 import type { Instance, InstanceExporterError, LogLine } from "../cluster/instance.ts";
+import type { ClusterObserver } from "../cluster/observer.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 import type { EngineCoreOutputs, SchedulerOutput } from "../engine/scheduler-output.ts";
 import type { TransferRecord } from "../kv-transfer/transfer-fabric.ts";
 import { PROFILE_LIST, PROFILES } from "../accounting/profiles.ts";
 import type { Scenario } from "../scenario/types.ts";
 
-export interface EngineStep {
+export interface WatchedStep {
   instance: Instance;
   schedulerOutput: SchedulerOutput | null;
   outputs: EngineCoreOutputs;
@@ -31,7 +32,7 @@ type Watcher<T> = (value: T) => void;
 
 export class WatchedRun {
   readonly cluster: Cluster;
-  private readonly stepWatchers: Watcher<EngineStep>[] = [];
+  private readonly stepWatchers: Watcher<WatchedStep>[] = [];
   private readonly timeWatchers: Watcher<SimTime>[] = [];
   private readonly pending: RunOutputs = emptyOutputs();
   private ran: RunOutputs | null = null;
@@ -47,7 +48,7 @@ export class WatchedRun {
   }
 
   /** Called after every engine step of every instance, once its loggers recorded it. */
-  onStep(watch: Watcher<EngineStep>): void {
+  onStep(watch: Watcher<WatchedStep>): void {
     this.stepWatchers.push(watch);
   }
 
@@ -90,7 +91,7 @@ export class WatchedRun {
     return digestOf(cluster, outputs);
   }
 
-  private collector(): RunListener {
+  private collector(): RunObserver {
     const collect = collectorInto(this.pending);
     return {
       onRequestFinished: (record: RequestRecord) => {
@@ -117,25 +118,19 @@ export class WatchedRun {
   private static makeCluster(
     scenario: Scenario,
     seed: number,
-    listener: RunListener,
-    onStep: Watcher<EngineStep> | null,
+    observer: RunObserver,
+    onStep: Watcher<WatchedStep> | null,
   ): Cluster {
     const selected = PROFILES[scenario.metrics.profile];
     const profiles = [selected, ...PROFILE_LIST.filter((p) => p !== selected)];
-    return new Cluster(
-      scenario,
-      seed,
-      {
-        ...listener,
-        ...(onStep === null
-          ? {}
-          : {
-              onEngineStep: (instance, schedulerOutput, outputs) =>
-                onStep({ instance, schedulerOutput, outputs }),
-            }),
-      },
-      profiles,
-    );
+    const cluster = new Cluster(scenario, seed, observer, profiles);
+    if (onStep !== null) {
+      cluster.observe({
+        onEngineStep: (instance, { schedulerOutput, outputs }) =>
+          onStep({ instance, schedulerOutput, outputs }),
+      });
+    }
+    return cluster;
   }
 }
 
@@ -150,11 +145,11 @@ function emptyOutputs(): RunOutputs {
   };
 }
 
-type RunListener = Required<
-  Pick<ClusterListener, "onRequestFinished" | "onTransfer" | "onExporterError" | "onLog">
+type RunObserver = Required<
+  Pick<ClusterObserver, "onRequestFinished" | "onTransfer" | "onExporterError" | "onLog">
 >;
 
-function collectorInto(outputs: RunOutputs): RunListener {
+function collectorInto(outputs: RunOutputs): RunObserver {
   return {
     onRequestFinished: (record) => void outputs.records.push(record),
     onTransfer: (record) => void outputs.transfers.push(record),

@@ -75,7 +75,7 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
           ? {}
           : {
               onScrape: (time: number) => series?.scrape(time),
-              onEngineStep: (instance, schedulerOutput) =>
+              onEngineStep: (instance, { schedulerOutput }) =>
                 trace?.step(instance.name, schedulerOutput, cluster.sim.now),
               onTransfer: (record) => {
                 trace?.transfer(record);

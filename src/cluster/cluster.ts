@@ -12,40 +12,16 @@ import {
 } from "../../sim/index.ts";
 import { NixlConnector } from "../kv-transfer/nixl-connector.ts";
 import { P2pNcclConnector } from "../kv-transfer/p2p-nccl-connector.ts";
-import { type FabricListener, TransferFabric } from "../kv-transfer/transfer-fabric.ts";
+import { TransferFabric } from "../kv-transfer/transfer-fabric.ts";
 import { TransferMetrics } from "../metrics/transfer-metrics.ts";
-import type { EngineCoreOutputs, SchedulerOutput } from "../engine/scheduler-output.ts";
 import type { Scenario } from "../scenario/types.ts";
 import { type ClientRequest, type WorkloadSource, workloadSource } from "../workload/workload.ts";
-import {
-  type ConnectorFactory,
-  Instance,
-  type InstanceExporterError,
-  type LogLine,
-} from "./instance.ts";
+import { type ConnectorFactory, Instance } from "./instance.ts";
 import { PROFILES, type Profile } from "../accounting/profiles.ts";
-import { RequestTrace } from "./request-trace.ts";
+import { type ClusterObserver, ObserverList } from "./observer.ts";
 import { PdProxy } from "./pd-proxy.ts";
 import { makeRouter } from "./routers.ts";
-import type { InstanceLeg, RequestRecord } from "./request-record.ts";
-
-export interface ClusterListener extends FabricListener {
-  onLog?(line: LogLine): void;
-  onExporterError?(error: InstanceExporterError): void;
-  onRequestFinished?(record: RequestRecord): void;
-  /**
-   * A Prometheus scrape of every instance, at simulated time 0, every
-   * `metrics.scrape_interval_s` while there is work, and once more stamped with the time the work
-   * ended, the last event that was not a timer's tick (possibly the time of the scrape before).
-   */
-  onScrape?(time: SimTime): void;
-  /** Every engine step of every instance, after its stat loggers recorded it. */
-  onEngineStep?(
-    instance: Instance,
-    schedulerOutput: SchedulerOutput | null,
-    outputs: EngineCoreOutputs,
-  ): void;
-}
+import type { InstanceLeg } from "./request-record.ts";
 
 export interface ClusterRunResult {
   requestsArrived: number;
@@ -66,40 +42,39 @@ export class Cluster {
   private requestsFinished = 0;
   private lastFinishTime: SimTime = 0;
   private scrapeEvents = 0;
-  private trace: RequestTrace | null = null;
+  private started = false;
+  private readonly observers = new ObserverList();
   /** Per instance, one per exposition (every profile exports the transfer families). */
   private readonly transferMetrics = new Map<string, TransferMetrics[]>();
 
   /**
-   * `profiles` lists the accounting profiles to export, the selected one first (default: the
-   * scenario's metrics.profile alone).
+   * `observer` is the first to see the run's events (`observe` adds more); `profiles` lists the
+   * accounting profiles to export, the selected one first (default: the scenario's
+   * metrics.profile alone).
    */
   constructor(
     readonly scenario: Scenario,
     seed: number,
-    private readonly listener: ClusterListener = {},
+    observer: ClusterObserver = {},
     profiles: readonly Profile[] = [PROFILES[scenario.metrics.profile]],
     options: { recordStats?: boolean } = {},
   ) {
+    this.observers.add(observer);
     const rng = new RngStreams(seed);
     const disaggregated = scenario.instances.some((i) => i.role !== "unified");
     this.fabric = disaggregated ? this.makeFabric(rng) : null;
-    const watchSteps = listener.onEngineStep !== undefined;
-    this.instances = scenario.instances.map((config) => {
-      const instance: Instance = new Instance(this.sim, config, scenario, {
-        makeConnector:
-          config.role === "unified"
-            ? null
-            : this.connectorFor(config.name, config.role, config.engine.block_size),
-        profiles,
-        recordStats: options.recordStats ?? true,
-        onExporterError: (error) => this.listener.onExporterError?.(error),
-        ...(watchSteps
-          ? { onStep: (outputs, output) => this.listener.onEngineStep?.(instance, output, outputs) }
-          : {}),
-      });
-      return instance;
-    });
+    this.instances = scenario.instances.map(
+      (config) =>
+        new Instance(this.sim, config, scenario, {
+          makeConnector:
+            config.role === "unified"
+              ? null
+              : this.connectorFor(config.name, config.role, config.engine.block_size),
+          profiles,
+          recordStats: options.recordStats ?? true,
+          observer: this.observers,
+        }),
+    );
     const ofRole = (role: Instance["role"]) => this.instances.filter((i) => i.role === role);
     const names = (role: Instance["role"]) => ofRole(role).map((i) => i.name);
     for (const instance of this.instances) {
@@ -138,11 +113,10 @@ export class Cluster {
     return this.workload.totalRequests;
   }
 
-  /** Follows one request through every instance; call before run(). */
-  traceRequest(requestId: string): RequestTrace {
-    this.trace = new RequestTrace(requestId);
-    for (const instance of this.instances) instance.trace = this.trace;
-    return this.trace;
+  /** Adds an observer after the one the constructor took; call before run(). */
+  observe(observer: ClusterObserver): void {
+    if (this.started) throw new Error("Cluster.observe: the run has started");
+    this.observers.add(observer);
   }
 
   run(): ClusterRunResult {
@@ -153,14 +127,15 @@ export class Cluster {
 
   /** Schedules the first arrival and the periodic timers; then step the kernel, then `finishRun`. */
   start(): void {
+    this.started = true;
     this.scheduleNextArrival();
     for (const instance of this.instances) this.startLogTimer(instance);
-    if (this.listener.onScrape !== undefined) this.startScrapeTimer(this.listener.onScrape);
+    if (this.observers.has("onScrape")) this.startScrapeTimer();
   }
 
   /** Once the kernel has run dry: the last scrape, and what the run came to. */
   finishRun(): ClusterRunResult {
-    this.listener.onScrape?.(this.sim.lastWorkTime);
+    this.observers.onScrape(this.sim.lastWorkTime);
     return {
       requestsArrived: this.requestsArrived,
       requestsFinished: this.requestsFinished,
@@ -189,16 +164,15 @@ export class Cluster {
       },
       {
         onTransfer: (record) => {
-          this.trace?.transfer(record);
           for (const m of this.transferMetrics.get(record.from)!)
             m.recordTransfer(record.to, record);
           for (const m of this.transferMetrics.get(record.to)!)
             m.recordTransfer(record.from, record);
-          this.listener.onTransfer?.(record);
+          this.observers.onTransfer(record);
         },
         onHoldEnded: (engineId, requestId, outcome) => {
           for (const m of this.transferMetrics.get(engineId)!) m.recordHoldEnded(outcome);
-          this.listener.onHoldEnded?.(engineId, requestId, outcome);
+          this.observers.onHoldEnded(engineId, requestId, outcome);
         },
       },
     );
@@ -244,7 +218,7 @@ export class Cluster {
     this.requestsFinished += 1;
     this.lastFinishTime = this.sim.now;
     const last = legs[legs.length - 1]!;
-    this.listener.onRequestFinished?.({
+    this.observers.onRequestFinished({
       id: client.id,
       arrival_s: usToSeconds(client.arrivalTime),
       prompt_tokens: client.prompt.length,
@@ -262,7 +236,7 @@ export class Cluster {
     const interval = secondsToUs(instance.config.engine.log_stats_interval_s);
     const tick = (): void => {
       const line = instance.logStats(this.sim.now);
-      if (line !== null) this.listener.onLog?.(line);
+      if (line !== null) this.observers.onLog(line);
       if (line !== null || this.hasWork()) {
         this.assertProgressPossible();
         this.sim.scheduleDaemon(interval, tick);
@@ -275,16 +249,16 @@ export class Cluster {
    * A scrape at time 0 and at every interval while there is work (`onScrape` sees each); the
    * last one is finishRun's, at the time the work ended.
    */
-  private startScrapeTimer(onScrape: (time: SimTime) => void): void {
+  private startScrapeTimer(): void {
     const interval = secondsToUs(this.scenario.metrics.scrape_interval_s);
     const tick = (): void => {
       this.scrapeEvents += 1;
       if (!this.hasWork()) return;
-      onScrape(this.sim.now);
+      this.observers.onScrape(this.sim.now);
       this.assertProgressPossible();
       this.sim.scheduleDaemon(interval, tick);
     };
-    onScrape(this.sim.now);
+    this.observers.onScrape(this.sim.now);
     this.sim.scheduleDaemon(interval, tick);
   }
 

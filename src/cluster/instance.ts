@@ -3,8 +3,8 @@
 
 import { type Simulation, type SimTime, usToSeconds } from "../../sim/index.ts";
 import { ChurnMap } from "../util/churn-map.ts";
-import { EngineCore, type StepListener } from "../engine/engine-core.ts";
-import { OutputProcessor } from "../engine/output-processor.ts";
+import { EngineCore } from "../engine/engine-core.ts";
+import { type FinishedRequest, OutputProcessor } from "../engine/output-processor.ts";
 import type { Prompt } from "../engine/prompt.ts";
 import { type KvTransferParams, Request } from "../engine/request.ts";
 import type { EngineCoreOutputs, SchedulerOutput } from "../engine/scheduler-output.ts";
@@ -15,7 +15,6 @@ import { PrefillLedger } from "../accounting/ledger.ts";
 import { PROFILE_LIST, PROFILES, type Profile, report } from "../accounting/profiles.ts";
 import type { ExporterError } from "../accounting/prompt-source-counters.ts";
 import { TruthMetrics } from "../accounting/truth-metrics.ts";
-import type { RequestTrace } from "./request-trace.ts";
 import type { InstanceConfig, Scenario } from "../scenario/types.ts";
 import { outputTokenIdSource } from "../workload/token-ids.ts";
 import type { InstanceLeg, ProfileSources, ReportedSources } from "./request-record.ts";
@@ -50,6 +49,38 @@ export interface InstanceExporterError extends ExporterError {
   profile: string;
 }
 
+/** One engine step: what the engine produced, and what the instance's front end made of it. */
+export interface EngineStep {
+  schedulerOutput: SchedulerOutput | null;
+  outputs: EngineCoreOutputs;
+  /** The output processor's view of the outputs: what the stat loggers record. */
+  iterationStats: IterationStats;
+  /** The requests the step finished, as the front end saw them. */
+  finished: readonly FinishedRequest[];
+}
+
+/**
+ * What an instance tells its observer as it runs (the cluster passes it on to every
+ * `ClusterObserver`). Within one step the observer hears of each leg that finished, then of
+ * the step itself, once the instance has acted on it: its loggers recorded it and its finished
+ * legs went back to the proxy, which may already have sent their next leg.
+ */
+export interface InstanceObserver {
+  /** A leg the instance accepted, before its engine sees it. */
+  onLegArrived?(instance: Instance, leg: LegRequest, time: SimTime): void;
+  /** A leg the front end refused (finish reason error); it never reached the engine. */
+  onLegRefused?(instance: Instance, leg: LegRequest, error: string, time: SimTime): void;
+  /** Every engine step, a pass that scheduled nothing included, once the instance acted on it. */
+  onEngineStep?(instance: Instance, step: EngineStep): void;
+  /** A leg the engine finished, as the instance hands it back to the proxy. */
+  onLegFinished?(instance: Instance, requestId: string, leg: InstanceLeg, time: SimTime): void;
+  /** An increment that an exposition refused as it recorded a step. */
+  onExporterError?(error: InstanceExporterError): void;
+}
+
+/** Sees every engine step of one instance. */
+type StepObserver = Required<Pick<InstanceObserver, "onEngineStep">>;
+
 interface InFlight {
   request: Request;
   onDone: LegListener;
@@ -70,11 +101,16 @@ export class Instance {
   /** The profiles each leg's `reported` covers: every known version, then any other exported. */
   private readonly reportedProfiles: readonly Profile[];
   private readonly inFlight = new ChurnMap<string, InFlight>();
-  private readonly onExporterError: (error: InstanceExporterError) => void;
-  private readonly watchStep: StepListener | null;
+  private readonly observer: InstanceObserver;
   private readonly recordStats: boolean;
-  /** Set by `pdsim explain` to follow one request. */
-  trace: RequestTrace | null = null;
+  /**
+   * Who sees each engine step, in this order: the ledger (and the truth families), which must
+   * see a request's first output before its leg is handed back; the stat loggers (unless
+   * `recordStats` is off), so that the increments a step's exporters refuse come out before the
+   * legs it finished; the hand-back of those legs to the proxy; last the observer, once the
+   * instance has acted on the step.
+   */
+  private readonly stepObservers: readonly StepObserver[];
 
   constructor(
     private readonly sim: Simulation,
@@ -84,17 +120,14 @@ export class Instance {
       makeConnector?: ConnectorFactory | null;
       /** The selected profile first; more to export every profile's numbers side by side. */
       profiles?: readonly Profile[];
-      onExporterError?: (error: InstanceExporterError) => void;
-      /** Watches every engine step once the loggers have recorded it (`pdsim check`). */
-      onStep?: StepListener;
+      observer?: InstanceObserver;
       /** False: no stat logger records anything (`pdsim bench` measures what they cost). */
       recordStats?: boolean;
     } = {},
   ) {
     const makeConnector = options.makeConnector ?? null;
     const profiles = options.profiles ?? [PROFILES[scenario.metrics.profile]];
-    this.onExporterError = options.onExporterError ?? (() => {});
-    this.watchStep = options.onStep ?? null;
+    this.observer = options.observer ?? {};
     this.recordStats = options.recordStats ?? true;
     this.name = config.name;
     this.role = config.role;
@@ -148,6 +181,15 @@ export class Instance {
     ];
     this.truth = new TruthMetrics(this.expositions);
     this.reportedProfiles = [...PROFILE_LIST, ...profiles.filter((p) => !PROFILE_LIST.includes(p))];
+    const own = (observe: (step: EngineStep) => void): StepObserver => ({
+      onEngineStep: (_, step) => observe(step),
+    });
+    this.stepObservers = [
+      own((step) => this.observePrefills(step)),
+      ...(this.recordStats ? [own((step) => this.record(step))] : []),
+      own((step) => this.handBack(step)),
+      ...(this.observer.onEngineStep === undefined ? [] : [this.observer as StepObserver]),
+    ];
   }
 
   /** Requests this instance holds that have not finished: vLLM's running + waiting. */
@@ -168,26 +210,15 @@ export class Instance {
     const now = this.sim.now;
     const n = leg.prompt.length;
     const maxModelLen = this.config.engine.max_model_len;
-    const traced = this.trace !== null && this.trace.requestId === leg.id;
     if (n >= maxModelLen) {
       const plus =
         n === maxModelLen ? " plus the number of requested output tokens (at least 1)" : "";
       const error = `The decoder prompt (length ${n})${plus} is longer than the maximum model length of ${maxModelLen}.`;
-      if (traced) this.trace!.refused(now, this.name, error);
+      this.observer.onLegRefused?.(this, leg, error, now);
       onDone(this.refusedLeg(now, { error }), null);
       return;
     }
-    if (traced) {
-      this.trace!.arrived({
-        kind: "arrived",
-        t: now,
-        instance: this.name,
-        promptTokens: n,
-        maxTokens: leg.maxTokens,
-        remoteDecode: leg.kvTransferParams?.do_remote_decode ?? false,
-        remotePrefill: leg.kvTransferParams?.do_remote_prefill ?? false,
-      });
-    }
+    this.observer.onLegArrived?.(this, leg, now);
     const request = new Request({
       requestId: leg.id,
       prompt: leg.prompt,
@@ -221,68 +252,68 @@ export class Instance {
       if (o.kvTransferParams !== null)
         this.inFlight.get(o.requestId)!.kvTransferParams = o.kvTransferParams;
     }
-    this.trace?.step(this.name, schedulerOutput, outputs);
+    // Before the step observers: the loggers record its iteration stats and the hand-back takes
+    // its finished requests; it reads only the outputs and its own request states.
+    const { iterationStats, finished } = this.outputProcessor.processOutputs(outputs);
+    const step: EngineStep = { schedulerOutput, outputs, iterationStats, finished };
+    for (const observer of this.stepObservers) observer.onEngineStep(this, step);
+  }
+
+  /** The ledger folds the step in; each prefill that produced a first token counts in the truth. */
+  private observePrefills({ schedulerOutput, outputs }: EngineStep): void {
     for (const first of this.ledger.observe(schedulerOutput, outputs)) {
       if (first.truth !== null && this.recordStats) this.truth.recordTruth(first.truth);
     }
-    const { iterationStats, finished } = this.outputProcessor.processOutputs(outputs);
-    if (this.recordStats) this.record(outputs, iterationStats);
-    for (const done of finished) {
-      const id = done.stats.requestId;
-      const flight = this.inFlight.get(id)!;
-      this.inFlight.delete(id);
-      const ledger = this.ledger.take(id);
-      if (this.trace?.requestId === id) {
-        this.trace.finished(
-          this.sim.now,
-          this.name,
-          done.stats.finishReason,
-          done.stats.numGenerationTokens,
-        );
-      }
-      if (this.recordStats) this.truth.recordRecomputed(ledger.recomputed);
-      const produced = done.stats.numGenerationTokens > 0;
-      flight.onDone(
-        {
-          instance: this.name,
-          role: this.role,
-          arrival_s: done.arrivalTime,
-          first_scheduled_s: done.scheduledTs,
-          // A leg that ended without a token (a failed KV load under `fail`) has no first token.
-          first_token_s: produced ? done.firstTokenTs : null,
-          last_token_s: produced ? done.lastTokenTs : null,
-          finish_reason: done.stats.finishReason,
-          num_output_tokens: done.stats.numGenerationTokens,
-          num_preemptions: flight.request.numPreemptions,
-          // c and e as the first output carried them: what every version's formula read.
-          num_cached_tokens: done.stats.promptTokenInputs.numCachedTokens,
-          num_external_computed_tokens: done.stats.promptTokenInputs.numExternalComputedTokens,
-          truth: ledger.truth,
-          recomputed: ledger.recomputed,
-          kv_transfer_tokens: ledger.transferredTokens,
-          reported: reportedBy(this.reportedProfiles, done.stats.promptTokenInputs),
-        },
-        flight.kvTransferParams,
-      );
-    }
-    this.watchStep?.(outputs, schedulerOutput);
   }
 
-  /** Every stat logger records the step, and refused increments go to the listener. */
-  private record(outputs: EngineCoreOutputs, iterationStats: IterationStats | null): void {
+  /** Every stat logger records the step, and refused increments go to the observer. */
+  private record({ outputs, iterationStats }: EngineStep): void {
     this.statLoggers.record(outputs.schedulerStats, iterationStats);
     for (let i = 1; i < this.expositions.length; i++) {
       this.expositions[i]!.record(outputs.schedulerStats, iterationStats);
     }
     for (const exposition of this.expositions) {
       for (const error of exposition.takeExporterErrors()) {
-        this.onExporterError({
+        this.observer.onExporterError?.({
           ...error,
           time: this.sim.now,
           instance: this.name,
           profile: exposition.profile.name,
         });
       }
+    }
+  }
+
+  /** Each leg the step finished goes back to whoever sent it (the proxy), with its ledger. */
+  private handBack({ finished }: EngineStep): void {
+    for (const done of finished) {
+      const id = done.stats.requestId;
+      const flight = this.inFlight.get(id)!;
+      this.inFlight.delete(id);
+      const ledger = this.ledger.take(id);
+      const produced = done.stats.numGenerationTokens > 0;
+      const leg: InstanceLeg = {
+        instance: this.name,
+        role: this.role,
+        arrival_s: done.arrivalTime,
+        first_scheduled_s: done.scheduledTs,
+        // A leg that ended without a token (a failed KV load under `fail`) has no first token.
+        first_token_s: produced ? done.firstTokenTs : null,
+        last_token_s: produced ? done.lastTokenTs : null,
+        finish_reason: done.stats.finishReason,
+        num_output_tokens: done.stats.numGenerationTokens,
+        num_preemptions: flight.request.numPreemptions,
+        // c and e as the first output carried them: what every version's formula read.
+        num_cached_tokens: done.stats.promptTokenInputs.numCachedTokens,
+        num_external_computed_tokens: done.stats.promptTokenInputs.numExternalComputedTokens,
+        truth: ledger.truth,
+        recomputed: ledger.recomputed,
+        kv_transfer_tokens: ledger.transferredTokens,
+        reported: reportedBy(this.reportedProfiles, done.stats.promptTokenInputs),
+      };
+      this.observer.onLegFinished?.(this, id, leg, this.sim.now);
+      if (this.recordStats) this.truth.recordRecomputed(ledger.recomputed);
+      flight.onDone(leg, flight.kvTransferParams);
     }
   }
 

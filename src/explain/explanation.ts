@@ -4,7 +4,7 @@
 
 import { Cluster } from "../cluster/cluster.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
-import type { TraceEvent } from "../cluster/request-trace.ts";
+import { RequestTrace, type TraceEvent } from "../cluster/request-trace.ts";
 import { PROFILE_LIST } from "../accounting/profiles.ts";
 import type { Scenario } from "../scenario/types.ts";
 import { type LegAccounting, legAccounting } from "./accounting.ts";
@@ -35,7 +35,8 @@ export function explainRequest(
     },
     PROFILE_LIST,
   );
-  const trace = cluster.traceRequest(id);
+  const trace = new RequestTrace(id);
+  cluster.observe(trace);
   cluster.run();
   if (record === null) return { missing: ids };
   const found: RequestRecord = record;
