@@ -15,7 +15,8 @@ import { P2pNcclConnector } from "../kv-transfer/p2p-nccl-connector.ts";
 import { TransferFabric } from "../kv-transfer/transfer-fabric.ts";
 import { TransferMetrics } from "../metrics/transfer-metrics.ts";
 import type { Scenario } from "../scenario/types.ts";
-import { type ClientRequest, type WorkloadSource, workloadSource } from "../workload/workload.ts";
+import { type ClientRequest, workloadSource } from "../workload/workload.ts";
+import { Clients } from "./clients.ts";
 import { type ConnectorFactory, Instance } from "./instance.ts";
 import { PROFILES, type Profile } from "../accounting/profiles.ts";
 import { type ClusterObserver, ObserverList } from "./observer.ts";
@@ -36,8 +37,9 @@ export class Cluster {
   readonly instances: Instance[];
   readonly fabric: TransferFabric | null;
   private readonly proxy: PdProxy;
-  private readonly workload: WorkloadSource;
-  private arrivalsPending = true;
+  private readonly clients: Clients;
+  /** How many requests the workload sends. */
+  readonly workloadSize: number;
   private requestsArrived = 0;
   private requestsFinished = 0;
   private lastFinishTime: SimTime = 0;
@@ -95,22 +97,22 @@ export class Cluster {
       pdMinPromptTokens: p.pd_min_prompt_tokens,
       connector: scenario.kv_transfer.connector === "p2p_nccl" ? "p2p_nccl" : "nixl",
     });
-    this.workload = workloadSource(scenario.workload, rng, {
+    const workload = workloadSource(scenario.workload, rng, {
       shortestTimerS: Math.min(
         scenario.metrics.scrape_interval_s,
         ...scenario.instances.map((i) => i.engine.log_stats_interval_s),
       ),
+    });
+    this.workloadSize = workload.totalRequests;
+    this.clients = new Clients(this.sim, workload, scenario.workload.concurrency, (request) => {
+      this.requestsArrived += 1;
+      this.proxy.serve(request, (legs) => this.finish(request, legs));
     });
   }
 
   /** How many requests have finished so far. */
   get requestsDone(): number {
     return this.requestsFinished;
-  }
-
-  /** How many requests the workload sends. */
-  get workloadSize(): number {
-    return this.workload.totalRequests;
   }
 
   /** Adds an observer after the one the constructor took; call before run(). */
@@ -128,7 +130,7 @@ export class Cluster {
   /** Schedules the first arrival and the periodic timers; then step the kernel, then `finishRun`. */
   start(): void {
     this.started = true;
-    this.scheduleNextArrival();
+    this.clients.start();
     for (const instance of this.instances) this.startLogTimer(instance);
     if (this.observers.has("onScrape")) this.startScrapeTimer();
   }
@@ -146,7 +148,7 @@ export class Cluster {
   }
 
   hasWork(): boolean {
-    if (this.arrivalsPending) return true;
+    if (this.clients.arrivalsPending) return true;
     return this.instances.some((i) => i.numUnfinished > 0) || (this.fabric?.numHeld ?? 0) > 0;
   }
 
@@ -201,23 +203,11 @@ export class Cluster {
     }
   }
 
-  private scheduleNextArrival(): void {
-    const next = this.workload.next();
-    if (next === null) {
-      this.arrivalsPending = false;
-      return;
-    }
-    this.sim.scheduleAt(Math.max(next.arrivalTime, this.sim.now), () => {
-      this.requestsArrived += 1;
-      this.proxy.serve(next, (legs) => this.finish(next, legs));
-      this.scheduleNextArrival();
-    });
-  }
-
   private finish(client: ClientRequest, legs: InstanceLeg[]): void {
     this.requestsFinished += 1;
     this.lastFinishTime = this.sim.now;
     const last = legs[legs.length - 1]!;
+
     this.observers.onRequestFinished({
       id: client.id,
       arrival_s: usToSeconds(client.arrivalTime),
@@ -228,6 +218,12 @@ export class Cluster {
       first_token_s: last.first_token_s,
       finish_s: usToSeconds(this.sim.now),
       legs,
+    });
+    // After the record: a waiting request sent now arrives after this one finished.
+    this.clients.finished({
+      request: client,
+      outputTokens: last.num_output_tokens,
+      time: this.sim.now,
     });
   }
 

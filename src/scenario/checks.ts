@@ -138,6 +138,8 @@ function arrivalSpan(file: ScenarioFile): number {
   if (w.kind === "explicit") return w.requests.reduce((last, r) => Math.max(last, r.at_s), 0);
   // A trace's span is known once its file is read: the replay checks it then (trace-source.ts).
   if (w.kind === "trace") return 0;
+  // Sessions' later turns wait for responses and think times; their starts bound it from below.
+  if (w.kind === "sessions") return generatedArrivalSpan(w.start_s, w.num_sessions, w.arrival);
   return generatedArrivalSpan(w.start_s, w.num_requests, w.arrival);
 }
 

@@ -83,6 +83,8 @@ function resolveWorkload(
   scenarioFile: string,
 ): WorkloadConfig {
   switch (workload.kind) {
+    case "sessions":
+      return workload;
     case "trace":
       return { ...workload, file: resolve(dirname(scenarioFile), workload.path) };
     case "generated":
@@ -90,6 +92,7 @@ function resolveWorkload(
     case "explicit":
       return {
         kind: "explicit",
+        concurrency: workload.concurrency,
         requests: workload.requests.map((r, i): ExplicitRequestConfig => ({
           id: r.id,
           at_s: r.at_s,

@@ -90,7 +90,27 @@ export interface ProxyConfig {
   pd_min_prompt_tokens: number;
 }
 
-export type WorkloadConfig = GeneratedWorkloadConfig | ExplicitWorkloadConfig | TraceWorkloadConfig;
+export type WorkloadConfig = (
+  GeneratedWorkloadConfig | ExplicitWorkloadConfig | TraceWorkloadConfig | SessionsWorkloadConfig
+) & {
+  /** Closed-loop clients, each sending its next request when its previous one finished; null: open loop. */
+  concurrency: number | null;
+};
+
+/** Multi-turn conversations (src/workload/sessions.ts). */
+export interface SessionsWorkloadConfig {
+  kind: "sessions";
+  num_sessions: number;
+  arrival: ArrivalConfig;
+  start_s: number;
+  turns: DistributionConfig;
+  first_prompt_tokens: DistributionConfig;
+  user_tokens: DistributionConfig;
+  max_tokens: DistributionConfig;
+  output_tokens?: DistributionConfig;
+  think_time_s: DistributionConfig;
+  shared_prefix?: SharedPrefixConfig;
+}
 
 export interface GeneratedWorkloadConfig {
   kind: "generated";

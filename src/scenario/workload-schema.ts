@@ -3,7 +3,11 @@
 import { z } from "zod";
 import { indexUnique } from "./unique.ts";
 import { tokenCountSchema, upperBound } from "./distribution-schema.ts";
+import { type ArrivalConfig, arrivalSchema, generatedArrivalSpan } from "./arrival-schema.ts";
+import { sessionsSchema, type SessionsSpec } from "./sessions-schema.ts";
 import { traceSchema, type TraceSpec } from "./trace-schema.ts";
+
+export { type ArrivalConfig, arrivalSchema, generatedArrivalSpan };
 import {
   idSchema,
   instantSeconds,
@@ -11,31 +15,10 @@ import {
   nonEmptyText,
   positiveInt,
   probability,
-  arrivalRate,
-  spanSeconds,
 } from "./primitives.ts";
 
 /** Ten times bench-large: about 1.5 GB of requests in flight at most, and hours of run time. */
 export const MAX_REQUESTS = 10_000_000;
-
-/** When a generator's last request arrives, on average: start_s plus one mean gap a request. */
-export function generatedArrivalSpan(
-  startS: number,
-  numRequests: number,
-  arrival: ArrivalConfig,
-): number {
-  const meanGap = arrival.process === "poisson" ? 1 / arrival.rate_per_s : arrival.interval_s;
-  return startS + numRequests * meanGap;
-}
-
-export const arrivalSchema = z
-  .discriminatedUnion("process", [
-    z.strictObject({ process: z.literal("poisson"), rate_per_s: arrivalRate }),
-    z.strictObject({ process: z.literal("constant"), interval_s: spanSeconds }),
-  ])
-  .describe("an arrival process such as { process: poisson, rate_per_s: 5 }");
-
-export type ArrivalConfig = z.output<typeof arrivalSchema>;
 
 const sharedPrefixSchema = z.strictObject({
   groups: positiveInt,
@@ -130,6 +113,9 @@ const GENERATOR_KEYS = [
 ] as const;
 const REQUIRED_GENERATOR_KEYS = ["num_requests", "arrival", "prompt_tokens", "max_tokens"] as const;
 
+/** As many clients as bench-large has requests in flight at its peak, and then some. */
+export const MAX_CONCURRENCY = 1_000_000;
+
 const workloadKeys = z
   .strictObject({
     num_requests: z
@@ -146,13 +132,25 @@ const workloadKeys = z
     start_s: instantSeconds.optional(), // default 0: the first arrival is at t = 0
     requests: explicitRequestsSchema.optional(),
     trace: traceSchema.optional(),
+    sessions: sessionsSchema.optional(),
+    /** Closed-loop clients: each sends its next request when its previous one has finished. */
+    concurrency: z
+      .int()
+      .min(1)
+      .max(MAX_CONCURRENCY)
+      .describe(`an integer from 1 to ${MAX_CONCURRENCY}`)
+      .optional(),
   })
-  .describe("a mapping: a generator (num_requests, arrival, ...), explicit requests or a trace");
+  .describe(
+    "a mapping: a generator (num_requests, arrival, ...), explicit requests, a trace or sessions",
+  );
 
 type WorkloadKeys = z.output<typeof workloadKeys>;
 
 /** The workload with its form decided; the resolver adds source lines to explicit requests. */
-export type WorkloadSpec =
+export type WorkloadSpec = WorkloadForm & { concurrency: number | null };
+
+type WorkloadForm =
   | {
       kind: "generated";
       num_requests: number;
@@ -164,17 +162,34 @@ export type WorkloadSpec =
       start_s: number;
     }
   | { kind: "explicit"; requests: z.output<typeof explicitRequestsSchema> }
-  | ({ kind: "trace" } & TraceSpec);
+  | ({ kind: "trace" } & TraceSpec)
+  | ({ kind: "sessions" } & SessionsSpec);
 
 export const workloadSchema = workloadKeys.transform((w: WorkloadKeys, ctx): WorkloadSpec => {
+  const form = workloadForm(w, ctx);
+  return form === z.NEVER ? z.NEVER : { ...form, concurrency: w.concurrency ?? null };
+});
+
+function workloadForm(w: WorkloadKeys, ctx: z.RefinementCtx): WorkloadForm {
   const given = GENERATOR_KEYS.filter((key) => w[key] !== undefined);
-  if (w.trace !== undefined) {
-    const others = [...given, ...(w.requests === undefined ? [] : ["requests"])];
-    if (others.length === 0) return { kind: "trace", ...w.trace };
+  for (const key of ["trace", "sessions"] as const) {
+    const form = w[key];
+    if (form === undefined) continue;
+    const others = [
+      ...given,
+      ...(["requests", "trace", "sessions"] as const).filter(
+        (k) => k !== key && w[k] !== undefined,
+      ),
+    ];
+    if (others.length === 0) {
+      return key === "trace"
+        ? { kind: "trace", ...(form as TraceSpec) }
+        : { kind: "sessions", ...(form as SessionsSpec) };
+    }
     ctx.addIssue({
       code: "custom",
-      path: ["trace"],
-      message: `a workload is a trace, explicit requests or a generator, one of them; remove 'trace' or ${others.map((k) => `'${k}'`).join(", ")}`,
+      path: [key],
+      message: `a workload is one of a generator, explicit requests, a trace or sessions; remove '${key}' or ${others.map((k) => `'${k}'`).join(", ")}`,
     });
     return z.NEVER;
   }
@@ -243,4 +258,4 @@ export const workloadSchema = workloadKeys.transform((w: WorkloadKeys, ctx): Wor
     ...(w.shared_prefix === undefined ? {} : { shared_prefix: w.shared_prefix }),
     start_s: w.start_s ?? 0,
   };
-});
+}

@@ -14,8 +14,20 @@ export interface ClientRequest {
   prefixGroup?: string;
 }
 
+/** What the client saw of a request once its response ended. */
+export interface FinishedRequest {
+  request: ClientRequest;
+  /** Output tokens it received: 0 for a refused or failed request. */
+  outputTokens: number;
+  /** When the response ended. */
+  time: SimTime;
+}
+
 export interface WorkloadSource {
+  /** How many requests it sends in all (a session cut short by an error sends fewer). */
   readonly totalRequests: number;
-  /** The next request in arrival order, or null when the workload is exhausted. */
+  /** The next request in arrival order among those known in advance, or null when there are no more. */
   next(): ClientRequest | null;
+  /** The request a finished one leads to, sent at its arrival time: a session's next turn. */
+  followUp?(finished: FinishedRequest): ClientRequest | null;
 }

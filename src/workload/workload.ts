@@ -16,9 +16,10 @@ import type {
 import type { ClientRequest, WorkloadSource } from "./client-request.ts";
 import type { Prompt } from "../engine/prompt.ts";
 import { promptMaker, type SharedPrefix } from "./prompts.ts";
+import { sessionsSource } from "./sessions.ts";
 import { type ReplayLimits, traceReplay } from "./trace/trace-replay.ts";
 
-export type { ClientRequest, WorkloadSource };
+export type { ClientRequest, FinishedRequest, WorkloadSource } from "./client-request.ts";
 
 export function workloadSource(
   workload: WorkloadConfig,
@@ -32,6 +33,8 @@ export function workloadSource(
       return explicitSource(workload);
     case "trace":
       return traceReplay(workload, limits);
+    case "sessions":
+      return sessionsSource(workload, rng.derive("sessions"));
   }
 }
 

@@ -53,6 +53,7 @@ describe("loadScenario on valid files", () => {
     });
     expect(scenario.workload).toEqual({
       kind: "generated",
+      concurrency: null,
       num_requests: 1000,
       arrival: { process: "poisson", rate_per_s: 5 },
       prompt_tokens: { dist: "lognormal", mean: 1024, sigma: 0.6, min: 16, max: 8192 },
@@ -146,6 +147,7 @@ describe("loadScenario on valid files", () => {
       },
       workload: {
         kind: "explicit",
+        concurrency: null,
         requests: [
           { id: "r1", at_s: 0, prompt_tokens: 17, max_tokens: 5, line: 5 },
           { id: "r2", at_s: 1, prompt_from: "r1", max_tokens: 5, line: 6 },
@@ -243,6 +245,7 @@ describe("loadScenario on valid files", () => {
     // A prompt longer than max_model_len is vLLM's run-time rejection, not a load error.
     expect(scenario.workload).toEqual({
       kind: "explicit",
+      concurrency: null,
       requests: [
         { id: "1", at_s: 0, prompt_tokens: 9000, max_tokens: 5, output_tokens: 3, line: 6 },
         { id: "2", at_s: 0.5, prompt_from: "1", max_tokens: 7, line: 7 },
@@ -265,6 +268,7 @@ describe("loadScenario on valid files", () => {
     );
     expect(scenario.workload).toEqual({
       kind: "generated",
+      concurrency: null,
       num_requests: 3,
       arrival: { process: "constant", interval_s: 0.25 },
       prompt_tokens: { dist: "uniform", min: 10, max: 20 },

@@ -1,11 +1,11 @@
 // Invariants across the cluster: nothing lost, nothing created on the links, time only forward.
 
-import { RngStreams } from "../../../sim/index.ts";
+import { RngStreams, secondsToUs } from "../../../sim/index.ts";
 import type { ClusterRunResult } from "../../cluster/cluster.ts";
 import type { RequestRecord } from "../../cluster/request-record.ts";
 import { FINISH_REASONS } from "../../engine/request-status.ts";
 import type { Scenario } from "../../scenario/types.ts";
-import { workloadSource } from "../../workload/workload.ts";
+import { type ClientRequest, workloadSource } from "../../workload/workload.ts";
 import type { Invariant, Violation } from "./types.ts";
 
 export const oneFinishPerRequest: Invariant = {
@@ -16,16 +16,38 @@ export const oneFinishPerRequest: Invariant = {
   subjects: ["simulator"],
   promisedBy: ["simulator"],
   watch: (run) => () => {
-    const sent = workloadIds(run.scenario, run.seed);
+    const sent = workloadIds(run.scenario, run.seed, run.outputs.records);
     return lostOrDuplicated(sent, run.outputs.result, run.outputs.records);
   },
 };
 
-/** The ids the workload sends, in arrival order. */
-export function workloadIds(scenario: Scenario, seed: number): string[] {
+/**
+ * The ids the workload sends: those it knows in advance, in arrival order, then the follow-ups
+ * (a session's later turns) it asks for given what each recorded request received. A follow-up
+ * of a request with no record cannot be known, and that request shows as never finished.
+ */
+export function workloadIds(
+  scenario: Scenario,
+  seed: number,
+  records: readonly RequestRecord[] = [],
+): string[] {
   const source = workloadSource(scenario.workload, new RngStreams(seed));
   const ids: string[] = [];
-  for (let r = source.next(); r !== null; r = source.next()) ids.push(r.id);
+  const sent: ClientRequest[] = [];
+  for (let r = source.next(); r !== null; r = source.next()) sent.push(r);
+  const byId = new Map(records.map((r) => [r.id, r]));
+  for (let i = 0; i < sent.length; i++) {
+    const request = sent[i]!;
+    ids.push(request.id);
+    const record = byId.get(request.id);
+    if (source.followUp === undefined || record === undefined) continue;
+    const follow = source.followUp({
+      request,
+      outputTokens: record.legs.at(-1)?.num_output_tokens ?? 0,
+      time: secondsToUs(record.finish_s),
+    });
+    if (follow !== null) sent.push(follow);
+  }
   return ids;
 }
 
