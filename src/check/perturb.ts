@@ -27,15 +27,29 @@ export interface Perturbation {
   connector: "nixl" | "p2p_nccl" | null;
 }
 
-/** What a scenario is perturbed from: its file as written, resolved, and its requests made explicit. */
+/**
+ * What a scenario is perturbed from: its file as written, resolved, and its requests made
+ * explicit; null for a workload whose prompts have no explicit form (a trace's block ids, a
+ * session's repeated output), which is kept as written and not windowed, reshaped or burst.
+ */
 export interface CheckBase {
   doc: ScenarioDoc;
   scenario: Scenario;
-  requests: RequestEntry[];
+  requests: RequestEntry[] | null;
 }
 
 export function checkBase(doc: ScenarioDoc, scenario: Scenario): CheckBase {
-  return { doc, scenario, requests: explicitRequests(scenario) };
+  const w = scenario.workload;
+  if (w.kind !== "trace" && w.kind !== "sessions") {
+    return { doc, scenario, requests: explicitRequests(scenario) };
+  }
+  const verbatim = structuredClone(doc);
+  if (w.kind === "trace") {
+    // A counterexample is written elsewhere: it names the trace by its absolute path.
+    const workload = verbatim.workload as { trace: Record<string, unknown> };
+    workload.trace = { ...workload.trace, path: w.file };
+  }
+  return { doc: verbatim, scenario, requests: null };
 }
 
 /** Windows are mostly small, so that a run is cheap and a break is easy to read. */
@@ -44,7 +58,7 @@ const SMALL_WINDOW = 8;
 export function identity(base: CheckBase): Perturbation {
   return {
     seed: null,
-    window: { start: 0, count: base.requests.length },
+    window: { start: 0, count: base.requests?.length ?? 0 },
     blockSize: null,
     tightCache: false,
     smallBudget: false,
@@ -57,8 +71,27 @@ export function identity(base: CheckBase): Perturbation {
 }
 
 export function perturbations(base: CheckBase): fc.Arbitrary<Perturbation> {
-  const n = base.requests.length;
   const disaggregated = base.scenario.instances.some((i) => i.role !== "unified");
+  const engineAndFaults = {
+    seed: fc.option(fc.nat({ max: 999_999 }), { freq: 2 }),
+    blockSize: fc.option(fc.constantFrom(4, 8, 16, 32), { freq: 2 }),
+    tightCache: fc.boolean(),
+    smallBudget: fc.boolean(),
+    faults: disaggregated ? fc.option(faultsDraw, { freq: 2 }) : fc.constant(null),
+    connector: disaggregated
+      ? fc.option(fc.constantFrom<("nixl" | "p2p_nccl")[]>("nixl", "p2p_nccl"), { freq: 2 })
+      : fc.constant(null),
+  };
+  if (base.requests === null) {
+    return fc.record({
+      ...engineAndFaults,
+      window: fc.constant({ start: 0, count: 0 }),
+      promptEdge: fc.constant(null),
+      burst: fc.constant(false),
+      shortOutputs: fc.constant(false),
+    });
+  }
+  const n = base.requests.length;
   return fc.record({
     seed: fc.option(fc.nat({ max: 999_999 }), { freq: 2 }),
     window: fc.record({
@@ -106,23 +139,7 @@ export function perturbedDoc(base: CheckBase, p: Perturbation, profile: ProfileN
   const doc: ScenarioDoc = structuredClone(rest);
   doc.name = `${String(base.doc.name ?? base.scenario.name)}-perturbed`;
   if (p.seed !== null) doc.seed = p.seed;
-  const edgeBlock = p.blockSize ?? base.scenario.instances[0]!.engine.block_size;
-  let requests = windowOf(base.requests, p.window.start, p.window.count).map((r) => {
-    const out: RequestEntry = { ...r };
-    if (p.promptEdge !== null && out.prompt_tokens !== undefined) {
-      out.prompt_tokens = onEdge(out.prompt_tokens, edgeBlock, p.promptEdge);
-      if (out.prefix !== undefined) {
-        out.prefix = { ...out.prefix, tokens: Math.min(out.prefix.tokens, out.prompt_tokens) };
-      }
-    }
-    if (p.shortOutputs) {
-      out.max_tokens = Math.min(out.max_tokens, 2);
-      delete out.output_tokens;
-    }
-    return out;
-  });
-  if (p.burst) requests = requests.map((r) => ({ ...r, at_s: requests[0]!.at_s }));
-  doc.workload = { requests };
+  if (base.requests !== null) doc.workload = perturbedRequests(base.requests, base.scenario, p);
   doc.instances = base.scenario.instances.map((resolved, i) => {
     const written = (base.doc.instances as Record<string, unknown>[])[i]!;
     const engine = { ...((written.engine as Record<string, unknown> | undefined) ?? {}) };
@@ -151,4 +168,29 @@ export function perturbedDoc(base: CheckBase, p: Perturbation, profile: ProfileN
   }
   doc.metrics = { ...((doc.metrics as Record<string, unknown> | undefined) ?? {}), profile };
   return doc;
+}
+
+/** The window's requests, moved onto block edges, shortened or burst as `p` says. */
+function perturbedRequests(
+  all: readonly RequestEntry[],
+  scenario: Scenario,
+  p: Perturbation,
+): { requests: RequestEntry[] } {
+  const edgeBlock = p.blockSize ?? scenario.instances[0]!.engine.block_size;
+  let requests = windowOf(all, p.window.start, p.window.count).map((r) => {
+    const out: RequestEntry = { ...r };
+    if (p.promptEdge !== null && out.prompt_tokens !== undefined) {
+      out.prompt_tokens = onEdge(out.prompt_tokens, edgeBlock, p.promptEdge);
+      if (out.prefix !== undefined) {
+        out.prefix = { ...out.prefix, tokens: Math.min(out.prefix.tokens, out.prompt_tokens) };
+      }
+    }
+    if (p.shortOutputs) {
+      out.max_tokens = Math.min(out.max_tokens, 2);
+      delete out.output_tokens;
+    }
+    return out;
+  });
+  if (p.burst) requests = requests.map((r) => ({ ...r, at_s: requests[0]!.at_s }));
+  return { requests };
 }
