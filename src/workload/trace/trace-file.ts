@@ -3,13 +3,18 @@
 // ends the command before anything is simulated or written.
 
 import { statSync } from "node:fs";
+import { OPENAI_OUTPUT_TOKENS } from "../../scenario/trace-schema.ts";
 import type { TraceWorkloadConfig } from "../../scenario/types.ts";
 import { LineReader, LineTooLong } from "./line-reader.ts";
 import { parseMooncakeLine } from "./mooncake.ts";
+import { parseOpenAiLine } from "./openai-jsonl.ts";
 import { type TraceRecord, traceFileError, traceLineError } from "./trace-record.ts";
 
 /** The keys of a trace config that reading its file depends on. */
-export type TraceSource = Pick<TraceWorkloadConfig, "format" | "file" | "path" | "block_tokens">;
+export type TraceSource = Pick<
+  TraceWorkloadConfig,
+  "format" | "file" | "path" | "block_tokens" | "output_tokens"
+>;
 
 const OPEN_ERRORS: Record<string, string> = {
   ENOENT: "no such file or directory",
@@ -18,23 +23,53 @@ const OPEN_ERRORS: Record<string, string> = {
   ENOTDIR: "a part of the path is not a directory",
 };
 
-/** Every record of the file, in file order; blank lines are skipped. */
+/** Why a file could not be opened, from the error Node gave. */
+export function openErrorReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code ?? "";
+  return OPEN_ERRORS[code] ?? (error as Error).message;
+}
+
+/**
+ * Every record of the file, in file order; blank lines are skipped. Every record has a timestamp
+ * or none does. A record's text, if it has some, is not tokenized (trace-tokenizer.ts).
+ */
 export function* traceRecords(trace: TraceSource): Generator<TraceRecord> {
   const reader = openTrace(trace);
+  let first: TraceRecord | null = null;
+  let ordinal = 0;
   try {
     for (let line = nextLine(reader, trace); line !== null; line = nextLine(reader, trace)) {
       if (line.text.trim() === "") continue;
-      yield parseLine(trace, line.number, line.text);
+      const record = parseLine(trace, line.number, line.text, ordinal);
+      first ??= record;
+      if (record.timed !== first.timed) {
+        throw traceLineError(
+          trace.file,
+          record.line,
+          "timestamp",
+          `${record.timed ? "is given, but line" : "is missing, but line"} ${first.line} ${first.timed ? "has one" : "has none"}; give every line a timestamp or none`,
+        );
+      }
+      ordinal += 1;
+      yield record;
     }
   } finally {
     reader.close();
   }
 }
 
-function parseLine(trace: TraceSource, line: number, text: string): TraceRecord {
+function parseLine(trace: TraceSource, line: number, text: string, ordinal: number): TraceRecord {
   switch (trace.format) {
     case "mooncake":
       return parseMooncakeLine(trace.file, line, text, trace.block_tokens);
+    case "openai-jsonl":
+      return parseOpenAiLine(
+        trace.file,
+        line,
+        text,
+        ordinal,
+        trace.output_tokens ?? OPENAI_OUTPUT_TOKENS,
+      );
   }
 }
 
@@ -49,8 +84,7 @@ function openTrace(trace: TraceSource): LineReader {
     return new LineReader(trace.file);
   } catch (error) {
     if (error instanceof Error && error.name === "ScenarioError") throw error;
-    const code = (error as NodeJS.ErrnoException).code ?? "";
-    throw refuse(OPEN_ERRORS[code] ?? (error as Error).message);
+    throw refuse(openErrorReason(error));
   }
 }
 
