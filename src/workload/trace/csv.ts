@@ -75,7 +75,17 @@ export class CsvTraceParser {
       }
       prefix = { group, tokens };
     }
-    return { line, timeS, promptTokens, outputTokens, blockIds: null, prefix };
+    return {
+      line,
+      timeS,
+      timed: true,
+      promptTokens,
+      outputTokens,
+      blockIds: null,
+      prefix,
+      text: null,
+      tokenIds: null,
+    };
   }
 
   private headerIndex(line: number, header: string[]): Record<keyof CsvColumns, number> {

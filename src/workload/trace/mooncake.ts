@@ -3,7 +3,13 @@
 // `hash_ids`, one id per block of the input (512 tokens in the release), the last block possibly
 // partial; equal ids mean a reusable prefix. Other fields are ignored.
 
-import { type TraceRecord, traceLineError } from "./trace-record.ts";
+import {
+  type TraceRecord,
+  count,
+  describe,
+  parseJsonObject,
+  traceLineError,
+} from "./trace-record.ts";
 
 export function parseMooncakeLine(
   file: string,
@@ -12,17 +18,7 @@ export function parseMooncakeLine(
   blockTokens: number,
 ): TraceRecord {
   const fail = (field: string, message: string) => traceLineError(file, line, field, message);
-  if (text.includes("\uFFFD")) throw fail("", "the line holds a byte that is not UTF-8");
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw fail("", `expected one JSON object a line: ${(error as Error).message}`);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw fail("", `expected a JSON object, got ${describe(value)}`);
-  }
-  const record = value as Record<string, unknown>;
+  const record = parseJsonObject(text, fail);
   const timestamp = record.timestamp;
   if (typeof timestamp !== "number" || !(timestamp >= 0)) {
     throw fail(
@@ -58,20 +54,12 @@ export function parseMooncakeLine(
   return {
     line,
     timeS: timestamp / 1000,
+    timed: true,
     promptTokens: input,
     outputTokens: output,
     blockIds: ids as number[],
     prefix: null,
+    text: null,
+    tokenIds: null,
   };
-}
-
-/** A safe integer ≥ min, or null. */
-function count(value: unknown, min: number): number | null {
-  return typeof value === "number" && Number.isSafeInteger(value) && value >= min ? value : null;
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return "nothing (the field is missing)";
-  const json = JSON.stringify(value);
-  return json.length > 60 ? `${json.slice(0, 57)}...` : json;
 }

@@ -3,16 +3,18 @@
 // ends the command before anything is simulated or written.
 
 import { statSync } from "node:fs";
+import { OPENAI_OUTPUT_TOKENS } from "../../scenario/trace-schema.ts";
 import type { TraceWorkloadConfig } from "../../scenario/types.ts";
 import { LineReader, LineTooLong } from "./line-reader.ts";
 import { CsvTraceParser } from "./csv.ts";
 import { parseMooncakeLine } from "./mooncake.ts";
+import { parseOpenAiLine } from "./openai-jsonl.ts";
 import { type TraceRecord, traceFileError, traceLineError } from "./trace-record.ts";
 
 /** The keys of a trace config that reading its file depends on. */
 export type TraceSource = Pick<
   TraceWorkloadConfig,
-  "format" | "file" | "path" | "block_tokens" | "columns" | "time_unit"
+  "format" | "file" | "path" | "block_tokens" | "columns" | "time_unit" | "output_tokens"
 >;
 
 const OPEN_ERRORS: Record<string, string> = {
@@ -22,15 +24,37 @@ const OPEN_ERRORS: Record<string, string> = {
   ENOTDIR: "a part of the path is not a directory",
 };
 
-/** Every record of the file, in file order; blank lines are skipped. */
+/** Why a file could not be opened, from the error Node gave. */
+export function openErrorReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code ?? "";
+  return OPEN_ERRORS[code] ?? (error as Error).message;
+}
+
+/**
+ * Every record of the file, in file order; blank lines are skipped. Every record has a timestamp
+ * or none does. A record's text, if it has some, is not tokenized (trace-tokenizer.ts).
+ */
 export function* traceRecords(trace: TraceSource): Generator<TraceRecord> {
   const reader = openTrace(trace);
   const parse = lineParser(trace);
+  let first: TraceRecord | null = null;
+  let ordinal = 0;
   try {
     for (let line = nextLine(reader, trace); line !== null; line = nextLine(reader, trace)) {
       if (line.text.trim() === "") continue;
-      const record = parse(line.number, line.text);
-      if (record !== null) yield record;
+      const record = parse(line.number, line.text, ordinal);
+      if (record === null) continue;
+      first ??= record;
+      if (record.timed !== first.timed) {
+        throw traceLineError(
+          trace.file,
+          record.line,
+          "timestamp",
+          `${record.timed ? "is given, but line" : "is missing, but line"} ${first.line} ${first.timed ? "has one" : "has none"}; give every line a timestamp or none`,
+        );
+      }
+      ordinal += 1;
+      yield record;
     }
   } finally {
     reader.close();
@@ -38,7 +62,9 @@ export function* traceRecords(trace: TraceSource): Generator<TraceRecord> {
 }
 
 /** A line's request, or null for a line that holds none (a CSV header). */
-function lineParser(trace: TraceSource): (line: number, text: string) => TraceRecord | null {
+function lineParser(
+  trace: TraceSource,
+): (line: number, text: string, ordinal: number) => TraceRecord | null {
   switch (trace.format) {
     case "mooncake":
       return (line, text) => parseMooncakeLine(trace.file, line, text, trace.block_tokens);
@@ -46,6 +72,15 @@ function lineParser(trace: TraceSource): (line: number, text: string) => TraceRe
       const csv = new CsvTraceParser(trace.file, trace);
       return (line, text) => csv.parse(line, text);
     }
+    case "openai-jsonl":
+      return (line, text, ordinal) =>
+        parseOpenAiLine(
+          trace.file,
+          line,
+          text,
+          ordinal,
+          trace.output_tokens ?? OPENAI_OUTPUT_TOKENS,
+        );
   }
 }
 
@@ -60,8 +95,7 @@ function openTrace(trace: TraceSource): LineReader {
     return new LineReader(trace.file);
   } catch (error) {
     if (error instanceof Error && error.name === "ScenarioError") throw error;
-    const code = (error as NodeJS.ErrnoException).code ?? "";
-    throw refuse(OPEN_ERRORS[code] ?? (error as Error).message);
+    throw refuse(openErrorReason(error));
   }
 }
 

@@ -1,10 +1,16 @@
 // A trace replayed as the workload: the requests of its window, in order, re-timed by
 // time_scale or rate_per_s, looped if asked, read from the file as the run pulls them.
 //
-// Token ids come from the trace's block ids: block j of a prompt holds the tokens of id
-// blockIds[j], so two requests that share their first k ids share exactly their first
+// Token ids come from the trace's text (openai-jsonl), tokenized as the request is pulled
+// (trace-tokenizer.ts), or from its block ids (mooncake): block j of a prompt holds the tokens of
+// id blockIds[j], so two requests that share their first k ids share exactly their first
 // k·block_tokens tokens, and hit the prefix cache for them at any block size that divides
 // block_tokens; nothing else is shared.
+//
+// A trace whose lines have no timestamps has no clock: request i of it arrives at i / rate_per_s,
+// or, without rate_per_s, every request at time 0 (a burst, as `vllm bench serve --request-rate
+// inf` sends a dataset). Its records' times are their places in the file (0, 1, 2, …), so the
+// scale 1 / rate_per_s, or 0, times them as the trace's own gaps would be.
 
 import { MAX_PERIODIC_TICKS } from "../../scenario/checks.ts";
 import { MAX_SECONDS } from "../../scenario/primitives.ts";
@@ -16,6 +22,7 @@ import { keySeed, tokenAt } from "../token-ids.ts";
 import type { ClientRequest, WorkloadSource } from "../client-request.ts";
 import { traceRecords } from "./trace-file.ts";
 import { type TraceRecord, traceFileError, traceLineError } from "./trace-record.ts";
+import { type TraceTokenizer, loadTraceTokenizer, tokenized } from "./trace-tokenizer.ts";
 
 /** What a replay needs to know of its file before the first request is sent. */
 export interface TraceSurvey {
@@ -23,7 +30,7 @@ export interface TraceSurvey {
   requests: number;
   /** Requests in one pass of the window. */
   windowRequests: number;
-  /** Multiplies the trace's gaps. */
+  /** Multiplies the trace's gaps (its records' places, for a trace with no timestamps). */
   scale: number;
   /** The trace clock's origin: the first record's time. */
   originS: number;
@@ -70,6 +77,7 @@ export function surveyTrace(trace: TraceWorkloadConfig, limits?: ReplayLimits): 
   }
   if (origin === null)
     throw traceFileError(trace.file, `the trace '${trace.path}' holds no requests`);
+  if (!previous!.timed) return untimedWindow(trace, n, limits);
   if (n === 0) {
     const window = `from ${trace.start_s} s${trace.duration_s === undefined ? "" : ` for ${trace.duration_s} s`}`;
     throw traceFileError(
@@ -102,6 +110,46 @@ export function surveyTrace(trace: TraceWorkloadConfig, limits?: ReplayLimits): 
     periodS = (trace.duration_s ?? last - trace.start_s + span / (n - 1)) * scale;
     requests = trace.max_requests!;
   }
+  const survey = { requests, windowRequests: n, scale, originS: origin, periodS };
+  return withLastArrival(trace, survey, last, limits);
+}
+
+/**
+ * The survey of a trace with no timestamps: its window is its first max_requests lines, request i
+ * at i / rate_per_s (a pass of a loop lasting one gap more than its last arrival), or all at 0.
+ */
+function untimedWindow(trace: TraceWorkloadConfig, n: number, limits?: ReplayLimits): TraceSurvey {
+  const clock = (key: string, instead: string) =>
+    traceFileError(
+      trace.file,
+      `${key} needs the trace's timestamps, but its lines have none: ${instead}; without timestamps request i arrives at i / rate_per_s, or every request at time 0 without rate_per_s`,
+    );
+  if (trace.start_s !== 0 || trace.duration_s !== undefined) {
+    throw clock(
+      trace.start_s !== 0 ? "start_s" : "duration_s",
+      "use max_requests for a part of it",
+    );
+  }
+  if (trace.time_scale !== undefined) throw clock("time_scale", "use rate_per_s");
+  const scale = trace.rate_per_s === undefined ? 0 : 1 / trace.rate_per_s;
+  const requests = trace.loop ? trace.max_requests! : n;
+  // Record i's time is i; a pass is n of them.
+  const periodS = trace.loop ? n * scale : 0;
+  const survey = { requests, windowRequests: n, scale, originS: 0, periodS };
+  return withLastArrival(trace, survey, n - 1, limits);
+}
+
+/**
+ * The survey with the replay's last arrival, checked against the clock's and the timers' limits;
+ * `last` is the trace time of the window's last request.
+ */
+function withLastArrival(
+  trace: TraceWorkloadConfig,
+  survey: Omit<TraceSurvey, "lastArrivalS">,
+  last: number,
+  limits: ReplayLimits | undefined,
+): TraceSurvey {
+  const { requests, windowRequests: n, scale, periodS } = survey;
   const passes = Math.ceil(requests / n);
   const lastInPass = trace.loop && requests % n !== 0 ? lastOfFirst(trace, requests % n) : last;
   const lastArrivalS = (passes - 1) * periodS + (lastInPass - trace.start_s) * scale;
@@ -120,7 +168,7 @@ export function surveyTrace(trace: TraceWorkloadConfig, limits?: ReplayLimits): 
         `of the trace (duration_s, max_requests) or faster (time_scale)`,
     );
   }
-  return { requests, windowRequests: n, scale, originS: origin, periodS, lastArrivalS };
+  return { ...survey, lastArrivalS };
 }
 
 /** The trace time of the k-th request of the window (k ≥ 1). */
@@ -139,6 +187,8 @@ function lastOfFirst(trace: TraceWorkloadConfig, k: number): number {
 
 export function traceReplay(trace: TraceWorkloadConfig, limits?: ReplayLimits): WorkloadSource {
   const survey = surveyTrace(trace, limits);
+  // Loaded once, after the survey, so that a bad line is reported without the wait.
+  const tokenizer = trace.format === "openai-jsonl" ? loadTraceTokenizer(trace) : null;
   const width = String(survey.requests - 1).length;
   const end = trace.duration_s === undefined ? Infinity : trace.start_s + trace.duration_s;
   let records = traceRecords(trace);
@@ -171,7 +221,7 @@ export function traceReplay(trace: TraceWorkloadConfig, limits?: ReplayLimits): 
         return {
           id,
           arrivalTime: arrival(t),
-          prompt: promptOf(record, trace.block_tokens, id, makePrompt),
+          prompt: promptOf(record, trace, tokenizer, id, makePrompt),
           maxTokens: record.outputTokens,
         };
       }
@@ -182,15 +232,18 @@ export function traceReplay(trace: TraceWorkloadConfig, limits?: ReplayLimits): 
 }
 
 /**
- * With block ids, a prompt whose block j holds the tokens of id j (see the top of this file);
- * else the tokens of its named prefix, if any, then its own.
+ * The record's tokens if it has text; with block ids, a prompt whose block j holds the tokens of
+ * id j (see the top of this file); else the tokens of its named prefix, if any, then its own.
  */
 function promptOf(
   record: TraceRecord,
-  blockTokens: number,
+  trace: TraceWorkloadConfig,
+  tokenizer: TraceTokenizer | null,
   id: string,
   makePrompt: ReturnType<typeof promptMaker>,
 ): Prompt {
+  if (record.text !== null) return Prompt.of(tokenized(record, tokenizer!, trace.file).tokenIds!);
+  const blockTokens = trace.block_tokens;
   const ids = record.blockIds;
   if (ids === null) {
     const prefix = record.prefix;

@@ -1,9 +1,14 @@
 // What a trace holds, as a paper's workload table gives it: requests, duration, arrival rate,
 // prompt and output lengths, and the ideal prefix reuse, the share of prompt tokens an infinite
 // prefix cache would serve, with vLLM's rules: whole blocks only, and never the prompt's last
-// token (a full hit recomputes it, so at most ⌊(N−1)/B⌋·B of N tokens hit).
+// token (a full hit recomputes it, so at most ⌊(N−1)/B⌋·B of N tokens hit). A text trace's
+// reuse comes from its token ids, as vLLM finds it: a request hits the leading full blocks whose
+// chained hashes an earlier request's prompt had.
 
+import type { BlockHash } from "../../engine/block-hash.ts";
+import { Prompt } from "../../engine/prompt.ts";
 import { traceRecords, type TraceSource } from "./trace-file.ts";
+import { type TraceTokenizer, tokenized } from "./trace-tokenizer.ts";
 
 export interface LengthStats {
   mean: number;
@@ -15,7 +20,7 @@ export interface LengthStats {
 
 export interface TraceStats {
   requests: number;
-  /** From the first arrival to the last. */
+  /** From the first arrival to the last; 0 for a trace with no timestamps. */
   duration_s: number;
   /** Requests over duration; null for a trace whose requests all arrive at once. */
   arrival_rate_per_s: number | null;
@@ -26,31 +31,48 @@ export interface TraceStats {
   total_input_tokens: number;
   /** The block size the ideal reuse assumes (vLLM's block_size). */
   block_size: number;
-  /** Prompt tokens an infinite cache would hit over all prompt tokens; 0 with no block ids. */
+  /** Prompt tokens an infinite cache would hit over all prompt tokens; 0 with no block ids or text. */
   ideal_prefix_hit_ratio: number;
 }
 
 /**
- * Reads the trace once; memory grows with its distinct blocks and named prefixes and its request
- * count only.
+ * Reads the trace once, tokenizing a text trace with `tokenizer`; memory grows with its distinct
+ * blocks and named prefixes and its request count only.
  */
-export function traceStats(trace: TraceSource, blockSize: number): TraceStats {
+export function traceStats(
+  trace: TraceSource,
+  blockSize: number,
+  tokenizer: TraceTokenizer | null = null,
+): TraceStats {
   const inputs = new GrowableArray();
   const outputs = new GrowableArray();
   const seen = new Set<number>();
+  const seenHashes = new Set<BlockHash>();
   /** Per named prefix, the longest run of its tokens a prompt has held so far. */
   const prefixes = new Map<string, number>();
   let first = 0;
   let last = 0;
+  let timed = true;
   let hits = 0;
   let total = 0;
-  for (const record of traceRecords(trace)) {
+  for (const read of traceRecords(trace)) {
+    const record = read.text === null ? read : tokenized(read, tokenizer!, trace.file);
     if (inputs.length === 0) first = record.timeS;
     last = record.timeS;
+    timed = record.timed;
     const n = record.promptTokens;
     inputs.push(n);
     outputs.push(record.outputTokens);
     total += n;
+    if (record.tokenIds !== null) {
+      // Leading full blocks whose chained hash an earlier prompt had; then this prompt's join them.
+      const hashes = Prompt.of(record.tokenIds).blockHashes(blockSize);
+      let k = 0;
+      while (k < hashes.length && seenHashes.has(hashes[k]!)) k += 1;
+      for (const hash of hashes) seenHashes.add(hash);
+      hits += Math.min(k * blockSize, Math.floor((n - 1) / blockSize) * blockSize);
+      continue;
+    }
     let sharedTokens = 0;
     const ids = record.blockIds;
     if (ids !== null) {
@@ -69,7 +91,8 @@ export function traceStats(trace: TraceSource, blockSize: number): TraceStats {
     hits += Math.floor(shared / blockSize) * blockSize;
   }
   const requests = inputs.length;
-  const duration = last - first;
+  // A trace with no timestamps is sent all at once (or at rate_per_s, which is the replay's).
+  const duration = timed ? last - first : 0;
   return {
     requests,
     duration_s: duration,
