@@ -39,7 +39,43 @@ export function makeRouter(policy: RoutingPolicy, instances: readonly Instance[]
           return leastLoaded(best);
         },
       };
+    case "cache_aware":
+      return { pick: (prompt) => cacheAware(instances, prompt) };
   }
+}
+
+/**
+ * The default policy of vLLM's router (vllm-project/router, forked from SGLang's gateway), with
+ * its default thresholds. When the busiest instance holds more than 64 requests over the idlest
+ * and more than 1.5 times as many, balance load. Otherwise go where the longest cached prefix
+ * is, if it covers more than 30 % of the prompt; if none does, balance load. The router keeps
+ * its own tree of the prefixes it routed, and with no match picks the instance whose tree is
+ * smallest; pdsim asks each instance's prefix cache instead, and picks the least loaded.
+ */
+const CACHE_THRESHOLD = 0.3;
+const BALANCE_ABS_THRESHOLD = 64;
+const BALANCE_REL_THRESHOLD = 1.5;
+
+function cacheAware(instances: readonly Instance[], prompt: Prompt): Instance {
+  let most = -Infinity;
+  let least = Infinity;
+  for (const instance of instances) {
+    most = Math.max(most, instance.load);
+    least = Math.min(least, instance.load);
+  }
+  if (most - least > BALANCE_ABS_THRESHOLD && most > BALANCE_REL_THRESHOLD * least) {
+    return leastLoaded(instances);
+  }
+  let best: Instance[] = [];
+  let bestHit = -1;
+  for (const instance of instances) {
+    const hit = instance.cachedPrefixTokens(prompt);
+    if (hit > bestHit) {
+      bestHit = hit;
+      best = [instance];
+    } else if (hit === bestHit) best.push(instance);
+  }
+  return bestHit > CACHE_THRESHOLD * prompt.length ? leastLoaded(best) : leastLoaded(instances);
 }
 
 /** Fewest running + waiting; ties go to the earliest in scenario order. */

@@ -9,7 +9,10 @@ import { storyLines } from "../explain/story.ts";
 import { PROFILE_NAMES, PROFILES, type ProfileName } from "../accounting/profiles.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { formatLogLine } from "../output/console-report.ts";
-import { type GuideRun, runGuideScenario, scenarioFile } from "./scenario-runs.ts";
+import { Cluster } from "../cluster/cluster.ts";
+import { AZURE_COLUMNS, MOONCAKE_BLOCK_TOKENS } from "../scenario/trace-schema.ts";
+import { traceStats } from "../workload/trace/trace-stats.ts";
+import { type GuideRun, runGuideScenario, SCENARIOS_DIR, scenarioFile } from "./scenario-runs.ts";
 import { markdownTable } from "./template.ts";
 
 const SOURCES = ["local_compute", "local_cache_hit", "external_kv_transfer"] as const;
@@ -350,6 +353,81 @@ function dashboards(f: FactSheet): void {
   }
 }
 
+/** The cache sizes chapter 6 replays the first 1,000 Mooncake requests with, in blocks. */
+const CACHE_SIZES = [8193, 65536, 262144, 524288, 1048576];
+
+/** Chapter 6: replaying real traffic (the Mooncake traces; mooncake-cache-sizes, mooncake-1p1d, mooncake-2p2d-cache-aware). */
+function realTraffic(f: FactSheet): void {
+  const trace = (file: string) => ({
+    format: "mooncake" as const,
+    path: file,
+    file: path.join(SCENARIOS_DIR, "traces", file),
+    block_tokens: MOONCAKE_BLOCK_TOKENS,
+    columns: AZURE_COLUMNS,
+    time_unit: "auto" as const,
+  });
+  const whole = traceStats(trace("mooncake-conversation.jsonl"), 16);
+  f.set("traffic.requests", int(whole.requests));
+  f.set("traffic.duration_s", Math.round(whole.duration_s));
+  f.set("traffic.mean_input", int(Math.round(whole.mean_input_tokens)));
+  f.set("traffic.mean_output", int(Math.round(whole.mean_output_tokens)));
+  f.set("traffic.p99_input", int(whole.input_tokens.p99));
+  f.set("traffic.max_input", int(whole.input_tokens.max));
+  f.set("traffic.total_input", int(whole.total_input_tokens));
+  f.set("traffic.ideal", pct(whole.ideal_prefix_hit_ratio));
+  const first = traceStats(trace("mooncake-conversation-first-1000.jsonl"), 16);
+  f.set("traffic.first.ideal", pct(first.ideal_prefix_hit_ratio));
+  f.set("traffic.first.duration_s", Math.round(first.duration_s));
+
+  // The same sequential replay at each cache size: one scenario, its cache resized.
+  const base = loadScenario(scenarioFile("mooncake-cache-sizes"));
+  const rows = CACHE_SIZES.map((blocks) => {
+    const scenario = structuredClone(base);
+    for (const instance of scenario.instances) instance.engine.num_gpu_blocks = blocks;
+    const cluster = new Cluster(scenario, scenario.seed);
+    cluster.run();
+    const exposition = cluster.instances[0]!.statLoggers.prometheus;
+    const hits = exposition.sampleValue("vllm:prefix_cache_hits_total") ?? 0;
+    const queries = exposition.sampleValue("vllm:prefix_cache_queries_total") ?? 0;
+    const tokens = blocks * scenario.instances[0]!.engine.block_size;
+    return [int(blocks), `${(tokens / 1e6).toFixed(2)} M`, pct(hits / queries)];
+  });
+  f.set(
+    "traffic.cache_table",
+    markdownTable(["num_gpu_blocks", "tokens it holds", "prefix cache hit rate"], rows),
+  );
+  f.set("traffic.smallest_hit", rows[0]![2]!);
+  f.set("traffic.largest_hit", rows.at(-1)![2]!);
+
+  const pd = scenarioRun("mooncake-1p1d");
+  const bySource = (instance: string, source: string) =>
+    pd.sample(instance, "pdsim:prompt_tokens_by_source_total", { source });
+  f.set("traffic.pd.requests", int(pd.records.length));
+  f.set("traffic.pd.prompt", int(pd.sample("prefill-0", "vllm:prefix_cache_queries_total")));
+  for (const instance of ["prefill-0", "decode-0"]) {
+    for (const source of SOURCES) {
+      f.set(`traffic.pd.${instance}.${source}`, int(bySource(instance, source)));
+    }
+  }
+  f.set(
+    "traffic.pd.prefill_hit",
+    pct(
+      pd.sample("prefill-0", "vllm:prefix_cache_hits_total") /
+        pd.sample("prefill-0", "vllm:prefix_cache_queries_total"),
+    ),
+  );
+  f.set(
+    "traffic.pd.decode_vllm_compute",
+    int(pd.sample("decode-0", "vllm:prompt_tokens_by_source_total", { source: "local_compute" })),
+  );
+  const two = scenarioRun("mooncake-2p2d-cache-aware");
+  const twoHits = two.sampleOver("prefill", "vllm:prefix_cache_hits_total");
+  const twoQueries = two.sampleOver("prefill", "vllm:prefix_cache_queries_total");
+  f.set("traffic.2p2d.prefill_hit", pct(twoHits / twoQueries));
+  f.set("traffic.2p2d.prefill0_requests", two.sample("prefill-0", "vllm:request_success_total"));
+  f.set("traffic.2p2d.prefill1_requests", two.sample("prefill-1", "vllm:request_success_total"));
+}
+
 export function guideFacts(): Map<string, string> {
   const sheet = new FactSheet();
   oneRequest(sheet);
@@ -357,5 +435,6 @@ export function guideFacts(): Map<string, string> {
   prefixCache(sheet);
   versions(sheet);
   dashboards(sheet);
+  realTraffic(sheet);
   return sheet.facts;
 }

@@ -5,7 +5,12 @@ export { PROFILE_NAMES } from "../accounting/profiles.ts";
 
 export const CONNECTORS = ["nixl", "p2p_nccl", "none"] as const;
 
-export const ROUTING_POLICIES = ["round_robin", "least_loaded", "prefix_aware"] as const;
+export const ROUTING_POLICIES = [
+  "round_robin",
+  "least_loaded",
+  "prefix_aware",
+  "cache_aware",
+] as const;
 
 export const ROLES = ["prefill", "decode", "unified"] as const;
 

@@ -25,10 +25,10 @@ describe("pdsim check on every scenario in scenarios/", () => {
       const file = path.join(SCENARIOS, name);
       const scenario = loadScenario(file);
       expect(scenario.metrics.profile).toBe(DEFAULT_PROFILE);
-      // The dashboard workload (thousands of requests) is checked as written only: each run
-      // costs seconds under the catalogue's per-step watch.
-      const runs =
-        scenario.workload.kind === "generated" && scenario.workload.num_requests > 1000 ? 1 : 4;
+      // The dashboard workload (thousands of requests) and the traces (long prompts) are
+      // checked as written only: each run costs seconds under the catalogue's per-step watch.
+      const w = scenario.workload;
+      const runs = (w.kind === "generated" && w.num_requests > 1000) || w.kind === "trace" ? 1 : 4;
       const report = checkScenario(checkBase(parse(fs.readFileSync(file, "utf8")), scenario), {
         profile: scenario.metrics.profile,
         runs,
