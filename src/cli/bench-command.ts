@@ -14,7 +14,12 @@ import type { CliIo } from "./io.ts";
 
 const BIN = path.resolve(import.meta.dirname, "bin.js");
 const BENCH_DIR = path.resolve(import.meta.dirname, "../../scenarios/bench");
-export const BENCH_SCENARIOS = ["bench-small", "bench-medium", "bench-large"] as const;
+export const BENCH_SCENARIOS = [
+  "bench-small",
+  "bench-medium",
+  "bench-large",
+  "bench-mooncake",
+] as const;
 
 export type BenchConfig = "stat loggers off" | "stat loggers on" | "--profile all" | "--out";
 

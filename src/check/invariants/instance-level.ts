@@ -191,18 +191,34 @@ export const blocksConserved: Invariant = {
   },
 };
 
+/**
+ * Blocks the free-queue scan looks at in one step: all of them in a pool this size or smaller;
+ * in a larger one (a trace's million blocks), the next this many, so that every block is looked
+ * at within a few steps instead of a million of them every step.
+ */
+const SCAN_BLOCKS_PER_STEP = 65_536;
+const scanFrom = new WeakMap<Instance, number>();
+
 function blockAccountingProblem(instance: Instance): string | null {
   const kv = instance.engine.scheduler.kvCacheManager;
   const pool = kv.blockPool;
   const holders = kv.blockHolders();
-  for (const block of pool.blocks) {
-    // Most blocks are free: one comparison each, and the map only for referenced ones.
-    if (block.refCnt === 0 && !holders.has(block)) continue;
-    const held = holders.get(block) ?? 0;
+  for (const [block, held] of holders) {
     if (!block.isNull && block.refCnt !== held) {
       return `block ${block.blockId} has refCnt ${block.refCnt} but ${held} requests hold it`;
     }
   }
+  // A referenced block that nobody holds, even one still in the free queue.
+  const blocks = pool.blocks;
+  const start = scanFrom.get(instance) ?? 0;
+  const count = Math.min(blocks.length, SCAN_BLOCKS_PER_STEP);
+  for (let k = 0; k < count; k++) {
+    const block = blocks[(start + k) % blocks.length]!;
+    // Most blocks are free: one comparison each, and the map only for referenced ones.
+    if (block.refCnt === 0 || block.isNull || holders.has(block)) continue;
+    return `block ${block.blockId} has refCnt ${block.refCnt} but 0 requests hold it`;
+  }
+  scanFrom.set(instance, (start + count) % blocks.length);
   // Every referenced block is held, so a block both free and held makes this sum overshoot.
   const free = pool.getNumFreeBlocks();
   if (free + holders.size + 1 === pool.numGpuBlocks) return null;
