@@ -111,3 +111,26 @@ describe("metrics.om", () => {
     }
   });
 });
+
+describe("a replayed trace and closed-loop sessions", () => {
+  it.each(["closed-loop-bench", "chat-sessions"])(
+    "%s writes the same files twice",
+    async (name) => {
+      const dir = scratchDir();
+      try {
+        const scenario = `scenarios/${name}.yaml`;
+        const a = await pdsim("run", scenario, "--out", path.join(dir, "a"), "--quiet");
+        const b = await pdsim("run", scenario, "--out", path.join(dir, "b"), "--quiet");
+        expect([a.status, b.status]).toEqual([0, 0]);
+        const files = listFiles(path.join(dir, "a"));
+        expect(listFiles(path.join(dir, "b"))).toEqual(files);
+        expect(files).toContain("requests.jsonl");
+        for (const file of files) {
+          expect(read(path.join(dir, "b"), file), file).toBe(read(path.join(dir, "a"), file));
+        }
+      } finally {
+        removeDir(dir);
+      }
+    },
+  );
+});
