@@ -59,7 +59,7 @@ describe("pdsim run refuses a P/D scenario that cannot run", () => {
       await pdsim("run", file),
       `${file}:9:`,
       `proxy.${key}`,
-      "expected one of round_robin, least_loaded, prefix_aware, got 'fastest'",
+      "expected one of round_robin, least_loaded, prefix_aware, cache_aware, got 'fastest'",
     );
   });
 });
