@@ -25,20 +25,7 @@ export function makeRouter(policy: RoutingPolicy, instances: readonly Instance[]
     case "least_loaded":
       return { pick: () => leastLoaded(instances) };
     case "prefix_aware":
-      return {
-        pick(prompt) {
-          let best: Instance[] = [];
-          let bestHit = -1;
-          for (const instance of instances) {
-            const hit = instance.cachedPrefixTokens(prompt);
-            if (hit > bestHit) {
-              bestHit = hit;
-              best = [instance];
-            } else if (hit === bestHit) best.push(instance);
-          }
-          return leastLoaded(best);
-        },
-      };
+      return { pick: (prompt) => leastLoaded(longestCachedPrefix(instances, prompt).holders) };
     case "cache_aware":
       return { pick: (prompt) => cacheAware(instances, prompt) };
   }
@@ -66,16 +53,25 @@ function cacheAware(instances: readonly Instance[], prompt: Prompt): Instance {
   if (most - least > BALANCE_ABS_THRESHOLD && most > BALANCE_REL_THRESHOLD * least) {
     return leastLoaded(instances);
   }
-  let best: Instance[] = [];
-  let bestHit = -1;
+  const { tokens, holders } = longestCachedPrefix(instances, prompt);
+  return leastLoaded(tokens > CACHE_THRESHOLD * prompt.length ? holders : instances);
+}
+
+/** The most tokens of the prompt's prefix any instance has cached, and the instances that have. */
+function longestCachedPrefix(
+  instances: readonly Instance[],
+  prompt: Prompt,
+): { tokens: number; holders: Instance[] } {
+  let holders: Instance[] = [];
+  let tokens = -1;
   for (const instance of instances) {
     const hit = instance.cachedPrefixTokens(prompt);
-    if (hit > bestHit) {
-      bestHit = hit;
-      best = [instance];
-    } else if (hit === bestHit) best.push(instance);
+    if (hit > tokens) {
+      tokens = hit;
+      holders = [instance];
+    } else if (hit === tokens) holders.push(instance);
   }
-  return bestHit > CACHE_THRESHOLD * prompt.length ? leastLoaded(best) : leastLoaded(instances);
+  return { tokens, holders };
 }
 
 /** Fewest running + waiting; ties go to the earliest in scenario order. */

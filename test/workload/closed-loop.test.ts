@@ -2,12 +2,11 @@
 import * as path from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { evaluate, violationsOf } from "../../src/check/evaluate.ts";
-import { INVARIANTS } from "../../src/check/invariants/index.ts";
 import { Cluster } from "../../src/cluster/cluster.ts";
 import type { RequestRecord } from "../../src/cluster/request-record.ts";
 import { parseScenario } from "../../src/scenario/index.ts";
 import { removeDir, scratchDir, writeScenario, pdsim } from "../e2e/cli.ts";
+import { catalogueRun } from "../support/catalogue.ts";
 import { expectReached, propertyParamsWithRuns } from "../support/property.ts";
 
 const dir = scratchDir();
@@ -169,13 +168,8 @@ describe("sessions", () => {
             ].join("\n"),
             path.join(dir, "s.yaml"),
           );
-          const verdict = evaluate(scenario, 0, INVARIANTS);
+          const { verdict, broken } = catalogueRun(scenario);
           expect(verdict.error).toBeNull();
-          const broken = INVARIANTS.flatMap((inv) =>
-            inv.promisedBy.flatMap((subject) =>
-              violationsOf(verdict, inv.id, subject).map((v) => ({ ...v, id: inv.id })),
-            ),
-          );
           expect(broken).toEqual([]);
           const records = verdict.run.outputs.records;
           reached.push({

@@ -5,14 +5,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { evaluate, violationsOf } from "../../src/check/evaluate.ts";
-import { INVARIANTS } from "../../src/check/invariants/index.ts";
 import { Cluster } from "../../src/cluster/cluster.ts";
 import type { RequestRecord } from "../../src/cluster/request-record.ts";
 import { parseScenario } from "../../src/scenario/index.ts";
 import { AZURE_COLUMNS } from "../../src/scenario/trace-schema.ts";
 import { traceStats } from "../../src/workload/trace/trace-stats.ts";
 import { removeDir, scratchDir } from "../e2e/cli.ts";
+import { catalogueRun } from "../support/catalogue.ts";
 import { expectReached, propertyParamsWithRuns } from "../support/property.ts";
 import { type MooncakeLine, mooncakeTrace, writeMooncake } from "./mooncake-traces.ts";
 
@@ -122,13 +121,8 @@ describe("a Mooncake trace replayed", () => {
             `kv_transfer: { connector: ${connector} }`,
             "proxy: { prefill_policy: prefix_aware }",
           ]);
-          const verdict = evaluate(scenario, 0, INVARIANTS);
+          const { verdict, broken } = catalogueRun(scenario);
           expect(verdict.error).toBeNull();
-          const broken = INVARIANTS.flatMap((inv) =>
-            inv.promisedBy.flatMap((subject) =>
-              violationsOf(verdict, inv.id, subject).map((v) => ({ ...v, id: inv.id })),
-            ),
-          );
           expect(broken).toEqual([]);
           const { records, transfers } = verdict.run.outputs;
           const legs = records.flatMap((r) => r.legs);

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
+import { refusedTrace } from "./refused-trace.ts";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseScenario } from "../../src/scenario/index.ts";
 import { workloadSource } from "../../src/workload/workload.ts";
@@ -10,7 +11,7 @@ import {
   renderChat,
 } from "../../src/workload/trace/trace-tokenizer.ts";
 import { RngStreams } from "../../sim/index.ts";
-import { listFiles, pdsim, removeDir, scratchDir, writeScenario } from "../e2e/cli.ts";
+import { pdsim, removeDir, scratchDir, writeScenario } from "../e2e/cli.ts";
 
 const dir = scratchDir();
 afterAll(() => removeDir(dir));
@@ -232,20 +233,8 @@ const TINY_TOKENIZER = {
 };
 
 describe("an openai-jsonl trace that cannot be replayed", () => {
-  /** Runs a scenario replaying `lines` with --out and returns stderr, after checking exit 2 and no output. */
-  async function refused(lines: string | null, options = "", file = "bad.jsonl") {
-    if (lines !== null) fs.writeFileSync(path.join(dir, file), lines);
-    const scenario = writeScenario(dir, "bad.yaml", [
-      "instances: [{ name: u, role: unified }]",
-      `workload: { trace: { format: openai-jsonl, path: ${file}${options} } }`,
-    ]);
-    const out = path.join(dir, "out");
-    const result = await pdsim("run", scenario, "--out", out);
-    expect(result.status).toBe(2);
-    expect(result.stderr).not.toMatch(/\n\s+at /);
-    expect(fs.existsSync(out) ? listFiles(out) : []).toEqual([]);
-    return result.stderr.replaceAll(dir + "/", "");
-  }
+  const refused = (lines: string | null, options = "", file = "bad.jsonl") =>
+    refusedTrace(dir, "openai-jsonl", lines, options, file);
   const good = JSON.stringify({ prompt: "Hello world" });
 
   it("names the file, line and field of a line that is not a request", async () => {
