@@ -59,6 +59,14 @@ export function traceStatsCommand(io: CliIo, opts: TraceStatsOptions): number {
       }
     }
     const text = opts.format === "openai-jsonl";
+    if (opts.format !== "csv" && (opts.columns !== undefined || opts.timeUnit !== undefined)) {
+      throw new UsageError(
+        `--column and --time-unit are for --format csv; a ${opts.format} trace has fixed fields`,
+      );
+    }
+    if (opts.format === "csv" && opts.blockTokens !== undefined) {
+      throw new UsageError("--block-tokens is for --format mooncake; a csv trace has no hash ids");
+    }
     if (text && opts.blockTokens !== undefined) {
       throw new UsageError(
         "--block-tokens is for --format mooncake; an openai-jsonl trace is text",

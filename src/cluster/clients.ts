@@ -21,6 +21,11 @@ export class Clients {
   private waitingHead = 0;
   private sourceDone = false;
   private followUpsPending = 0;
+  /**
+   * Sending a waiting request can end at once (a prompt the instance refuses), which frees its
+   * client inside the loop that sent it: that inner call leaves the sending to the loop.
+   */
+  private draining = false;
 
   constructor(
     private readonly sim: Simulation,
@@ -49,14 +54,20 @@ export class Clients {
         this.due({ request: follow, pulled: false });
       });
     }
-    while (this.waitingHead < this.waiting.length && this.hasFreeClient()) {
-      const next = this.waiting[this.waitingHead]!;
-      this.waiting[this.waitingHead++] = undefined as unknown as Due;
-      if (this.waitingHead === this.waiting.length) {
-        this.waiting.length = 0;
-        this.waitingHead = 0;
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.waitingHead < this.waiting.length && this.hasFreeClient()) {
+        const next = this.waiting[this.waitingHead]!;
+        this.waiting[this.waitingHead++] = undefined as unknown as Due;
+        if (this.waitingHead === this.waiting.length) {
+          this.waiting.length = 0;
+          this.waitingHead = 0;
+        }
+        this.dispatch(next);
       }
-      this.dispatch(next);
+    } finally {
+      this.draining = false;
     }
   }
 

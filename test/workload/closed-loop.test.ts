@@ -186,6 +186,27 @@ describe("sessions", () => {
     expectReached("sessions on P/D", reached, 0.1);
   });
 
+  it("survive thousands of waiting turns that are refused as soon as they are sent", () => {
+    // Every turn 2 outgrows max_model_len (100 + 150 + 100 ≥ 300) and is refused the moment a
+    // client sends it, which frees that client at once: the waiting line must not recurse.
+    const records = run([
+      "instances: [{ name: u, role: unified }]",
+      "engine: { max_model_len: 300, num_gpu_blocks: 200000, max_num_seqs: 8192, max_num_batched_tokens: 1000000 }",
+      "workload:",
+      "  concurrency: 5000",
+      "  sessions:",
+      "    num_sessions: 20000",
+      "    arrival: { process: constant, interval_s: 0.000001 }",
+      "    turns: { dist: constant, value: 2 }",
+      "    first_prompt_tokens: { dist: constant, value: 100 }",
+      "    user_tokens: { dist: constant, value: 100 }",
+      "    max_tokens: { dist: constant, value: 150 }",
+      "    think_time_s: { dist: constant, value: 0.1 }",
+    ]);
+    expect(records).toHaveLength(40000);
+    expect(records.filter((r) => r.finish_reason === "error")).toHaveLength(20000);
+  });
+
   it("refuse a workload that is sessions and something else", async () => {
     const file = writeScenario(dir, "both.yaml", [
       "instances: [{ name: u, role: unified }]",

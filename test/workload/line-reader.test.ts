@@ -2,7 +2,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
 import { afterAll, expect, it } from "vitest";
-import { LineReader, LineTooLong, MAX_LINE_CHARS } from "../../src/workload/trace/line-reader.ts";
+import {
+  LineReader,
+  LineTooLong,
+  MAX_LINE_CHARS,
+  NotUtf8,
+} from "../../src/workload/trace/line-reader.ts";
 import { removeDir, scratchDir } from "../e2e/cli.ts";
 
 const dir = scratchDir();
@@ -59,4 +64,44 @@ it("stops at a line too long to be a record instead of filling memory", () => {
   } catch (error) {
     expect((error as LineTooLong).lineNumber).toBe(2);
   }
+});
+
+it("names the line of a byte that is not UTF-8, wherever the chunks split, and reads U+FFFD as text", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.string({ unit: fc.constantFrom("a", "é", "😀", "\uFFFD"), maxLength: 30_000 }), {
+        minLength: 1,
+        maxLength: 5,
+      }),
+      fc.nat(),
+      fc.nat(),
+      fc.constantFrom([0xff], [0xe9, 0x41], [0xc3], [0xed, 0xa0, 0x80]),
+      (lines, pickLine, pickAt, bad) => {
+        const file = path.join(dir, "bad.txt");
+        fs.writeFileSync(file, `${lines.join("\n")}\n`);
+        expect(readAll(file)).toEqual(lines);
+        const line = pickLine % lines.length;
+        const encoded = lines.map((l) => Buffer.from(l, "utf8"));
+        // Between two characters of the line: a lone continuation, a truncated lead, a surrogate.
+        const chars = [...lines[line]!];
+        const at = Buffer.byteLength(chars.slice(0, pickAt % (chars.length + 1)).join(""), "utf8");
+        const target = encoded[line]!;
+        encoded[line] = Buffer.concat([
+          target.subarray(0, at),
+          Buffer.from(bad),
+          target.subarray(at),
+        ]);
+        fs.writeFileSync(file, Buffer.concat(encoded.flatMap((b) => [b, Buffer.from("\n")])));
+        let error: unknown = null;
+        try {
+          readAll(file);
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(NotUtf8);
+        expect((error as NotUtf8).lineNumber).toBe(line + 1);
+      },
+    ),
+    { numRuns: 60, seed: 19 },
+  );
 });

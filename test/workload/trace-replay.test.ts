@@ -180,7 +180,7 @@ describe("a trace that cannot be replayed", () => {
 });
 
 describe("pdsim trace stats", () => {
-  it("gives the numbers of the shipped Mooncake slice, and its ideal ratio is what a replay hits", async () => {
+  it("gives the numbers of the shipped Mooncake slice (mooncake-cache-sizes.yaml pins its replay to the ideal ratio)", async () => {
     const file = "scenarios/traces/mooncake-conversation-first-1000.jsonl";
     const result = await pdsim("trace", "stats", file, "--json");
     expect(result.status).toBe(0);

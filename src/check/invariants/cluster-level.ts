@@ -33,21 +33,22 @@ export function workloadIds(
 ): string[] {
   const source = workloadSource(scenario.workload, new RngStreams(seed));
   const ids: string[] = [];
-  const sent: ClientRequest[] = [];
-  for (let r = source.next(); r !== null; r = source.next()) sent.push(r);
   const byId = new Map(records.map((r) => [r.id, r]));
-  for (let i = 0; i < sent.length; i++) {
-    const request = sent[i]!;
+  // Only follow-ups wait here: a request is let go once its own follow-up is known.
+  const followUps: ClientRequest[] = [];
+  const visit = (request: ClientRequest) => {
     ids.push(request.id);
     const record = byId.get(request.id);
-    if (source.followUp === undefined || record === undefined) continue;
+    if (source.followUp === undefined || record === undefined) return;
     const follow = source.followUp({
       request,
       outputTokens: record.legs.at(-1)?.num_output_tokens ?? 0,
       time: secondsToUs(record.finish_s),
     });
-    if (follow !== null) sent.push(follow);
-  }
+    if (follow !== null) followUps.push(follow);
+  };
+  for (let r = source.next(); r !== null; r = source.next()) visit(r);
+  for (let i = 0; i < followUps.length; i++) visit(followUps[i]!);
   return ids;
 }
 

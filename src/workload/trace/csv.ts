@@ -31,7 +31,6 @@ export class CsvTraceParser {
   parse(line: number, text: string): TraceRecord | null {
     const fail = (field: string, message: string) =>
       traceLineError(this.file, line, field, message);
-    if (text.includes("\uFFFD")) throw fail("", "the line holds a byte that is not UTF-8");
     const fields = splitCsvLine(text);
     if (fields === null) throw fail("", "a quoted field is not closed on its line");
     if (this.index === null) {
@@ -150,7 +149,8 @@ export function parseDateTime(text: string): number | null {
     number,
     number,
   ];
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+  // A leap second (second 60) has no place on the simulated clock: refused like any bad time.
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) {
     return null;
   }
   const ms = Date.UTC(year, month - 1, day, hour, minute, second);

@@ -3,7 +3,6 @@
 // runs, and a million-line trace costs no more memory than a hundred-line one.
 
 import { closeSync, openSync, readSync } from "node:fs";
-import { StringDecoder } from "node:string_decoder";
 
 const CHUNK_BYTES = 64 * 1024;
 
@@ -23,10 +22,19 @@ export class LineTooLong extends Error {
   }
 }
 
+/** A line holds bytes that are not UTF-8 (a real U+FFFD character is fine). */
+export class NotUtf8 extends Error {
+  constructor(readonly lineNumber: number) {
+    super(`line ${lineNumber} holds a byte that is not UTF-8`);
+  }
+}
+
 export class LineReader {
   private readonly fd: number;
   private readonly buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  private readonly decoder = new StringDecoder("utf8");
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true });
+  /** The last chunk's bytes of a character the chunk did not finish, for finding a bad line. */
+  private carry = new Uint8Array(0);
   /** The start of a line whose end has not been read yet. */
   private pending: string[] = [];
   private pendingChars = 0;
@@ -59,11 +67,24 @@ export class LineReader {
     this.nextIndex = 0;
     if (read === 0) {
       this.ended = true;
-      const last = this.takePending(this.decoder.end());
+      let end: string;
+      try {
+        end = this.decoder.decode();
+      } catch {
+        throw new NotUtf8(this.lineNumber + 1);
+      }
+      const last = this.takePending(end);
       this.lines = last === "" ? [] : [last];
       return;
     }
-    const text = this.decoder.write(this.buffer.subarray(0, read));
+    const chunk = this.buffer.subarray(0, read);
+    let text: string;
+    try {
+      text = this.decoder.decode(chunk, { stream: true });
+    } catch {
+      throw new NotUtf8(this.badLine(chunk));
+    }
+    this.carry = Uint8Array.from(incompleteTail(chunk));
     const newline = text.indexOf("\n");
     if (newline < 0) {
       // Kept as pieces: joining a long line chunk by chunk would copy it once per chunk.
@@ -82,10 +103,46 @@ export class LineReader {
     this.lines = [first, ...rest];
   }
 
+  /** The line of the first byte of `chunk` (after the carried ones) that is not UTF-8. */
+  private badLine(chunk: Uint8Array): number {
+    const bytes = new Uint8Array(this.carry.length + chunk.length);
+    bytes.set(this.carry);
+    bytes.set(chunk, this.carry.length);
+    // Every line before the chunk was read whole, so the chunk starts in line lineNumber + 1.
+    let line = this.lineNumber + 1;
+    let start = 0;
+    for (;;) {
+      const newline = bytes.indexOf(0x0a, start);
+      const end = newline < 0 ? bytes.length : newline;
+      try {
+        // The last piece may stop inside a character that the next chunk finishes.
+        new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(start, end), {
+          stream: newline < 0,
+        });
+      } catch {
+        return line;
+      }
+      if (newline < 0) return line;
+      start = newline + 1;
+      line += 1;
+    }
+  }
+
   private takePending(tail: string): string {
     const line = this.pending.join("") + tail;
     this.pending = [];
     this.pendingChars = 0;
     return line;
   }
+}
+
+/** The bytes at the end of `chunk` that start a character the chunk does not finish. */
+function incompleteTail(chunk: Uint8Array): Uint8Array {
+  for (let back = 1; back <= Math.min(3, chunk.length); back++) {
+    const byte = chunk[chunk.length - back]!;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return length > back ? chunk.subarray(chunk.length - back) : new Uint8Array(0);
+  }
+  return new Uint8Array(0);
 }

@@ -5,7 +5,7 @@
 import { statSync } from "node:fs";
 import { OPENAI_OUTPUT_TOKENS } from "../../scenario/trace-schema.ts";
 import type { TraceWorkloadConfig } from "../../scenario/types.ts";
-import { LineReader, LineTooLong } from "./line-reader.ts";
+import { LineReader, LineTooLong, NotUtf8 } from "./line-reader.ts";
 import { CsvTraceParser } from "./csv.ts";
 import { parseMooncakeLine } from "./mooncake.ts";
 import { parseOpenAiLine } from "./openai-jsonl.ts";
@@ -103,6 +103,14 @@ function nextLine(reader: LineReader, trace: TraceSource) {
   try {
     return reader.next();
   } catch (error) {
+    if (error instanceof NotUtf8) {
+      throw traceLineError(
+        trace.file,
+        error.lineNumber,
+        "",
+        "the line holds a byte that is not UTF-8",
+      );
+    }
     if (!(error instanceof LineTooLong)) throw error;
     throw traceLineError(
       trace.file,
