@@ -17,7 +17,8 @@ interface Due {
 
 export class Clients {
   private inFlight = 0;
-  private readonly waiting: Due[] = [];
+  /** Due requests no client could take yet, in order; sent ones are cleared from the front. */
+  private readonly waiting: (Due | undefined)[] = [];
   private waitingHead = 0;
   private sourceDone = false;
   private followUpsPending = 0;
@@ -59,7 +60,7 @@ export class Clients {
     try {
       while (this.waitingHead < this.waiting.length && this.hasFreeClient()) {
         const next = this.waiting[this.waitingHead]!;
-        this.waiting[this.waitingHead++] = undefined as unknown as Due;
+        this.waiting[this.waitingHead++] = undefined;
         if (this.waitingHead === this.waiting.length) {
           this.waiting.length = 0;
           this.waitingHead = 0;
