@@ -2,6 +2,7 @@
 // imports count), and a module imports only from its own layer and the layers before it in
 // LAYERS. The order is what each part is built from:
 // - sim, the kernel, knows nothing of LLMs; util's helpers know nothing of vLLM;
+// - deployment is arithmetic on a model's config, a GPU's datasheet and vLLM's sizing rules;
 // - engine is one vLLM engine, with the connector interface its scheduler calls; kv-transfer
 //   implements that interface;
 // - accounting (the ground truth and what each vLLM version reports) and metrics (the stat
@@ -15,6 +16,7 @@
 export const LAYERS = [
   { name: "sim", folders: ["sim"] },
   { name: "util", folders: ["src/util"] },
+  { name: "deployment", folders: ["src/deployment"] },
   { name: "engine", folders: ["src/engine"] },
   { name: "kv-transfer", folders: ["src/kv-transfer"] },
   { name: "accounting/metrics", folders: ["src/accounting", "src/metrics"] },

@@ -1,13 +1,24 @@
 // Turns a validated scenario file into the resolved Scenario: fills the defaults that depend
 // on other keys, merges each instance's engine settings and records source lines.
+import { readFileSync } from "node:fs";
 import { basename, dirname, extname, resolve } from "node:path";
+import { kvBytesPerToken, readModelConfig } from "../deployment/model-config.ts";
+import { MODEL_PRESETS } from "../deployment/model-presets.ts";
+import { ScenarioError } from "./errors.ts";
 import type { PathSegment } from "./paths.ts";
-import { DEFAULT_ENGINE, type EngineOverride, type ScenarioFile } from "./schema.ts";
+import {
+  DEFAULT_ENGINE,
+  DEFAULT_KV_BYTES_PER_TOKEN,
+  DEFAULT_MODEL_NAME,
+  type EngineOverride,
+  type ScenarioFile,
+} from "./schema.ts";
 import type {
   ConnectorName,
   EngineConfig,
   ExplicitRequestConfig,
   InstanceConfig,
+  ModelSpec,
   Scenario,
   WorkloadConfig,
 } from "./types.ts";
@@ -49,7 +60,7 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
     description: parsed.description,
     lesson: parsed.lesson,
     seed: parsed.seed,
-    model: parsed.model,
+    model: resolveModel(parsed.model, context),
     instances,
     kv_transfer: {
       ...parsed.kv_transfer,
@@ -59,7 +70,7 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
     workload: resolveWorkload(parsed.workload, lineOf, context.file),
     metrics: {
       profile: parsed.metrics.profile,
-      model_name: parsed.metrics.model_name ?? parsed.model.name,
+      model_name: parsed.metrics.model_name ?? modelName(parsed.model),
       scrape_interval_s: parsed.metrics.scrape_interval_s,
       start_time: parsed.metrics.start_time,
       job: parsed.metrics.job,
@@ -111,4 +122,66 @@ function resolveWorkload(
         })),
       };
   }
+}
+
+type ParsedModel = ScenarioFile["model"];
+
+/** The served name: as given, else the preset's Hugging Face name, else the default model's. */
+function modelName(model: ParsedModel): string {
+  if (model.name !== undefined) return model.name;
+  return model.preset === undefined ? DEFAULT_MODEL_NAME : MODEL_PRESETS[model.preset].huggingFace;
+}
+
+/** The model's shapes from its preset or config.json, and the KV bytes a token takes from them. */
+function resolveModel(model: ParsedModel, context: ResolveContext): ModelSpec {
+  const source = modelSource(model, context);
+  const kvBytes =
+    model.kv_bytes_per_token ??
+    (source === undefined
+      ? DEFAULT_KV_BYTES_PER_TOKEN
+      : kvBytesPerToken(source.config, model.cache_dtype));
+  return {
+    name: modelName(model),
+    kv_bytes_per_token: kvBytes,
+    step_time: model.step_time,
+    cache_dtype: model.cache_dtype,
+    ...(source === undefined ? {} : { source }),
+  };
+}
+
+function modelSource(model: ParsedModel, context: ResolveContext): ModelSpec["source"] {
+  if (model.preset !== undefined) {
+    return { kind: "preset", name: model.preset, config: MODEL_PRESETS[model.preset].config };
+  }
+  if (model.config === undefined) return undefined;
+  const file = resolve(dirname(context.file), model.config);
+  const fail = (message: string): never => {
+    throw new ScenarioError([
+      {
+        file: context.file,
+        line: context.lineOf(["model", "config"]),
+        column: 1,
+        path: "model.config",
+        message,
+      },
+    ]);
+  };
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return fail(
+      code === "ENOENT"
+        ? `no config.json at '${model.config}' (${file})`
+        : `cannot read '${model.config}' as JSON: ${(error as Error).message}`,
+    );
+  }
+  const read = readModelConfig(json);
+  if ("problems" in read) {
+    return fail(
+      `'${model.config}' is not a config.json pdsim can use: ${read.problems.join("; ")}`,
+    );
+  }
+  return { kind: "config", name: model.config, config: read.config };
 }

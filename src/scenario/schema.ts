@@ -31,6 +31,7 @@ import { parseMetricSelector, type MetricSelector } from "./selector.ts";
 import { indexUnique } from "./unique.ts";
 import type { EngineConfig } from "./types.ts";
 import { workloadSchema } from "./workload-schema.ts";
+import { MODEL_PRESET_NAMES } from "../deployment/model-presets.ts";
 
 /** The engine settings every instance starts from. */
 export const DEFAULT_ENGINE: Readonly<EngineConfig> = Object.freeze({
@@ -90,19 +91,42 @@ export const engineSchema = z.strictObject({
 
 export type EngineOverride = z.output<typeof engineSchema>;
 
-const modelSchema = z.strictObject({
-  name: nonEmptyText.default(DEFAULT_MODEL_NAME),
-  // Qwen3-0.6B: 28 layers x 8 KV heads x 128 head dim x 2 (K and V) x 2 bytes (bf16).
-  kv_bytes_per_token: positiveInt.default(114688),
-  step_time: z
-    .strictObject({
-      base_ms: latencyMs.default(4),
-      per_prefill_token_us: perItemCost("us").default(25),
-      per_decode_seq_us: perItemCost("us").default(30),
-      per_context_token_ns: perItemCost("ns").default(0),
-    })
-    .prefault({}),
-});
+/** Qwen3-0.6B's: 28 layers x 8 KV heads x 128 head dim x 2 (K and V) x 2 bytes (bf16). */
+export const DEFAULT_KV_BYTES_PER_TOKEN = 114688;
+
+const modelSchema = z
+  .strictObject({
+    /** Default: the preset's Hugging Face name, else Qwen/Qwen3-0.6B. */
+    name: nonEmptyText.optional(),
+    /** A model pdsim knows (src/deployment/model-presets.ts), by its lowercase Hugging Face name. */
+    preset: z
+      .enum(MODEL_PRESET_NAMES)
+      .describe(`one of ${MODEL_PRESET_NAMES.join(", ")}`)
+      .optional(),
+    /** A Hugging Face config.json, relative to the scenario file. */
+    config: nonEmptyText.optional(),
+    /** vLLM's --kv-cache-dtype: auto (the model's dtype) or fp8. */
+    cache_dtype: z.enum(["auto", "fp8"]).describe("auto or fp8").default("auto"),
+    /** Overrides what the preset or config gives (default without either: Qwen3-0.6B's). */
+    kv_bytes_per_token: positiveInt.optional(),
+    step_time: z
+      .strictObject({
+        base_ms: latencyMs.default(4),
+        per_prefill_token_us: perItemCost("us").default(25),
+        per_decode_seq_us: perItemCost("us").default(30),
+        per_context_token_ns: perItemCost("ns").default(0),
+      })
+      .prefault({}),
+  })
+  .superRefine((m, ctx) => {
+    if (m.preset !== undefined && m.config !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["config"],
+        message: "a model is a preset or a config.json, not both; remove 'preset' or 'config'",
+      });
+    }
+  });
 
 const instanceSchema = z.strictObject({
   // It names output files (metrics/<name>.prom), so no spaces or slashes.

@@ -4,6 +4,7 @@ import type { DistributionConfig } from "./distribution-schema.ts";
 import type { MetricSelector } from "./selector.ts";
 import type { ArrivalConfig } from "./workload-schema.ts";
 import type { CsvColumns, CsvTimeUnit, TraceFormat } from "./trace-schema.ts";
+import type { CacheDtype, ModelConfig } from "../deployment/model-config.ts";
 import type {
   CONNECTORS,
   LOAD_FAILURE_POLICIES,
@@ -27,7 +28,7 @@ export interface Scenario {
   /** One line: what the scenario teaches (scenarios/README.md). */
   lesson: string;
   seed: number;
-  model: { name: string; kv_bytes_per_token: number; step_time: StepTimeConfig };
+  model: ModelSpec;
   /** In file order. */
   instances: InstanceConfig[];
   kv_transfer: KvTransferConfig;
@@ -35,6 +36,17 @@ export interface Scenario {
   workload: WorkloadConfig;
   metrics: MetricsConfig;
   expect: Expectation[];
+}
+
+export interface ModelSpec {
+  /** The served model name (vLLM's --served-model-name), the metrics' model_name. */
+  name: string;
+  kv_bytes_per_token: number;
+  step_time: StepTimeConfig;
+  /** vLLM's --kv-cache-dtype. */
+  cache_dtype: CacheDtype;
+  /** Where the model's shapes came from, when a preset or config.json gave them. */
+  source?: { kind: "preset" | "config"; name: string; config: ModelConfig };
 }
 
 export interface MetricsConfig {

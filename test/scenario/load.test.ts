@@ -22,6 +22,7 @@ describe("loadScenario on valid files", () => {
     expect(scenario.model).toEqual({
       name: "Qwen/Qwen3-0.6B",
       kv_bytes_per_token: 114688,
+      cache_dtype: "auto",
       step_time: {
         base_ms: 4,
         per_prefill_token_us: 25,
@@ -107,6 +108,7 @@ describe("loadScenario on valid files", () => {
       model: {
         name: "Qwen/Qwen3-0.6B",
         kv_bytes_per_token: 114688,
+        cache_dtype: "auto",
         step_time: {
           base_ms: 4,
           per_prefill_token_us: 25,
