@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { basename, dirname, extname, resolve } from "node:path";
 import { kvBytesPerToken, readModelConfig } from "../deployment/model-config.ts";
 import { MODEL_PRESETS } from "../deployment/model-presets.ts";
+import { GPU_PRESETS, type GpuSpec } from "../deployment/gpu-presets.ts";
 import { ScenarioError } from "./errors.ts";
 import type { PathSegment } from "./paths.ts";
 import {
@@ -11,6 +12,7 @@ import {
   DEFAULT_KV_BYTES_PER_TOKEN,
   DEFAULT_MODEL_NAME,
   type EngineOverride,
+  type GpuOverride,
   type ScenarioFile,
 } from "./schema.ts";
 import type {
@@ -52,6 +54,7 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
     name: instance.name,
     role: instance.role,
     engine: mergeEngine(parsed.engine, instance.engine),
+    ...gpuOf(instance.gpu ?? parsed.gpu),
     line: lineOf(["instances", i]),
   }));
   return {
@@ -184,4 +187,20 @@ function modelSource(model: ParsedModel, context: ResolveContext): ModelSpec["so
     );
   }
   return { kind: "config", name: model.config, config: read.config };
+}
+
+/** The GPU as a preset names it or as its figures give it; nothing when none is named. */
+function gpuOf(gpu: GpuOverride | undefined): { gpu?: GpuSpec } {
+  if (gpu === undefined) return {};
+  if (gpu.preset !== undefined) return { gpu: GPU_PRESETS[gpu.preset] };
+  return {
+    gpu: {
+      name: "custom",
+      memory_gb: gpu.memory_gb!,
+      memory_bandwidth_tb_s: gpu.memory_bandwidth_tb_s!,
+      bf16_tflops: gpu.bf16_tflops!,
+      fp8_tflops: gpu.fp8_tflops ?? null,
+      source: "the scenario",
+    },
+  };
 }

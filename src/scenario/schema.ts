@@ -32,6 +32,7 @@ import { indexUnique } from "./unique.ts";
 import type { EngineConfig } from "./types.ts";
 import { workloadSchema } from "./workload-schema.ts";
 import { MODEL_PRESET_NAMES } from "../deployment/model-presets.ts";
+import { GPU_PRESET_NAMES } from "../deployment/gpu-presets.ts";
 
 /** The engine settings every instance starts from. */
 export const DEFAULT_ENGINE: Readonly<EngineConfig> = Object.freeze({
@@ -128,6 +129,57 @@ const modelSchema = z
     }
   });
 
+/** A GPU: a preset from its datasheet, or its figures. */
+const gpuSchema = z
+  .strictObject({
+    preset: z
+      .enum(GPU_PRESET_NAMES)
+      .describe(`one of ${GPU_PRESET_NAMES.join(", ")}`)
+      .optional(),
+    memory_gb: z
+      .number()
+      .min(1)
+      .max(100_000)
+      .describe("a number of GB from 1 to 100000")
+      .optional(),
+    memory_bandwidth_tb_s: z
+      .number()
+      .min(0.001)
+      .max(1_000)
+      .describe("a number of TB/s from 0.001 to 1000")
+      .optional(),
+    bf16_tflops: z.number().min(0.001).max(1_000_000).describe("a number of TFLOP/s").optional(),
+    fp8_tflops: z.number().min(0.001).max(1_000_000).describe("a number of TFLOP/s").optional(),
+  })
+  .describe(
+    "a mapping such as { preset: h100-sxm } or { memory_gb, memory_bandwidth_tb_s, bf16_tflops }",
+  )
+  .superRefine((g, ctx) => {
+    const figures = (
+      ["memory_gb", "memory_bandwidth_tb_s", "bf16_tflops", "fp8_tflops"] as const
+    ).filter((k) => g[k] !== undefined);
+    if (g.preset !== undefined) {
+      if (figures.length > 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: [figures[0]!],
+          message: `a GPU is a preset or its figures, not both; remove 'preset' or ${figures.map((k) => `'${k}'`).join(", ")}`,
+        });
+      }
+      return;
+    }
+    for (const key of ["memory_gb", "memory_bandwidth_tb_s", "bf16_tflops"] as const) {
+      if (g[key] !== undefined) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `missing '${key}': a GPU without a preset needs memory_gb, memory_bandwidth_tb_s and bf16_tflops (fp8_tflops is optional)`,
+      });
+    }
+  });
+
+export type GpuOverride = z.output<typeof gpuSchema>;
+
 const instanceSchema = z.strictObject({
   // It names output files (metrics/<name>.prom), so no spaces or slashes.
   // It names output files, and a file name holds at most 255 bytes.
@@ -139,6 +191,8 @@ const instanceSchema = z.strictObject({
     ),
   role: z.enum(ROLES),
   engine: engineSchema.optional(),
+  /** This instance's GPU, instead of the scenario's. */
+  gpu: gpuSchema.optional(),
 });
 
 const instancesSchema = z
@@ -260,6 +314,7 @@ export const scenarioFileSchema = z
     seed: nonNegativeInt.default(0),
     model: modelSchema.prefault({}),
     engine: engineSchema.default({}), // nothing overridden: DEFAULT_ENGINE
+    gpu: gpuSchema.optional(), // every instance's GPU unless it names its own
     instances: instancesSchema, // required
     kv_transfer: kvTransferSchema.prefault({}),
     proxy: proxySchema.prefault({}),

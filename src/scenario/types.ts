@@ -5,6 +5,7 @@ import type { MetricSelector } from "./selector.ts";
 import type { ArrivalConfig } from "./workload-schema.ts";
 import type { CsvColumns, CsvTimeUnit, TraceFormat } from "./trace-schema.ts";
 import type { CacheDtype, ModelConfig } from "../deployment/model-config.ts";
+import type { GpuSpec } from "../deployment/gpu-presets.ts";
 import type {
   CONNECTORS,
   LOAD_FAILURE_POLICIES,
@@ -83,6 +84,8 @@ export interface InstanceConfig {
   role: InstanceRole;
   /** Built-in defaults, then the top-level `engine`, then the instance's own `engine`. */
   engine: EngineConfig;
+  /** The instance's GPU, else the scenario's; absent when neither names one. */
+  gpu?: GpuSpec;
   line: number;
 }
 

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { kvBytesPerToken, parameterCount } from "../../src/deployment/model-config.ts";
+import { GPU_PRESET_NAMES, GPU_PRESETS } from "../../src/deployment/gpu-presets.ts";
 import { MODEL_PRESET_NAMES, MODEL_PRESETS } from "../../src/deployment/model-presets.ts";
 import { parseScenario, ScenarioError } from "../../src/scenario/index.ts";
 import { DEFAULT_KV_BYTES_PER_TOKEN } from "../../src/scenario/schema.ts";
@@ -104,5 +105,57 @@ describe("a scenario's model", () => {
     expect(() => load("{ preset: qwen3-8b, config: tiny.json }")).toThrow(
       "model.config: a model is a preset or a config.json, not both",
     );
+  });
+});
+
+describe("GPUs", () => {
+  function gpus(lines: readonly string[]) {
+    return parseScenario(
+      [
+        ...lines,
+        "workload: { requests: [{ id: a, at_s: 0, prompt_tokens: 5, max_tokens: 1 }] }",
+      ].join("\n"),
+      path.join(dir, "g.yaml"),
+    ).instances.map((i) => i.gpu);
+  }
+
+  it("come from a preset or their figures, the scenario's unless an instance names its own", () => {
+    const [p, d, u] = gpus([
+      "gpu: { preset: h100-sxm }",
+      "instances:",
+      "  - { name: p, role: prefill }",
+      "  - { name: d, role: decode, gpu: { preset: a100-80gb } }",
+      "  - { name: u, role: unified, gpu: { memory_gb: 24, memory_bandwidth_tb_s: 1.008, bf16_tflops: 165.2 } }",
+    ]);
+    expect(p).toEqual(GPU_PRESETS["h100-sxm"]);
+    expect(d).toMatchObject({ name: "a100-80gb", memory_gb: 80, fp8_tflops: null });
+    expect(u).toEqual({
+      name: "custom",
+      memory_gb: 24,
+      memory_bandwidth_tb_s: 1.008,
+      bf16_tflops: 165.2,
+      fp8_tflops: null,
+      source: "the scenario",
+    });
+    expect(gpus(["instances: [{ name: u, role: unified }]"])).toEqual([undefined]);
+  });
+
+  it("keep the datasheets' dense figures: half the with-sparsity ones where those are printed", () => {
+    expect(GPU_PRESETS["h100-sxm"].bf16_tflops * 2).toBe(1979);
+    expect(GPU_PRESETS.h200.fp8_tflops * 2).toBe(3958);
+    for (const name of GPU_PRESET_NAMES)
+      expect(GPU_PRESETS[name].source).toMatch(/datasheet|data sheet/);
+  });
+
+  it("refuse an unknown preset, listing the known ones, and figures that are missing", () => {
+    expect(() =>
+      gpus(["gpu: { preset: b300 }", "instances: [{ name: u, role: unified }]"]),
+    ).toThrow(`gpu.preset: expected one of ${GPU_PRESET_NAMES.join(", ")}`);
+    expect(() =>
+      gpus(["gpu: { memory_gb: 80 }", "instances: [{ name: u, role: unified }]"]),
+    ).toThrow("gpu.memory_bandwidth_tb_s: missing 'memory_bandwidth_tb_s'");
+    expect(() =>
+      gpus(["gpu: { preset: h200, memory_gb: 96 }", "instances: [{ name: u, role: unified }]"]),
+    ).toThrow("gpu.memory_gb: a GPU is a preset or its figures, not both");
   });
 });
