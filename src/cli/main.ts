@@ -12,6 +12,7 @@ import {
 } from "./bench-command.ts";
 import { benchRunCommand } from "./bench-run.ts";
 import { DEFAULT_CHECK_RUNS, checkCommand } from "./check-command.ts";
+import { configCommand } from "./config-command.ts";
 import { explainCommand } from "./explain-command.ts";
 import { runCommand } from "./run-command.ts";
 import { serveCommand } from "./serve-command.ts";
@@ -228,6 +229,21 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
         });
       },
     )
+    .command(
+      "config <scenario>",
+      "Print each instance's engine as the scenario resolves it: model, KV bytes per token, GPU, cache size, maximum concurrency, step times",
+      (y) =>
+        y
+          .positional("scenario", {
+            type: "string",
+            demandOption: true,
+            describe: "Scenario YAML file",
+          })
+          .option("json", { type: "boolean", default: false, describe: "Print JSON for tools" }),
+      (argv) => {
+        exitCode = configCommand(io, { scenario: argv.scenario, json: argv.json });
+      },
+    )
     .command("trace", "Read a trace file: pdsim trace stats FILE", (y) =>
       y
         .command(
@@ -297,7 +313,7 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
     )
     .demandCommand(
       1,
-      "Name a command: pdsim run SCENARIO, pdsim check SCENARIO, pdsim explain SCENARIO --request ID, pdsim serve SCENARIO, pdsim trace stats FILE or pdsim bench",
+      "Name a command: pdsim run SCENARIO, pdsim check SCENARIO, pdsim explain SCENARIO --request ID, pdsim serve SCENARIO, pdsim config SCENARIO, pdsim trace stats FILE or pdsim bench",
     )
     .strict()
     .fail((msg, err) => {

@@ -55,6 +55,7 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
     role: instance.role,
     engine: mergeEngine(parsed.engine, instance.engine),
     ...gpuOf(instance.gpu ?? parsed.gpu),
+    ...engineGiven(parsed.engine, instance.engine),
     line: lineOf(["instances", i]),
   }));
   return {
@@ -146,6 +147,12 @@ function resolveModel(model: ParsedModel, context: ResolveContext): ModelSpec {
   return {
     name: modelName(model),
     kv_bytes_per_token: kvBytes,
+    kv_bytes_from:
+      model.kv_bytes_per_token !== undefined
+        ? "given"
+        : source === undefined
+          ? "default"
+          : "derived",
     step_time: model.step_time,
     cache_dtype: model.cache_dtype,
     ...(source === undefined ? {} : { source }),
@@ -203,4 +210,14 @@ function gpuOf(gpu: GpuOverride | undefined): { gpu?: GpuSpec } {
       source: "the scenario",
     },
   };
+}
+
+/** The engine keys either level states, in the engine's key order; nothing when none is. */
+function engineGiven(...levels: (EngineOverride | undefined)[]): {
+  engine_given?: (keyof EngineConfig)[];
+} {
+  const given = (Object.keys(DEFAULT_ENGINE) as (keyof EngineConfig)[]).filter((key) =>
+    levels.some((level) => level?.[key] !== undefined),
+  );
+  return given.length === 0 ? {} : { engine_given: given };
 }

@@ -43,6 +43,8 @@ export interface ModelSpec {
   /** The served model name (vLLM's --served-model-name), the metrics' model_name. */
   name: string;
   kv_bytes_per_token: number;
+  /** Whether the scenario states kv_bytes_per_token, or it comes from the model, or the default. */
+  kv_bytes_from: "given" | "derived" | "default";
   step_time: StepTimeConfig;
   /** vLLM's --kv-cache-dtype. */
   cache_dtype: CacheDtype;
@@ -86,6 +88,8 @@ export interface InstanceConfig {
   engine: EngineConfig;
   /** The instance's GPU, else the scenario's; absent when neither names one. */
   gpu?: GpuSpec;
+  /** The engine keys the scenario or the instance states (the rest are defaults); absent: none. */
+  engine_given?: readonly (keyof EngineConfig)[];
   line: number;
 }
 

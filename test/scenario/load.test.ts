@@ -22,6 +22,7 @@ describe("loadScenario on valid files", () => {
     expect(scenario.model).toEqual({
       name: "Qwen/Qwen3-0.6B",
       kv_bytes_per_token: 114688,
+      kv_bytes_from: "given",
       cache_dtype: "auto",
       step_time: {
         base_ms: 4,
@@ -30,12 +31,21 @@ describe("loadScenario on valid files", () => {
         per_context_token_ns: 0,
       },
     });
+    // The example states every engine key, at its default (decode-0 overrides one).
+    const everyKey = Object.keys(DEFAULT_ENGINE);
     expect(scenario.instances).toEqual([
-      { name: "prefill-0", role: "prefill", engine: DEFAULT_ENGINE, line: 17 },
+      {
+        name: "prefill-0",
+        role: "prefill",
+        engine: DEFAULT_ENGINE,
+        engine_given: everyKey,
+        line: 17,
+      },
       {
         name: "decode-0",
         role: "decode",
         engine: { ...DEFAULT_ENGINE, num_gpu_blocks: 16384 },
+        engine_given: everyKey,
         line: 18,
       },
     ]);
@@ -108,6 +118,7 @@ describe("loadScenario on valid files", () => {
       model: {
         name: "Qwen/Qwen3-0.6B",
         kv_bytes_per_token: 114688,
+        kv_bytes_from: "default",
         cache_dtype: "auto",
         step_time: {
           base_ms: 4,

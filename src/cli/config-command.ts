@@ -1,0 +1,151 @@
+// `pdsim config SCENARIO`: the engine each instance runs, as the scenario resolves it: the model
+// and the KV bytes a token takes, the GPU, the cache in blocks and tokens, how many requests of
+// max_model_len tokens fit at once (the figure vLLM logs at start-up), and a few step times.
+// Each value says whether the scenario gave it or pdsim derived it.
+
+import { type ParameterCount, parameterCount } from "../deployment/model-config.ts";
+import { stepDuration } from "../engine/step-latency.ts";
+import { loadScenario } from "../scenario/index.ts";
+import type { InstanceConfig, Scenario } from "../scenario/types.ts";
+import { EXIT_OK, exitForBadInput } from "./bad-input.ts";
+import type { CliIo } from "./io.ts";
+
+export interface ConfigOptions {
+  scenario: string;
+  json: boolean;
+}
+
+/** A step of each shape pdsim reports: prefills of 1k and 8k tokens, decode batches of 1, 64, 256. */
+const SAMPLE_STEPS = [
+  { name: "prefill 1k tokens", numPrefillTokens: 1024, numDecodeSeqs: 0, numContextTokens: 0 },
+  { name: "prefill 8k tokens", numPrefillTokens: 8192, numDecodeSeqs: 0, numContextTokens: 0 },
+  // Each decoding request attends to a 1k-token context.
+  { name: "decode 1 seq", numPrefillTokens: 0, numDecodeSeqs: 1, numContextTokens: 1024 },
+  { name: "decode 64 seqs", numPrefillTokens: 0, numDecodeSeqs: 64, numContextTokens: 64 * 1024 },
+  {
+    name: "decode 256 seqs",
+    numPrefillTokens: 0,
+    numDecodeSeqs: 256,
+    numContextTokens: 256 * 1024,
+  },
+] as const;
+
+interface Valued<T> {
+  value: T;
+  /** `given`: the scenario states it; `derived`: computed from what it states; `default`. */
+  from: "given" | "derived" | "default";
+}
+
+export interface InstanceReport {
+  name: string;
+  role: string;
+  model: { name: string; source: string; parameters: ParameterCount | null };
+  kv_bytes_per_token: Valued<number>;
+  cache_dtype: string;
+  gpu: {
+    name: string;
+    memory_gb: number;
+    memory_bandwidth_tb_s: number;
+    bf16_tflops: number;
+  } | null;
+  block_size: number;
+  num_gpu_blocks: Valued<number>;
+  /** num_gpu_blocks × block_size: vLLM's "GPU KV cache size: N tokens". */
+  kv_cache_tokens: number;
+  max_model_len: number;
+  /** kv_cache_tokens / max_model_len: vLLM's "Maximum concurrency for N tokens per request". */
+  max_concurrency: number;
+  step_time_model: string;
+  step_times_ms: Record<string, number>;
+}
+
+export function configCommand(io: CliIo, opts: ConfigOptions): number {
+  try {
+    const scenario = loadScenario(opts.scenario);
+    const reports = scenario.instances.map((instance) => instanceReport(scenario, instance));
+    io.stdout.write(
+      opts.json ? JSON.stringify(reports, null, 2) + "\n" : reports.map(formatReport).join("\n"),
+    );
+    return EXIT_OK;
+  } catch (err) {
+    return exitForBadInput(io, err);
+  }
+}
+
+function instanceReport(scenario: Scenario, instance: InstanceConfig): InstanceReport {
+  const model = scenario.model;
+  const e = instance.engine;
+  // vLLM logs num_gpu_blocks × block_size, its null block included.
+  const kvTokens = e.num_gpu_blocks * e.block_size;
+  const s = model.step_time;
+  const linear = {
+    baseMs: s.base_ms,
+    perPrefillTokenUs: s.per_prefill_token_us,
+    perDecodeSeqUs: s.per_decode_seq_us,
+    perContextTokenNs: s.per_context_token_ns,
+  };
+  return {
+    name: instance.name,
+    role: instance.role,
+    model: {
+      name: model.name,
+      source:
+        model.source === undefined
+          ? "none (kv_bytes_per_token as given or defaulted)"
+          : `${model.source.kind} ${model.source.name}`,
+      parameters: model.source === undefined ? null : parameterCount(model.source.config),
+    },
+    kv_bytes_per_token: {
+      value: model.kv_bytes_per_token,
+      from: model.kv_bytes_from,
+    },
+    cache_dtype: model.cache_dtype,
+    gpu:
+      instance.gpu === undefined
+        ? null
+        : {
+            name: instance.gpu.name,
+            memory_gb: instance.gpu.memory_gb,
+            memory_bandwidth_tb_s: instance.gpu.memory_bandwidth_tb_s,
+            bf16_tflops: instance.gpu.bf16_tflops,
+          },
+    block_size: e.block_size,
+    num_gpu_blocks: {
+      value: e.num_gpu_blocks,
+      from: instance.engine_given?.includes("num_gpu_blocks") === true ? "given" : "default",
+    },
+    kv_cache_tokens: kvTokens,
+    max_model_len: e.max_model_len,
+    max_concurrency: kvTokens / e.max_model_len,
+    step_time_model: `linear: ${s.base_ms} ms + ${s.per_prefill_token_us} µs a prefill token + ${s.per_decode_seq_us} µs a decoding request + ${s.per_context_token_ns} ns a context token`,
+    step_times_ms: Object.fromEntries(
+      SAMPLE_STEPS.map(({ name, ...shape }) => [name, stepDuration(linear, shape) / 1000]),
+    ),
+  };
+}
+
+function formatReport(r: InstanceReport): string {
+  const params =
+    r.model.parameters === null
+      ? ""
+      : ` (${(r.model.parameters.total / 1e9).toFixed(2)} B parameters, ${(r.model.parameters.active / 1e9).toFixed(2)} B active)`;
+  const gpu =
+    r.gpu === null
+      ? "none named"
+      : `${r.gpu.name}: ${r.gpu.memory_gb} GB, ${r.gpu.memory_bandwidth_tb_s} TB/s, ${r.gpu.bf16_tflops} BF16 TFLOP/s`;
+  const lines = [
+    `${r.name} (${r.role})`,
+    `  model               ${r.model.name}, from ${r.model.source}${params}`,
+    `  KV bytes per token  ${r.kv_bytes_per_token.value.toLocaleString("en-US")} (${r.kv_bytes_per_token.from}; cache dtype ${r.cache_dtype})`,
+    `  GPU                 ${gpu}`,
+    `  blocks              ${r.num_gpu_blocks.value.toLocaleString("en-US")} of ${r.block_size} tokens (${r.num_gpu_blocks.from})`,
+    `  GPU KV cache size   ${r.kv_cache_tokens.toLocaleString("en-US")} tokens`,
+    `  max concurrency     ${r.max_concurrency.toFixed(2)}x for ${r.max_model_len.toLocaleString("en-US")} tokens per request`,
+    `  step time           ${r.step_time_model}`,
+    ...Object.entries(r.step_times_ms).map(
+      ([name, ms]) => `    ${name.padEnd(18)}${ms.toFixed(3)} ms`,
+    ),
+    "",
+  ];
+  return lines.join("\n");
+}

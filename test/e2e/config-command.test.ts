@@ -1,0 +1,46 @@
+import { afterAll, expect, it } from "vitest";
+import { pdsim, removeDir, scratchDir, writeScenario } from "./cli.ts";
+
+const dir = scratchDir();
+afterAll(() => removeDir(dir));
+
+const scenario = writeScenario(dir, "deploy.yaml", [
+  "model: { preset: qwen3-8b, cache_dtype: fp8 }",
+  "gpu: { preset: h100-sxm }",
+  "engine: { block_size: 16, num_gpu_blocks: 20000, max_model_len: 32000 }",
+  "instances:",
+  "  - { name: p, role: prefill }",
+  "  - { name: d, role: decode, gpu: { preset: h200 } }",
+  "workload: { requests: [{ id: a, at_s: 0, prompt_tokens: 5, max_tokens: 1 }] }",
+]);
+
+it("prints each instance's engine, and whether the scenario gave each value", async () => {
+  const result = await pdsim("config", scenario, "--json");
+  expect(result.status).toBe(0);
+  const [p, d] = JSON.parse(result.stdout);
+  expect(p).toMatchObject({
+    name: "p",
+    model: { name: "Qwen/Qwen3-8B", source: "preset qwen3-8b" },
+    // 36 layers × 2 × 8 KV heads × 128, one byte each in fp8.
+    kv_bytes_per_token: { value: 73_728, from: "derived" },
+    gpu: { name: "h100-sxm", memory_gb: 80 },
+    num_gpu_blocks: { value: 20_000, from: "given" },
+    // vLLM's "GPU KV cache size": 20,000 blocks of 16 tokens; 320,000 / 32,000 = 10x.
+    kv_cache_tokens: 320_000,
+    max_concurrency: 10,
+  });
+  expect(p.model.parameters.total / 1e9).toBeCloseTo(8.19, 2);
+  expect(d.gpu.name).toBe("h200");
+  // The default linear model: 4 ms + 25 µs × 1,024 prefill tokens.
+  expect(p.step_times_ms["prefill 1k tokens"]).toBe(29.6);
+
+  const text = await pdsim("config", scenario);
+  expect(text.stdout).toContain("  GPU KV cache size   320,000 tokens\n");
+  expect(text.stdout).toContain("  max concurrency     10.00x for 32,000 tokens per request\n");
+});
+
+it("refuses a scenario it cannot load, with exit 2", async () => {
+  const result = await pdsim("config", "no-such.yaml");
+  expect(result.status).toBe(2);
+  expect(result.stderr).toMatch(/^pdsim: cannot read scenario 'no-such\.yaml'/);
+});
