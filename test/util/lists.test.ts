@@ -31,9 +31,11 @@ describe("shared empty lists", () => {
     expect(strayWrites).toBeTypeOf("function");
   });
 
+  // The Mooncake replays (12,000-token prompts, a million blocks) take seconds each under every
+  // profile and reach no list the other scenarios do not: sessions and a CSV trace stay.
   const files = fs
     .readdirSync("scenarios")
-    .filter((f) => f.endsWith(".yaml"))
+    .filter((f) => f.endsWith(".yaml") && !f.startsWith("mooncake-"))
     .map((f) => `scenarios/${f}`);
 
   it.each(files)("stay empty and the no-lookups stats stay zero after %s", (file) => {
