@@ -50,6 +50,15 @@ export interface InstanceReport {
   } | null;
   block_size: number;
   num_gpu_blocks: Valued<number>;
+  tensor_parallel_size: number;
+  /** How the cache was sized from memory (one GPU), when num_gpu_blocks was derived. */
+  kv_cache_memory_gib: {
+    total: number;
+    budget: number;
+    weights: number;
+    reserve: number;
+    kv_cache: number;
+  } | null;
   /** num_gpu_blocks × block_size: vLLM's "GPU KV cache size: N tokens". */
   kv_cache_tokens: number;
   max_model_len: number;
@@ -112,8 +121,24 @@ function instanceReport(scenario: Scenario, instance: InstanceConfig): InstanceR
     block_size: e.block_size,
     num_gpu_blocks: {
       value: e.num_gpu_blocks,
-      from: instance.engine_given?.includes("num_gpu_blocks") === true ? "given" : "default",
+      from:
+        instance.kv_cache_memory !== undefined
+          ? "derived"
+          : instance.engine_given?.includes("num_gpu_blocks") === true
+            ? "given"
+            : "default",
     },
+    tensor_parallel_size: e.tensor_parallel_size,
+    kv_cache_memory_gib:
+      instance.kv_cache_memory === undefined
+        ? null
+        : {
+            total: toGib(instance.kv_cache_memory.total),
+            budget: toGib(instance.kv_cache_memory.budget),
+            weights: toGib(instance.kv_cache_memory.weights),
+            reserve: toGib(instance.kv_cache_memory.reserve),
+            kv_cache: toGib(instance.kv_cache_memory.kvCache),
+          },
     kv_cache_tokens: kvTokens,
     max_model_len: e.max_model_len,
     max_concurrency: kvTokens / e.max_model_len,
@@ -139,6 +164,11 @@ function formatReport(r: InstanceReport): string {
     `  KV bytes per token  ${r.kv_bytes_per_token.value.toLocaleString("en-US")} (${r.kv_bytes_per_token.from}; cache dtype ${r.cache_dtype})`,
     `  GPU                 ${gpu}`,
     `  blocks              ${r.num_gpu_blocks.value.toLocaleString("en-US")} of ${r.block_size} tokens (${r.num_gpu_blocks.from})`,
+    ...(r.kv_cache_memory_gib === null
+      ? []
+      : [
+          `  memory (a GPU)      ${r.kv_cache_memory_gib.total} GiB × utilization = ${r.kv_cache_memory_gib.budget} GiB: weights ${r.kv_cache_memory_gib.weights}, reserve ${r.kv_cache_memory_gib.reserve}, KV cache ${r.kv_cache_memory_gib.kv_cache} GiB (tensor_parallel_size ${r.tensor_parallel_size})`,
+        ]),
     `  GPU KV cache size   ${r.kv_cache_tokens.toLocaleString("en-US")} tokens`,
     `  max concurrency     ${r.max_concurrency.toFixed(2)}x for ${r.max_model_len.toLocaleString("en-US")} tokens per request`,
     `  step time           ${r.step_time_model}`,
@@ -148,4 +178,8 @@ function formatReport(r: InstanceReport): string {
     "",
   ];
   return lines.join("\n");
+}
+
+function toGib(bytes: number): number {
+  return Math.round((bytes / 2 ** 30) * 100) / 100;
 }

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { basename, dirname, extname, resolve } from "node:path";
 import { kvBytesPerToken, readModelConfig } from "../deployment/model-config.ts";
 import { MODEL_PRESETS } from "../deployment/model-presets.ts";
+import { gib, kvCacheMemory } from "../deployment/kv-cache-memory.ts";
 import { GPU_PRESETS, type GpuSpec } from "../deployment/gpu-presets.ts";
 import { ScenarioError } from "./errors.ts";
 import type { PathSegment } from "./paths.ts";
@@ -11,6 +12,7 @@ import {
   DEFAULT_ENGINE,
   DEFAULT_KV_BYTES_PER_TOKEN,
   DEFAULT_MODEL_NAME,
+  MAX_GPU_BLOCKS,
   type EngineOverride,
   type GpuOverride,
   type ScenarioFile,
@@ -50,21 +52,28 @@ export interface ResolveContext {
 
 export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): Scenario {
   const { file, lineOf } = context;
-  const instances: InstanceConfig[] = parsed.instances.map((instance, i) => ({
-    name: instance.name,
-    role: instance.role,
-    engine: mergeEngine(parsed.engine, instance.engine),
-    ...gpuOf(instance.gpu ?? parsed.gpu),
-    ...engineGiven(parsed.engine, instance.engine),
-    line: lineOf(["instances", i]),
-  }));
+  const model = resolveModel(parsed.model, context);
+  const instances: InstanceConfig[] = parsed.instances.map((instance, i) =>
+    sizedFromMemory(
+      {
+        name: instance.name,
+        role: instance.role,
+        engine: mergeEngine(parsed.engine, instance.engine),
+        ...gpuOf(instance.gpu ?? parsed.gpu),
+        ...engineGiven(parsed.engine, instance.engine),
+        line: lineOf(["instances", i]),
+      },
+      model,
+      file,
+    ),
+  );
   return {
     file,
     name: parsed.name ?? basename(file, extname(file)),
     description: parsed.description,
     lesson: parsed.lesson,
     seed: parsed.seed,
-    model: resolveModel(parsed.model, context),
+    model,
     instances,
     kv_transfer: {
       ...parsed.kv_transfer,
@@ -220,4 +229,43 @@ function engineGiven(...levels: (EngineOverride | undefined)[]): {
     levels.some((level) => level?.[key] !== undefined),
   );
   return given.length === 0 ? {} : { engine_given: given };
+}
+
+/**
+ * With a GPU and a model's shapes, and no num_gpu_blocks stated, the blocks as vLLM would size
+ * its cache (src/deployment/kv-cache-memory.ts); a model that does not fit is bad input.
+ */
+function sizedFromMemory(instance: InstanceConfig, model: ModelSpec, file: string): InstanceConfig {
+  const gpu = instance.gpu;
+  if (gpu === undefined || model.source === undefined) return instance;
+  if (instance.engine_given?.includes("num_gpu_blocks") === true) return instance;
+  const e = instance.engine;
+  const memory = kvCacheMemory({
+    gpu,
+    model: model.source.config,
+    kvBytesPerToken: model.kv_bytes_per_token,
+    blockSize: e.block_size,
+    gpuMemoryUtilization: e.gpu_memory_utilization,
+    tensorParallelSize: e.tensor_parallel_size,
+    maxNumSeqs: e.max_num_seqs,
+  });
+  const refuse = (message: string): never => {
+    throw new ScenarioError([
+      { file, line: instance.line, column: 1, path: `instances.${instance.name}`, message },
+    ]);
+  };
+  const where = `${model.name} on ${gpu.name} at tensor_parallel_size ${e.tensor_parallel_size}`;
+  if (memory.kvCache <= 0) {
+    refuse(
+      `${where} does not fit: weights ${gib(memory.weights)} and the profiling reserve ${gib(memory.reserve)} a GPU exceed its budget of ${gib(memory.budget)} (gpu_memory_utilization ${e.gpu_memory_utilization}) by ${gib(-memory.kvCache)}; raise tensor_parallel_size or gpu_memory_utilization, or pick a larger GPU`,
+    );
+  }
+  const needed = Math.ceil(e.max_model_len / e.block_size) + 1;
+  const blocks = Math.min(memory.numGpuBlocks, MAX_GPU_BLOCKS);
+  if (blocks < needed) {
+    refuse(
+      `${where} leaves ${gib(memory.kvCache)} of KV cache, ${memory.numGpuBlocks} blocks of ${e.block_size} tokens: fewer than the ${needed} one request of max_model_len ${e.max_model_len} needs; lower max_model_len or give the cache more memory`,
+    );
+  }
+  return { ...instance, engine: { ...e, num_gpu_blocks: blocks }, kv_cache_memory: memory };
 }

@@ -45,6 +45,8 @@ export const DEFAULT_ENGINE: Readonly<EngineConfig> = Object.freeze({
   enable_chunked_prefill: true,
   long_prefill_token_threshold: 0, // 0 = off
   log_stats_interval_s: 10,
+  gpu_memory_utilization: 0.9,
+  tensor_parallel_size: 1,
 });
 
 /** Powers of two from 1 to 256: vLLM's block sizes, and 2 and 4 for small worked examples. */
@@ -88,6 +90,14 @@ export const engineSchema = z.strictObject({
   enable_chunked_prefill: flag.optional(),
   long_prefill_token_threshold: nonNegativeInt.optional(),
   log_stats_interval_s: periodSeconds.optional(),
+  // Read only with a gpu and a model preset or config.json, to size the cache from memory.
+  gpu_memory_utilization: z
+    .number()
+    .gt(0)
+    .max(1)
+    .describe("a fraction above 0 and at most 1")
+    .optional(),
+  tensor_parallel_size: z.int().min(1).max(64).describe("an integer from 1 to 64").optional(),
 });
 
 export type EngineOverride = z.output<typeof engineSchema>;

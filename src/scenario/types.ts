@@ -6,6 +6,7 @@ import type { ArrivalConfig } from "./workload-schema.ts";
 import type { CsvColumns, CsvTimeUnit, TraceFormat } from "./trace-schema.ts";
 import type { CacheDtype, ModelConfig } from "../deployment/model-config.ts";
 import type { GpuSpec } from "../deployment/gpu-presets.ts";
+import type { KvCacheMemory } from "../deployment/kv-cache-memory.ts";
 import type {
   CONNECTORS,
   LOAD_FAILURE_POLICIES,
@@ -79,6 +80,10 @@ export interface EngineConfig {
   /** 0 means off. */
   long_prefill_token_threshold: number;
   log_stats_interval_s: number;
+  /** vLLM's --gpu-memory-utilization: the share of the GPU's memory the engine may use. */
+  gpu_memory_utilization: number;
+  /** vLLM's --tensor-parallel-size: GPUs the instance shards its weights and KV heads across. */
+  tensor_parallel_size: number;
 }
 
 export interface InstanceConfig {
@@ -90,6 +95,8 @@ export interface InstanceConfig {
   gpu?: GpuSpec;
   /** The engine keys the scenario or the instance states (the rest are defaults); absent: none. */
   engine_given?: readonly (keyof EngineConfig)[];
+  /** How the cache was sized from the GPU's memory, when num_gpu_blocks was derived. */
+  kv_cache_memory?: KvCacheMemory;
   line: number;
 }
 

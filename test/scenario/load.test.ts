@@ -31,8 +31,10 @@ describe("loadScenario on valid files", () => {
         per_context_token_ns: 0,
       },
     });
-    // The example states every engine key, at its default (decode-0 overrides one).
-    const everyKey = Object.keys(DEFAULT_ENGINE);
+    // The example states every engine key it knew of, at its default (decode-0 overrides one).
+    const everyKey = Object.keys(DEFAULT_ENGINE).filter(
+      (k) => k !== "gpu_memory_utilization" && k !== "tensor_parallel_size",
+    );
     expect(scenario.instances).toEqual([
       {
         name: "prefill-0",
@@ -141,6 +143,8 @@ describe("loadScenario on valid files", () => {
             enable_chunked_prefill: true,
             long_prefill_token_threshold: 0,
             log_stats_interval_s: 10,
+            gpu_memory_utilization: 0.9,
+            tensor_parallel_size: 1,
           },
           line: 2,
         },
