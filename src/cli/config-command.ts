@@ -3,6 +3,7 @@
 // max_model_len tokens fit at once (the figure vLLM logs at start-up), and a few step times.
 // Each value says whether the scenario gave it or pdsim derived it.
 
+import { toGib } from "../deployment/kv-cache-memory.ts";
 import { type ParameterCount, parameterCount } from "../deployment/model-config.ts";
 import { stepDuration } from "../engine/step-latency.ts";
 import { loadScenario } from "../scenario/index.ts";
@@ -178,8 +179,4 @@ function formatReport(r: InstanceReport): string {
     "",
   ];
   return lines.join("\n");
-}
-
-function toGib(bytes: number): number {
-  return Math.round((bytes / 2 ** 30) * 100) / 100;
 }

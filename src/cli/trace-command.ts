@@ -7,9 +7,9 @@ import {
   type CsvColumns,
   type CsvTimeUnit,
   MOONCAKE_BLOCK_TOKENS,
-  OPENAI_OUTPUT_TOKENS,
   type TraceFormat,
 } from "../scenario/trace-schema.ts";
+import { traceSourceOf } from "../workload/trace/trace-file.ts";
 import { type TraceStats, traceStats } from "../workload/trace/trace-stats.ts";
 import { loadTraceTokenizer } from "../workload/trace/trace-tokenizer.ts";
 import { EXIT_OK, UsageError, exitForBadInput } from "./bad-input.ts";
@@ -64,28 +64,20 @@ export function traceStatsCommand(io: CliIo, opts: TraceStatsOptions): number {
         `--column and --time-unit are for --format csv; a ${opts.format} trace has fixed fields`,
       );
     }
-    if (opts.format === "csv" && opts.blockTokens !== undefined) {
-      throw new UsageError("--block-tokens is for --format mooncake; a csv trace has no hash ids");
-    }
-    if (text && opts.blockTokens !== undefined) {
-      throw new UsageError(
-        "--block-tokens is for --format mooncake; an openai-jsonl trace is text",
-      );
+    if (opts.format !== "mooncake" && opts.blockTokens !== undefined) {
+      const why = text ? "an openai-jsonl trace is text" : "a csv trace has no hash ids";
+      throw new UsageError(`--block-tokens is for --format mooncake; ${why}`);
     }
     if (!text && opts.tokenizer !== undefined) {
       throw new UsageError(
         `--tokenizer is for --format openai-jsonl; a ${opts.format} trace is no text`,
       );
     }
-    const trace = {
-      format: opts.format,
-      path: opts.file,
-      file: resolve(opts.file),
-      block_tokens: opts.blockTokens ?? MOONCAKE_BLOCK_TOKENS,
-      output_tokens: OPENAI_OUTPUT_TOKENS,
+    const trace = traceSourceOf(opts.format, opts.file, resolve(opts.file), {
+      ...(opts.blockTokens === undefined ? {} : { block_tokens: opts.blockTokens }),
       columns: csvColumns(opts.columns ?? []),
-      time_unit: opts.timeUnit ?? "auto",
-    };
+      ...(opts.timeUnit === undefined ? {} : { time_unit: opts.timeUnit }),
+    });
     const tokenizer = text
       ? loadTraceTokenizer({
           tokenizer: opts.tokenizer,

@@ -74,6 +74,11 @@ function kvShards(model: ModelConfig, tp: number): number {
   return Math.min(tp, heads);
 }
 
+/** Bytes in GiB, to two decimals, as vLLM's start-up log gives memory. */
+export function toGib(bytes: number): number {
+  return Math.round((bytes / GiB) * 100) / 100;
+}
+
 export function gib(bytes: number): string {
   return `${(bytes / GiB).toFixed(2)} GiB`;
 }

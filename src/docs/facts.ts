@@ -10,7 +10,7 @@ import { PROFILE_NAMES, PROFILES, type ProfileName } from "../accounting/profile
 import { loadScenario } from "../scenario/index.ts";
 import { formatLogLine } from "../output/console-report.ts";
 import { Cluster } from "../cluster/cluster.ts";
-import { AZURE_COLUMNS, MOONCAKE_BLOCK_TOKENS } from "../scenario/trace-schema.ts";
+import { traceSourceOf } from "../workload/trace/trace-file.ts";
 import { traceStats } from "../workload/trace/trace-stats.ts";
 import { type GuideRun, runGuideScenario, SCENARIOS_DIR, scenarioFile } from "./scenario-runs.ts";
 import { markdownTable } from "./template.ts";
@@ -358,14 +358,8 @@ const CACHE_SIZES = [8193, 65536, 262144, 524288, 1048576];
 
 /** Chapter 6: replaying real traffic (the Mooncake traces; mooncake-cache-sizes, mooncake-1p1d, mooncake-2p2d-cache-aware). */
 function realTraffic(f: FactSheet): void {
-  const trace = (file: string) => ({
-    format: "mooncake" as const,
-    path: file,
-    file: path.join(SCENARIOS_DIR, "traces", file),
-    block_tokens: MOONCAKE_BLOCK_TOKENS,
-    columns: AZURE_COLUMNS,
-    time_unit: "auto" as const,
-  });
+  const trace = (file: string) =>
+    traceSourceOf("mooncake", file, path.join(SCENARIOS_DIR, "traces", file));
   const whole = traceStats(trace("mooncake-conversation.jsonl"), 16);
   f.set("traffic.requests", int(whole.requests));
   f.set("traffic.duration_s", Math.round(whole.duration_s));

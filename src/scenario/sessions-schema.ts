@@ -9,7 +9,7 @@ import { arrivalSchema } from "./arrival-schema.ts";
 /** Think times are clipped to a day, so that a session's turns stay on the clock. */
 export const MAX_THINK_TIME_S = 86_400;
 
-/** A hundred thousand users of a hundred turns each: as many requests as bench-large. */
+/** A hundred thousand users: at ten turns each, as many requests as bench-large. */
 export const MAX_SESSIONS = 100_000;
 export const MAX_TURNS = 1_000;
 

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { expect, it } from "vitest";
 import { Cluster } from "../../src/cluster/cluster.ts";
 import { parseScenario } from "../../src/scenario/index.ts";
-import { AZURE_COLUMNS } from "../../src/scenario/trace-schema.ts";
+import { traceSourceOf } from "../../src/workload/trace/trace-file.ts";
 import { traceStats } from "../../src/workload/trace/trace-stats.ts";
 import { REPO } from "../check/catalogue-doc.ts";
 
@@ -28,18 +28,7 @@ it("hits the conversation trace's ideal prefix ratio on a cache that never evict
   const exposition = cluster.instances[0]!.statLoggers.prometheus;
   const hits = exposition.sampleValue("vllm:prefix_cache_hits_total")!;
   const queries = exposition.sampleValue("vllm:prefix_cache_queries_total")!;
-  const ideal = traceStats(
-    {
-      format: "mooncake",
-      path: TRACE,
-      file: TRACE,
-      block_tokens: 512,
-      columns: AZURE_COLUMNS,
-      time_unit: "auto",
-      output_tokens: 256,
-    },
-    blockSize,
-  );
+  const ideal = traceStats(traceSourceOf("mooncake", TRACE, TRACE), blockSize);
   expect(queries).toBe(ideal.total_input_tokens);
   // Within half a percentage point, as the issue asks; today they are equal to the token.
   expect(Math.abs(hits / queries - ideal.ideal_prefix_hit_ratio)).toBeLessThan(0.005);

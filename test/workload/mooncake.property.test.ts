@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Cluster } from "../../src/cluster/cluster.ts";
 import type { RequestRecord } from "../../src/cluster/request-record.ts";
 import { parseScenario } from "../../src/scenario/index.ts";
-import { AZURE_COLUMNS } from "../../src/scenario/trace-schema.ts";
+import { traceSourceOf } from "../../src/workload/trace/trace-file.ts";
 import { traceStats } from "../../src/workload/trace/trace-stats.ts";
 import { removeDir, scratchDir } from "../e2e/cli.ts";
 import { catalogueRun } from "../support/catalogue.ts";
@@ -67,15 +67,9 @@ describe("a Mooncake trace replayed", () => {
           const expected = expectedHits(trace, blockTokens, blockSize);
           expect(hits).toEqual(expected);
           // trace stats' ideal ratio is the same sum.
+          const file = path.join(dir, `trace-${files - 1}.jsonl`);
           const stats = traceStats(
-            {
-              format: "mooncake",
-              path: "t",
-              file: path.join(dir, `trace-${files - 1}.jsonl`),
-              block_tokens: blockTokens,
-              columns: AZURE_COLUMNS,
-              time_unit: "auto",
-            },
+            traceSourceOf("mooncake", "t", file, { block_tokens: blockTokens }),
             blockSize,
           );
           const total = trace.reduce((s, r) => s + r.input_length, 0);

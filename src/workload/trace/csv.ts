@@ -21,6 +21,8 @@ export interface CsvOptions {
 /** Reads the rows of one file: the first line given is its header. */
 export class CsvTraceParser {
   private index: Record<keyof CsvColumns, number> | null = null;
+  /** Fields a row needs: one past the last column the header names. */
+  private width = 0;
 
   constructor(
     private readonly file: string,
@@ -35,6 +37,7 @@ export class CsvTraceParser {
     if (fields === null) throw fail("", "a quoted field is not closed on its line");
     if (this.index === null) {
       this.index = this.headerIndex(line, fields);
+      this.width = Math.max(...Object.values(this.index)) + 1;
       return null;
     }
     const cell = (key: keyof CsvColumns): string | undefined => {
@@ -43,9 +46,11 @@ export class CsvTraceParser {
     };
     const columns = this.options.columns;
     const named = (key: keyof CsvColumns) => `${columns[key]}`;
-    const width = Object.values(this.index).reduce((a, b) => Math.max(a, b), 0) + 1;
-    if (fields.length < width) {
-      throw fail("", `expected at least ${width} fields as the header names, got ${fields.length}`);
+    if (fields.length < this.width) {
+      throw fail(
+        "",
+        `expected at least ${this.width} fields as the header names, got ${fields.length}`,
+      );
     }
     const timeS = this.parseTime(cell("time")!, (m) => fail(named("time"), m));
     const promptTokens = wholeNumber(cell("prompt_tokens")!, 1);

@@ -3,7 +3,12 @@
 // ends the command before anything is simulated or written.
 
 import { statSync } from "node:fs";
-import { OPENAI_OUTPUT_TOKENS } from "../../scenario/trace-schema.ts";
+import {
+  AZURE_COLUMNS,
+  MOONCAKE_BLOCK_TOKENS,
+  OPENAI_OUTPUT_TOKENS,
+  type TraceFormat,
+} from "../../scenario/trace-schema.ts";
 import type { TraceWorkloadConfig } from "../../scenario/types.ts";
 import { LineReader, LineTooLong, NotUtf8 } from "./line-reader.ts";
 import { CsvTraceParser } from "./csv.ts";
@@ -16,6 +21,27 @@ export type TraceSource = Pick<
   TraceWorkloadConfig,
   "format" | "file" | "path" | "block_tokens" | "columns" | "time_unit" | "output_tokens"
 >;
+
+/**
+ * A trace file read outside a scenario (`pdsim trace stats`, the guide), with each format's
+ * defaults as a scenario's `workload.trace` has them; `path` is how messages name it.
+ */
+export function traceSourceOf(
+  format: TraceFormat,
+  path: string,
+  file: string,
+  options: Partial<Pick<TraceSource, "block_tokens" | "columns" | "time_unit">> = {},
+): TraceSource {
+  return {
+    format,
+    path,
+    file,
+    block_tokens: options.block_tokens ?? MOONCAKE_BLOCK_TOKENS,
+    columns: options.columns ?? AZURE_COLUMNS,
+    time_unit: options.time_unit ?? "auto",
+    output_tokens: OPENAI_OUTPUT_TOKENS,
+  };
+}
 
 const OPEN_ERRORS: Record<string, string> = {
   ENOENT: "no such file or directory",
