@@ -5,9 +5,9 @@
 
 import { toGib } from "../deployment/kv-cache-memory.ts";
 import { type ParameterCount, parameterCount } from "../deployment/model-config.ts";
-import { stepDuration } from "../engine/step-latency.ts";
+import { type StepShape, stepDuration } from "../engine/step-latency.ts";
 import { loadScenario } from "../scenario/index.ts";
-import type { InstanceConfig, Scenario } from "../scenario/types.ts";
+import type { InstanceConfig, Scenario, StepTimeConfig } from "../scenario/types.ts";
 import { EXIT_OK, exitForBadInput } from "./bad-input.ts";
 import type { CliIo } from "./io.ts";
 
@@ -17,19 +17,38 @@ export interface ConfigOptions {
 }
 
 /** A step of each shape pdsim reports: prefills of 1k and 8k tokens, decode batches of 1, 64, 256. */
-const SAMPLE_STEPS = [
-  { name: "prefill 1k tokens", numPrefillTokens: 1024, numDecodeSeqs: 0, numContextTokens: 0 },
-  { name: "prefill 8k tokens", numPrefillTokens: 8192, numDecodeSeqs: 0, numContextTokens: 0 },
+const SAMPLE_STEPS: readonly ({ name: string } & StepShape)[] = [
+  prefillStep("prefill 1k tokens", 1024),
+  prefillStep("prefill 8k tokens", 8192),
   // Each decoding request attends to a 1k-token context.
-  { name: "decode 1 seq", numPrefillTokens: 0, numDecodeSeqs: 1, numContextTokens: 1024 },
-  { name: "decode 64 seqs", numPrefillTokens: 0, numDecodeSeqs: 64, numContextTokens: 64 * 1024 },
-  {
-    name: "decode 256 seqs",
+  decodeStep("decode 1 seq", 1, 1024),
+  decodeStep("decode 64 seqs", 64, 1024),
+  decodeStep("decode 256 seqs", 256, 1024),
+];
+
+/** One request's whole prompt, with nothing cached. */
+function prefillStep(name: string, tokens: number): { name: string } & StepShape {
+  return {
+    name,
+    numPrefillTokens: tokens,
+    numDecodeSeqs: 0,
+    numPrefillSeqs: 1,
+    numContextTokens: 0,
+    numAttentionPairs: (tokens * (tokens + 1)) / 2,
+  };
+}
+
+/** `seqs` requests each computing one token after `context` cached ones. */
+function decodeStep(name: string, seqs: number, context: number): { name: string } & StepShape {
+  return {
+    name,
     numPrefillTokens: 0,
-    numDecodeSeqs: 256,
-    numContextTokens: 256 * 1024,
-  },
-] as const;
+    numDecodeSeqs: seqs,
+    numPrefillSeqs: 0,
+    numContextTokens: seqs * context,
+    numAttentionPairs: seqs * (context + 1),
+  };
+}
 
 interface Valued<T> {
   value: T;
@@ -87,13 +106,6 @@ function instanceReport(scenario: Scenario, instance: InstanceConfig): InstanceR
   const e = instance.engine;
   // vLLM logs num_gpu_blocks × block_size, its null block included.
   const kvTokens = e.num_gpu_blocks * e.block_size;
-  const s = model.step_time;
-  const linear = {
-    baseMs: s.base_ms,
-    perPrefillTokenUs: s.per_prefill_token_us,
-    perDecodeSeqUs: s.per_decode_seq_us,
-    perContextTokenNs: s.per_context_token_ns,
-  };
   return {
     name: instance.name,
     role: instance.role,
@@ -143,11 +155,22 @@ function instanceReport(scenario: Scenario, instance: InstanceConfig): InstanceR
     kv_cache_tokens: kvTokens,
     max_model_len: e.max_model_len,
     max_concurrency: kvTokens / e.max_model_len,
-    step_time_model: `linear: ${s.base_ms} ms + ${s.per_prefill_token_us} µs a prefill token + ${s.per_decode_seq_us} µs a decoding request + ${s.per_context_token_ns} ns a context token`,
+    step_time_model: describeStepTime(model.step_time, instance),
     step_times_ms: Object.fromEntries(
-      SAMPLE_STEPS.map(({ name, ...shape }) => [name, stepDuration(linear, shape) / 1000]),
+      SAMPLE_STEPS.map(({ name, ...shape }) => [
+        name,
+        stepDuration(instance.step_time, shape) / 1000,
+      ]),
     ),
   };
+}
+
+function describeStepTime(s: StepTimeConfig, instance: InstanceConfig): string {
+  if (s.model === "linear") {
+    return `linear: ${s.base_ms} ms + ${s.per_prefill_token_us} µs a prefill token + ${s.per_decode_seq_us} µs a decoding request + ${s.per_context_token_ns} ns a context token`;
+  }
+  const gpu = instance.gpu!;
+  return `roofline on ${gpu.name} × ${instance.engine.tensor_parallel_size}: ${s.compute_efficiency} of ${gpu.bf16_tflops} BF16 TFLOP/s, ${s.bandwidth_efficiency} of ${gpu.memory_bandwidth_tb_s} TB/s, + ${s.overhead_ms} ms a step`;
 }
 
 function formatReport(r: InstanceReport): string {

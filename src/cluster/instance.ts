@@ -147,12 +147,7 @@ export class Instance {
         reserveFullIsl: true,
         kvLoadFailurePolicy: scenario.kv_transfer.load_failure_policy,
       },
-      {
-        baseMs: scenario.model.step_time.base_ms,
-        perPrefillTokenUs: scenario.model.step_time.per_prefill_token_us,
-        perDecodeSeqUs: scenario.model.step_time.per_decode_seq_us,
-        perContextTokenNs: scenario.model.step_time.per_context_token_ns,
-      },
+      config.step_time,
       (outputs, schedulerOutput) => this.onStep(outputs, schedulerOutput),
       makeConnector === null ? null : makeConnector(wake),
     );

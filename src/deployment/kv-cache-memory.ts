@@ -68,7 +68,7 @@ export function kvCacheMemory(input: KvCacheMemoryInput): KvCacheMemory {
  * Over how many ranks a token's KV is split: the KV heads divide among them, down to one head a
  * rank (fewer heads than ranks are replicated); MLA's single latent is kept whole on every rank.
  */
-function kvShards(model: ModelConfig, tp: number): number {
+export function kvShards(model: ModelConfig, tp: number): number {
   if (isMla(model)) return 1;
   const heads = model.num_key_value_heads ?? model.num_attention_heads;
   return Math.min(tp, heads);

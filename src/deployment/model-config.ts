@@ -141,27 +141,57 @@ export interface ParameterCount {
   active: number;
 }
 
+/** Where a model's parameters sit, as the step time reads them: some per token, some per step. */
+export interface ParameterBreakdown {
+  /** The input embedding table: a token reads one row of it. */
+  embedding: number;
+  /** The output head (the embedding table again when tied): one row a vocabulary entry. */
+  lmHead: number;
+  /** Attention, dense MLPs, shared experts and routers: every token runs all of them. */
+  dense: number;
+  /** One routed expert of one layer. */
+  expert: number;
+  /** Layers with routed experts. */
+  moeLayers: number;
+  /** Routed experts a layer (0 for a dense model). */
+  experts: number;
+  /** Routed experts a token runs a layer. */
+  expertsPerToken: number;
+}
+
 /**
  * Parameters from the config's shapes: embeddings (and the output head unless tied), each
  * layer's attention projections and MLP (dense, or routed and shared experts with their router);
  * norms and biases are left out (well under 0.1 % of any preset).
  */
-export function parameterCount(config: ModelConfig): ParameterCount {
+export function parameterBreakdown(config: ModelConfig): ParameterBreakdown {
   const h = config.hidden_size;
-  const embeddings = config.vocab_size * h * (config.tie_word_embeddings === true ? 1 : 2);
-  const attention = attentionParameters(config);
   const experts = config.num_experts ?? config.n_routed_experts ?? 0;
-  const denseMlp = 3 * h * config.intermediate_size;
   const firstDense = experts === 0 ? config.num_hidden_layers : (config.first_k_dense_replace ?? 0);
   const moeLayers = config.num_hidden_layers - firstDense;
   const expert = 3 * h * (config.moe_intermediate_size ?? config.intermediate_size);
   const shared = (config.n_shared_experts ?? 0) * expert;
   const router = h * experts;
-  const perToken = config.num_experts_per_tok ?? experts;
-  const layers = config.num_hidden_layers * attention + firstDense * denseMlp;
   return {
-    total: embeddings + layers + moeLayers * (experts * expert + shared + router),
-    active: embeddings + layers + moeLayers * (perToken * expert + shared + router),
+    embedding: config.vocab_size * h,
+    lmHead: config.tie_word_embeddings === true ? 0 : config.vocab_size * h,
+    dense:
+      config.num_hidden_layers * attentionParameters(config) +
+      firstDense * 3 * h * config.intermediate_size +
+      moeLayers * (shared + router),
+    expert: experts === 0 ? 0 : expert,
+    moeLayers: experts === 0 ? 0 : moeLayers,
+    experts,
+    expertsPerToken: experts === 0 ? 0 : (config.num_experts_per_tok ?? experts),
+  };
+}
+
+export function parameterCount(config: ModelConfig): ParameterCount {
+  const p = parameterBreakdown(config);
+  const always = p.embedding + p.lmHead + p.dense;
+  return {
+    total: always + p.moeLayers * p.experts * p.expert,
+    active: always + p.moeLayers * p.expertsPerToken * p.expert,
   };
 }
 

@@ -6,6 +6,8 @@ import { kvBytesPerToken, readModelConfig } from "../deployment/model-config.ts"
 import { MODEL_PRESETS } from "../deployment/model-presets.ts";
 import { gib, kvCacheMemory } from "../deployment/kv-cache-memory.ts";
 import { GPU_PRESETS, type GpuSpec } from "../deployment/gpu-presets.ts";
+import { rooflineCosts } from "../engine/roofline.ts";
+import type { StepTimeModel } from "../engine/step-latency.ts";
 import { ScenarioError } from "./errors.ts";
 import type { PathSegment } from "./paths.ts";
 import {
@@ -53,20 +55,24 @@ export interface ResolveContext {
 export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): Scenario {
   const { file, lineOf } = context;
   const model = resolveModel(parsed.model, context);
-  const instances: InstanceConfig[] = parsed.instances.map((instance, i) =>
-    sizedFromMemory(
+  const instances: InstanceConfig[] = parsed.instances.map((instance, i) => {
+    const engine = mergeEngine(parsed.engine, instance.engine);
+    const gpu = gpuOf(instance.gpu ?? parsed.gpu);
+    const line = lineOf(["instances", i]);
+    return sizedFromMemory(
       {
         name: instance.name,
         role: instance.role,
-        engine: mergeEngine(parsed.engine, instance.engine),
-        ...gpuOf(instance.gpu ?? parsed.gpu),
+        engine,
+        ...gpu,
         ...engineGiven(parsed.engine, instance.engine),
-        line: lineOf(["instances", i]),
+        step_time: stepTimeOf(model, engine, gpu.gpu, { file, line, name: instance.name }),
+        line,
       },
       model,
       file,
-    ),
-  );
+    );
+  });
   return {
     file,
     name: parsed.name ?? basename(file, extname(file)),
@@ -203,6 +209,56 @@ function modelSource(model: ParsedModel, context: ResolveContext): ModelSpec["so
     );
   }
   return { kind: "config", name: model.config, config: read.config };
+}
+
+/**
+ * The instance's step-time model: the linear one's costs as stated, or the roofline's from the
+ * model's shapes and the instance's GPU, which it then needs.
+ */
+function stepTimeOf(
+  model: ModelSpec,
+  engine: EngineConfig,
+  gpu: GpuSpec | undefined,
+  where: { file: string; line: number; name: string },
+): StepTimeModel {
+  const s = model.step_time;
+  if (s.model === "linear") {
+    return {
+      kind: "linear",
+      baseMs: s.base_ms,
+      perPrefillTokenUs: s.per_prefill_token_us,
+      perDecodeSeqUs: s.per_decode_seq_us,
+      perContextTokenNs: s.per_context_token_ns,
+    };
+  }
+  const missing = [
+    ...(model.source === undefined
+      ? ["a model preset or config.json (model.preset or model.config)"]
+      : []),
+    ...(gpu === undefined ? ["a GPU (gpu, for the scenario or the instance)"] : []),
+  ];
+  if (model.source === undefined || gpu === undefined) {
+    throw new ScenarioError([
+      {
+        file: where.file,
+        line: where.line,
+        column: 1,
+        path: `instances.${where.name}`,
+        message: `step_time model roofline needs ${missing.join(" and ")}; instance '${where.name}' has none`,
+      },
+    ]);
+  }
+  return rooflineCosts({
+    model: model.source.config,
+    gpu,
+    tensorParallelSize: engine.tensor_parallel_size,
+    kvBytesPerToken: model.kv_bytes_per_token,
+    efficiency: {
+      computeEfficiency: s.compute_efficiency,
+      bandwidthEfficiency: s.bandwidth_efficiency,
+      overheadMs: s.overhead_ms,
+    },
+  });
 }
 
 /** The GPU as a preset names it or as its figures give it; nothing when none is named. */

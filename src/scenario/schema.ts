@@ -29,7 +29,7 @@ import {
 } from "./primitives.ts";
 import { parseMetricSelector, type MetricSelector } from "./selector.ts";
 import { indexUnique } from "./unique.ts";
-import type { EngineConfig } from "./types.ts";
+import type { EngineConfig, StepTimeConfig } from "./types.ts";
 import { workloadSchema } from "./workload-schema.ts";
 import { MODEL_PRESET_NAMES } from "../deployment/model-presets.ts";
 import { GPU_PRESET_NAMES } from "../deployment/gpu-presets.ts";
@@ -47,6 +47,13 @@ export const DEFAULT_ENGINE: Readonly<EngineConfig> = Object.freeze({
   log_stats_interval_s: 10,
   gpu_memory_utilization: 0.9,
   tensor_parallel_size: 1,
+});
+
+/** The roofline's efficiencies when a scenario leaves them out; docs/step-time.md says why. */
+export const ROOFLINE_DEFAULTS = Object.freeze({
+  compute_efficiency: 0.6,
+  bandwidth_efficiency: 0.8,
+  overhead_ms: 1,
 });
 
 /** Powers of two from 1 to 256: vLLM's block sizes, and 2 and 4 for small worked examples. */
@@ -105,6 +112,62 @@ export type EngineOverride = z.output<typeof engineSchema>;
 /** Qwen3-0.6B's: 28 layers x 8 KV heads x 128 head dim x 2 (K and V) x 2 bytes (bf16). */
 export const DEFAULT_KV_BYTES_PER_TOKEN = 114688;
 
+const LINEAR_KEYS = [
+  "base_ms",
+  "per_prefill_token_us",
+  "per_decode_seq_us",
+  "per_context_token_ns",
+] as const;
+const ROOFLINE_KEYS = ["compute_efficiency", "bandwidth_efficiency", "overhead_ms"] as const;
+
+/** A share of a datasheet figure that a real kernel reaches. */
+const efficiency = z.number().gt(0).max(1).describe("a fraction above 0 and at most 1");
+
+/**
+ * The step-time model: `linear` (the default) with its stated costs, or `roofline` from the
+ * model's shapes and each instance's GPU, with efficiencies whose defaults docs/step-time.md
+ * calibrates.
+ */
+const stepTimeSchema = z
+  .strictObject({
+    model: z.enum(["linear", "roofline"]).describe("linear or roofline").default("linear"),
+    base_ms: latencyMs.optional(),
+    per_prefill_token_us: perItemCost("us").optional(),
+    per_decode_seq_us: perItemCost("us").optional(),
+    per_context_token_ns: perItemCost("ns").optional(),
+    compute_efficiency: efficiency.optional(),
+    bandwidth_efficiency: efficiency.optional(),
+    overhead_ms: latencyMs.optional(),
+  })
+  .superRefine((s, ctx) => {
+    const foreign = s.model === "linear" ? ROOFLINE_KEYS : LINEAR_KEYS;
+    for (const key of foreign) {
+      if (s[key] === undefined) continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `'${key}' belongs to the ${s.model === "linear" ? "roofline" : "linear"} step-time model; this one is ${s.model}${s.model === "linear" ? " (add model: roofline)" : ""}`,
+      });
+    }
+  })
+  .transform((s): StepTimeConfig =>
+    s.model === "linear"
+      ? {
+          model: "linear",
+          base_ms: s.base_ms ?? 4,
+          per_prefill_token_us: s.per_prefill_token_us ?? 25,
+          per_decode_seq_us: s.per_decode_seq_us ?? 30,
+          per_context_token_ns: s.per_context_token_ns ?? 0,
+        }
+      : {
+          model: "roofline",
+          compute_efficiency: s.compute_efficiency ?? ROOFLINE_DEFAULTS.compute_efficiency,
+          bandwidth_efficiency: s.bandwidth_efficiency ?? ROOFLINE_DEFAULTS.bandwidth_efficiency,
+          overhead_ms: s.overhead_ms ?? ROOFLINE_DEFAULTS.overhead_ms,
+        },
+  )
+  .prefault({});
+
 const modelSchema = z
   .strictObject({
     /** Default: the preset's Hugging Face name, else Qwen/Qwen3-0.6B. */
@@ -120,14 +183,7 @@ const modelSchema = z
     cache_dtype: z.enum(["auto", "fp8"]).describe("auto or fp8").default("auto"),
     /** Overrides what the preset or config gives (default without either: Qwen3-0.6B's). */
     kv_bytes_per_token: positiveInt.optional(),
-    step_time: z
-      .strictObject({
-        base_ms: latencyMs.default(4),
-        per_prefill_token_us: perItemCost("us").default(25),
-        per_decode_seq_us: perItemCost("us").default(30),
-        per_context_token_ns: perItemCost("ns").default(0),
-      })
-      .prefault({}),
+    step_time: stepTimeSchema,
   })
   .superRefine((m, ctx) => {
     if (m.preset !== undefined && m.config !== undefined) {

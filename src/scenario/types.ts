@@ -7,6 +7,7 @@ import type { CsvColumns, CsvTimeUnit, TraceFormat } from "./trace-schema.ts";
 import type { CacheDtype, ModelConfig } from "../deployment/model-config.ts";
 import type { GpuSpec } from "../deployment/gpu-presets.ts";
 import type { KvCacheMemory } from "../deployment/kv-cache-memory.ts";
+import type { StepTimeModel } from "../engine/step-latency.ts";
 import type {
   CONNECTORS,
   LOAD_FAILURE_POLICIES,
@@ -62,11 +63,21 @@ export interface MetricsConfig {
   job: string;
 }
 
-export interface StepTimeConfig {
+export type StepTimeConfig = LinearStepTimeConfig | RooflineStepTimeConfig;
+
+export interface LinearStepTimeConfig {
+  model: "linear";
   base_ms: number;
   per_prefill_token_us: number;
   per_decode_seq_us: number;
   per_context_token_ns: number;
+}
+
+export interface RooflineStepTimeConfig {
+  model: "roofline";
+  compute_efficiency: number;
+  bandwidth_efficiency: number;
+  overhead_ms: number;
 }
 
 export interface EngineConfig {
@@ -97,6 +108,8 @@ export interface InstanceConfig {
   engine_given?: readonly (keyof EngineConfig)[];
   /** How the cache was sized from the GPU's memory, when num_gpu_blocks was derived. */
   kv_cache_memory?: KvCacheMemory;
+  /** The step-time model with this instance's GPU and tensor parallelism filled in. */
+  step_time: StepTimeModel;
   line: number;
 }
 

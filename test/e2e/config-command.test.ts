@@ -44,3 +44,34 @@ it("refuses a scenario it cannot load, with exit 2", async () => {
   expect(result.status).toBe(2);
   expect(result.stderr).toMatch(/^pdsim: cannot read scenario 'no-such\.yaml'/);
 });
+
+it("samples the roofline's step times on each instance's own GPU", async () => {
+  const roofline = writeScenario(dir, "roofline.yaml", [
+    "model: { preset: llama-3.1-8b, step_time: { model: roofline } }",
+    "gpu: { preset: h100-sxm }",
+    "instances:",
+    "  - { name: h100, role: unified }",
+    "  - { name: h200, role: unified, gpu: { preset: h200 } }",
+    "  - { name: tp2, role: unified, engine: { tensor_parallel_size: 2 } }",
+    "workload: { requests: [{ id: a, at_s: 0, prompt_tokens: 5, max_tokens: 1 }] }",
+  ]);
+  const result = await pdsim("config", roofline, "--json");
+  expect(result.status).toBe(0);
+  const [h100, h200, tp2] = JSON.parse(result.stdout);
+  expect(h100.step_time_model).toBe(
+    "roofline on h100-sxm × 1: 0.6 of 989.5 BF16 TFLOP/s, 0.8 of 3.35 TB/s, + 1 ms a step",
+  );
+  const ms = (r: { step_times_ms: Record<string, number> }, k: string) => r.step_times_ms[k]!;
+  // A decode batch of one reads the weights: H200's 4.8 TB/s against H100's 3.35.
+  expect(ms(h100, "decode 1 seq") - 1).toBeCloseTo(
+    (ms(h200, "decode 1 seq") - 1) * (4.8 / 3.35),
+    1,
+  );
+  // A long prefill is arithmetic, the same on both (989.5 TFLOP/s), halved by two GPUs.
+  expect(ms(h100, "prefill 8k tokens")).toBe(ms(h200, "prefill 8k tokens"));
+  expect(ms(tp2, "prefill 8k tokens") - 1).toBeCloseTo((ms(h100, "prefill 8k tokens") - 1) / 2, 2);
+  for (const r of [h100, h200, tp2]) {
+    const times = Object.values(r.step_times_ms) as number[];
+    expect(times.slice(2)).toEqual([...times.slice(2)].sort((a, b) => a - b)); // 1, 64, 256 seqs
+  }
+});

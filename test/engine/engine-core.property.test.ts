@@ -39,6 +39,7 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   maxNumSeqs: fc.integer({ min: 1, max: 5 }),
   reserveFullIsl: fc.boolean(),
   model: fc.record({
+    kind: fc.constant("linear" as const),
     baseMs: fc.constantFrom(0, 1),
     perPrefillTokenUs: fc.integer({ min: 0, max: 20 }),
     perDecodeSeqUs: fc.integer({ min: 0, max: 200 }),
@@ -102,7 +103,9 @@ function runCase(c: Case): Reached {
       const sampled = new Set(outputs.outputs.map((o) => o.requestId));
       let prefillTokens = 0;
       let decodeSeqs = 0;
+      let prefillSeqs = 0;
       let context = 0;
+      let pairs = 0;
       for (const x of scheduled.scheduled) {
         const r = x.request;
         const numTokensBefore = r.numTokens - (sampled.has(r.requestId) ? 1 : 0);
@@ -110,8 +113,12 @@ function runCase(c: Case): Reached {
         const isDecode =
           x.numNewTokens === 1 && outputsBefore > 0 && x.numComputedBefore === numTokensBefore - 1;
         if (isDecode) decodeSeqs += 1;
-        else prefillTokens += x.numNewTokens;
+        else {
+          prefillTokens += x.numNewTokens;
+          prefillSeqs += 1;
+        }
         context += x.numComputedBefore;
+        pairs += x.numNewTokens * x.numComputedBefore + (x.numNewTokens * (x.numNewTokens + 1)) / 2;
         const s = seen.get(r.requestId)!;
         s.firstScheduled ??= scheduled.timestamp;
         if (!sampled.has(r.requestId)) reached.chunkedPrefill = true; // a partial prefill step
@@ -119,7 +126,9 @@ function runCase(c: Case): Reached {
       const want = stepDuration(c.model, {
         numPrefillTokens: prefillTokens,
         numDecodeSeqs: decodeSeqs,
+        numPrefillSeqs: prefillSeqs,
         numContextTokens: context,
+        numAttentionPairs: pairs,
       });
       expect(outputs.timestamp - scheduled.timestamp).toBe(want);
       if (prefillTokens > 0 && decodeSeqs > 0) reached.mixedBatch = true;

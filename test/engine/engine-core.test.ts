@@ -7,6 +7,7 @@ import type { StepTimeModel } from "../../src/engine/step-latency.ts";
 import { engineParams, makeRequest, streamTokens, type EngineParams } from "./helpers.ts";
 
 const model: StepTimeModel = {
+  kind: "linear",
   baseMs: 1,
   perPrefillTokenUs: 10,
   perDecodeSeqUs: 100,

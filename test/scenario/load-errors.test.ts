@@ -534,3 +534,40 @@ describe("expectation selectors", () => {
     expect(issue.message).toBe("an expectation needs at least one of equals, min, max");
   });
 });
+
+describe("the step-time model", () => {
+  it("refuses a key of the other model, saying which model it belongs to", () => {
+    const issue = onlyIssue(lines("model: { step_time: { overhead_ms: 2 } }", ...PD_BASE));
+    expect(issue).toMatchObject({ line: 1, path: "model.step_time.overhead_ms" });
+    expect(issue.message).toBe(
+      "'overhead_ms' belongs to the roofline step-time model; this one is linear (add model: roofline)",
+    );
+    const roofline = onlyIssue(
+      lines(
+        "model: { preset: qwen3-8b, step_time: { model: roofline, base_ms: 2 } }",
+        "gpu: { preset: h100-sxm }",
+        ...PD_BASE,
+      ),
+    );
+    expect(roofline).toMatchObject({ line: 1, path: "model.step_time.base_ms" });
+    expect(roofline.message).toContain(
+      "belongs to the linear step-time model; this one is roofline",
+    );
+  });
+
+  it("needs a model's shapes and each instance's GPU for the roofline", () => {
+    const noGpu = onlyIssue(
+      lines("model: { preset: qwen3-8b, step_time: { model: roofline } }", ...PD_BASE),
+    );
+    expect(noGpu).toMatchObject({ line: 3, path: "instances.prefill-0" });
+    expect(noGpu.message).toBe(
+      "step_time model roofline needs a GPU (gpu, for the scenario or the instance); instance 'prefill-0' has none",
+    );
+    const noModel = onlyIssue(
+      lines("model: { step_time: { model: roofline } }", "gpu: { preset: h100-sxm }", ...PD_BASE),
+    );
+    expect(noModel.message).toMatch(
+      /^step_time model roofline needs a model preset or config\.json/,
+    );
+  });
+});

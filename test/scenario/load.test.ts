@@ -25,6 +25,7 @@ describe("loadScenario on valid files", () => {
       kv_bytes_from: "given",
       cache_dtype: "auto",
       step_time: {
+        model: "linear",
         base_ms: 4,
         per_prefill_token_us: 25,
         per_decode_seq_us: 30,
@@ -35,12 +36,20 @@ describe("loadScenario on valid files", () => {
     const everyKey = Object.keys(DEFAULT_ENGINE).filter(
       (k) => k !== "gpu_memory_utilization" && k !== "tensor_parallel_size",
     );
+    const step_time = {
+      kind: "linear",
+      baseMs: 4,
+      perPrefillTokenUs: 25,
+      perDecodeSeqUs: 30,
+      perContextTokenNs: 0,
+    };
     expect(scenario.instances).toEqual([
       {
         name: "prefill-0",
         role: "prefill",
         engine: DEFAULT_ENGINE,
         engine_given: everyKey,
+        step_time,
         line: 17,
       },
       {
@@ -48,6 +57,7 @@ describe("loadScenario on valid files", () => {
         role: "decode",
         engine: { ...DEFAULT_ENGINE, num_gpu_blocks: 16384 },
         engine_given: everyKey,
+        step_time,
         line: 18,
       },
     ]);
@@ -123,6 +133,7 @@ describe("loadScenario on valid files", () => {
         kv_bytes_from: "default",
         cache_dtype: "auto",
         step_time: {
+          model: "linear",
           base_ms: 4,
           per_prefill_token_us: 25,
           per_decode_seq_us: 30,
@@ -145,6 +156,13 @@ describe("loadScenario on valid files", () => {
             log_stats_interval_s: 10,
             gpu_memory_utilization: 0.9,
             tensor_parallel_size: 1,
+          },
+          step_time: {
+            kind: "linear",
+            baseMs: 4,
+            perPrefillTokenUs: 25,
+            perDecodeSeqUs: 30,
+            perContextTokenNs: 0,
           },
           line: 2,
         },
