@@ -65,11 +65,27 @@ function culprit(
   return ["instances", index];
 }
 
+/**
+ * Whether the instance's num_gpu_blocks will be sized from its GPU's memory (resolve.ts), which
+ * then checks the blocks against max_model_len itself: the default 8,192 is not what it runs with.
+ */
+function blocksFromMemory(
+  file: ScenarioFile,
+  instance: ScenarioFile["instances"][number],
+): boolean {
+  const hasShapes = file.model.preset !== undefined || file.model.config !== undefined;
+  const hasGpu = (instance.gpu ?? file.gpu) !== undefined;
+  const given = (instance.engine?.num_gpu_blocks ?? file.engine.num_gpu_blocks) !== undefined;
+  return hasShapes && hasGpu && !given;
+}
+
 export function checkEngineLimits(file: ScenarioFile): Problem[] {
   const problems = new Map<string, Problem>();
   file.instances.forEach((instance, i) => {
     const engine = mergeEngine(file.engine, instance.engine);
+    const sized = blocksFromMemory(file, instance);
     for (const rule of ENGINE_RULES) {
+      if (sized && rule.keys.includes("num_gpu_blocks")) continue;
       const message = rule.violation(engine);
       if (message === undefined) continue;
       const path = culprit(rule.keys, i, file.engine, instance.engine);

@@ -51,9 +51,9 @@ export const DEFAULT_ENGINE: Readonly<EngineConfig> = Object.freeze({
 
 /** The roofline's efficiencies when a scenario leaves them out; docs/step-time.md says why. */
 export const ROOFLINE_DEFAULTS = Object.freeze({
-  compute_efficiency: 0.6,
-  bandwidth_efficiency: 0.8,
-  overhead_ms: 1,
+  compute_efficiency: 0.5,
+  bandwidth_efficiency: 0.9,
+  overhead_ms: 1.45,
 });
 
 /** Powers of two from 1 to 256: vLLM's block sizes, and 2 and 4 for small worked examples. */

@@ -571,3 +571,23 @@ describe("the step-time model", () => {
     );
   });
 });
+
+describe("max_model_len against a cache sized from memory", () => {
+  it("checks the derived blocks, not the default 8,192, when a GPU and a model size the cache", () => {
+    const text = lines(
+      "model: { preset: llama-3.1-8b }",
+      "gpu: { preset: h100-sxm }",
+      "engine: { max_model_len: 131072 }",
+      ...PD_BASE,
+    );
+    const blocks = parseScenario(text, "s.yaml").instances[0]!.engine.num_gpu_blocks;
+    expect(blocks).toBeGreaterThan(131072 / 16 + 1);
+    // Without the GPU the default pool is what runs, and it is too small.
+    const issue = onlyIssue(
+      lines("model: { preset: llama-3.1-8b }", "engine: { max_model_len: 131072 }", ...PD_BASE),
+    );
+    expect(issue.message).toMatch(
+      /^num_gpu_blocks 8192 cannot hold one request of max_model_len 131072/,
+    );
+  });
+});
