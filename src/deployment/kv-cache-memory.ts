@@ -10,7 +10,7 @@
 // outside torch, which grows by the NCCL buffers under tensor parallelism.
 
 import type { GpuSpec } from "./gpu-presets.ts";
-import { type ModelConfig, isMla, parameterCount } from "./model-config.ts";
+import { type ModelConfig, isMla, parameterBreakdown, weightBytes } from "./model-config.ts";
 
 const GiB = 2 ** 30;
 
@@ -53,8 +53,9 @@ export function kvCacheMemory(input: KvCacheMemoryInput): KvCacheMemory {
   const { gpu, model, tensorParallelSize: tp } = input;
   const total = gpu.memory_gb * GiB * USABLE_SHARE;
   const budget = total * input.gpuMemoryUtilization;
-  const elementBytes = model.torch_dtype === "float32" ? 4 : 2;
-  const weights = (parameterCount(model).total * elementBytes) / tp;
+  const p = parameterBreakdown(model);
+  const bytes = weightBytes(model, p);
+  const weights = (bytes.embeddings + bytes.dense + p.moeLayers * p.experts * bytes.expert) / tp;
   const reserve =
     (NON_TORCH_GIB + PEAK_BASE_GIB + (tp > 1 ? NCCL_GIB : 0)) * GiB +
     model.vocab_size * input.maxNumSeqs * PEAK_BYTES_PER_VOCAB_SEQ;

@@ -19,6 +19,12 @@ export interface ModelConfig {
   head_dim?: number;
   vocab_size: number;
   torch_dtype?: string;
+  /**
+   * quantization_config.quant_method when it is "fp8" (DeepSeek-V3's block-wise FP8): the
+   * projections and experts are stored in one byte a parameter, the embeddings and output head
+   * in torch_dtype.
+   */
+  quantization?: "fp8";
   tie_word_embeddings?: boolean;
   // Mixture of experts (Qwen3-MoE: num_experts; DeepSeek: n_routed_experts).
   num_experts?: number;
@@ -102,6 +108,16 @@ export function readModelConfig(json: unknown): { config: ModelConfig } | { prob
     config.tie_word_embeddings = raw.tie_word_embeddings;
   }
   if (typeof raw.q_lora_rank === "number") config.q_lora_rank = raw.q_lora_rank;
+  const quantization = raw.quantization_config;
+  if (quantization !== undefined && quantization !== null) {
+    const method = (quantization as { quant_method?: unknown }).quant_method;
+    if (method === "fp8") config.quantization = "fp8";
+    else {
+      problems.push(
+        `quantization_config.quant_method ${JSON.stringify(method)} is not one pdsim models: it sizes weights in torch_dtype, or in one byte with quant_method "fp8"`,
+      );
+    }
+  }
   if ((config.kv_lora_rank === undefined) !== (config.qk_rope_head_dim === undefined)) {
     problems.push("kv_lora_rank and qk_rope_head_dim go together (multi-head latent attention)");
   }
@@ -133,6 +149,27 @@ export function kvBytesPerToken(config: ModelConfig, cacheDtype: CacheDtype): nu
     ? config.kv_lora_rank! + config.qk_rope_head_dim!
     : 2 * (config.num_key_value_heads ?? config.num_attention_heads) * headDim(config);
   return config.num_hidden_layers * perLayer * element;
+}
+
+/** Bytes of the weights: the linear layers in the quantized size, the embeddings in torch_dtype. */
+export function weightBytes(
+  config: ModelConfig,
+  p: ParameterBreakdown,
+): {
+  /** Embeddings and output head together. */
+  embeddings: number;
+  /** Every other parameter (attention, MLPs, shared experts, routers), routed experts aside. */
+  dense: number;
+  /** One routed expert of one layer. */
+  expert: number;
+} {
+  const full = DTYPE_BYTES[config.torch_dtype ?? "bfloat16"] ?? 2;
+  const linear = config.quantization === "fp8" ? 1 : full;
+  return {
+    embeddings: (p.embedding + p.lmHead) * full,
+    dense: p.dense * linear,
+    expert: p.expert * linear,
+  };
 }
 
 export interface ParameterCount {

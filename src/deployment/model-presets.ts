@@ -133,6 +133,7 @@ export const MODEL_PRESETS = {
       v_head_dim: 128,
       vocab_size: 129280,
       torch_dtype: "bfloat16",
+      quantization: "fp8", // quantization_config: { quant_method: fp8, fmt: e4m3, weight_block_size: [128, 128] }
       tie_word_embeddings: false,
     },
     // The main model; the repository's 685 B add a 14 B multi-token-prediction module.

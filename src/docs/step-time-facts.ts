@@ -6,7 +6,7 @@
 import { PROFILES } from "../accounting/profiles.ts";
 import { GPU_PRESETS } from "../deployment/gpu-presets.ts";
 import { toGib } from "../deployment/kv-cache-memory.ts";
-import { type CacheDtype, kvBytesPerToken } from "../deployment/model-config.ts";
+import { type CacheDtype, kvBytesPerToken, type ModelConfig } from "../deployment/model-config.ts";
 import { MODEL_PRESETS } from "../deployment/model-presets.ts";
 import { type RooflineCosts, rooflineCosts, weightsReadUs } from "../engine/roofline.ts";
 import { stepDuration } from "../engine/step-latency.ts";
@@ -101,8 +101,10 @@ function defaultCosts(
   gpu: keyof typeof GPU_PRESETS,
   tp: number,
   cacheDtype: CacheDtype,
+  weights: "preset" | "fp8" = "preset",
 ): RooflineCosts {
-  const config = MODEL_PRESETS[model].config;
+  const preset: ModelConfig = MODEL_PRESETS[model].config;
+  const config = weights === "fp8" ? { ...preset, quantization: "fp8" as const } : preset;
   return rooflineCosts({
     model: config,
     gpu: GPU_PRESETS[gpu],
@@ -221,7 +223,7 @@ export function stepTimeFacts(set: (name: string, value: string | number) => voi
   // cost more than the weight reads it models.
   const tp8 = LLAMA_70B_MI300X_TP8;
   const publishedStepMs = (tp8.latencyS * 1000) / tp8.outputTokens;
-  const tp8Costs = defaultCosts("llama-3.1-70b", "mi300x", 8, "fp8");
+  const tp8Costs = defaultCosts("llama-3.1-70b", "mi300x", 8, "fp8", "fp8");
   const context = tp8.promptTokens + tp8.outputTokens / 2;
   const tp8StepMs = decodeStepMs(tp8Costs, 1, context);
   row(

@@ -17,6 +17,7 @@ import {
   isMla,
   type ModelConfig,
   parameterBreakdown,
+  weightBytes,
 } from "../deployment/model-config.ts";
 
 export interface RooflineEfficiency {
@@ -33,6 +34,8 @@ export interface RooflineCosts {
   kind: "roofline";
   /** FLOPs a token costs in the projections and MLPs (a routed expert's share included). */
   flopsPerToken: number;
+  /** The projections' and MLPs' FLOP/s: FP8 tensor cores for FP8 weights on a GPU that has them. */
+  linearFlopsPerUs: number;
   /** FLOPs of the output head for one sequence: vLLM computes logits at one position a request. */
   flopsPerSeq: number;
   /** FLOPs of one query attending to one key, over every layer and head. */
@@ -45,6 +48,7 @@ export interface RooflineCosts {
   expertsPerToken: number;
   /** KV bytes a token takes on one GPU. */
   kvBytesPerToken: number;
+  /** The output head's and the attention's FLOP/s (BF16). */
   flopsPerUs: number;
   bytesPerUs: number;
   overheadUs: number;
@@ -71,9 +75,6 @@ export interface RooflineInput {
   efficiency: RooflineEfficiency;
 }
 
-/** Weights are read in the model's dtype: pdsim does not model quantized weights. */
-const WEIGHT_BYTES = 2;
-
 export function rooflineCosts(input: RooflineInput): RooflineCosts {
   const { model, gpu, tensorParallelSize: tp, efficiency } = input;
   const p = parameterBreakdown(model);
@@ -82,19 +83,26 @@ export function rooflineCosts(input: RooflineInput): RooflineCosts {
     ? (model.qk_nope_head_dim ?? 0) + model.qk_rope_head_dim!
     : headDim(model);
   const vDim = isMla(model) ? (model.v_head_dim ?? model.qk_nope_head_dim ?? 0) : headDim(model);
+  const bytes = weightBytes(model, p);
+  const outputHead = p.lmHead === 0 ? p.embedding : p.lmHead;
+  // The input embeddings are looked up a row a token, not read whole: only the head counts.
+  const outputHeadBytes = (bytes.embeddings * outputHead) / (p.embedding + p.lmHead);
+  const flopsPerUs = gpu.bf16_tflops * 1e6 * efficiency.computeEfficiency;
+  const fp8 = model.quantization === "fp8" && gpu.fp8_tflops !== null;
   return {
     kind: "roofline",
     // A multiply-add is two FLOPs; each matrix is split over the tensor-parallel GPUs.
     flopsPerToken: (2 * (p.dense + p.expertsPerToken * p.moeLayers * p.expert)) / tp,
-    flopsPerSeq: (2 * (p.lmHead === 0 ? p.embedding : p.lmHead)) / tp,
+    linearFlopsPerUs: fp8 ? gpu.fp8_tflops! * 1e6 * efficiency.computeEfficiency : flopsPerUs,
+    flopsPerSeq: (2 * outputHead) / tp,
     // Q·K and the weighted sum of V, each a multiply-add per element, for each head and layer.
     flopsPerAttentionPair: (2 * model.num_hidden_layers * heads * (qkDim + vDim)) / tp,
-    denseWeightBytes: (((p.lmHead === 0 ? p.embedding : p.lmHead) + p.dense) * WEIGHT_BYTES) / tp,
-    expertBytes: (p.moeLayers * p.expert * WEIGHT_BYTES) / tp,
+    denseWeightBytes: (outputHeadBytes + bytes.dense) / tp,
+    expertBytes: (p.moeLayers * bytes.expert) / tp,
     experts: p.experts,
     expertsPerToken: p.expertsPerToken,
     kvBytesPerToken: input.kvBytesPerToken / kvShards(model, tp),
-    flopsPerUs: gpu.bf16_tflops * 1e6 * efficiency.computeEfficiency,
+    flopsPerUs,
     bytesPerUs: gpu.memory_bandwidth_tb_s * 1e6 * efficiency.bandwidthEfficiency,
     overheadUs: efficiency.overheadMs * 1000,
   };
@@ -122,12 +130,12 @@ export function rooflineTimes(
   costs: RooflineCosts,
   work: StepWork,
 ): { computeUs: number; memoryUs: number } {
-  const flops =
-    costs.flopsPerToken * work.numTokens +
-    costs.flopsPerSeq * work.numSeqs +
-    costs.flopsPerAttentionPair * work.numAttentionPairs;
+  const otherFlops =
+    costs.flopsPerSeq * work.numSeqs + costs.flopsPerAttentionPair * work.numAttentionPairs;
   return {
-    computeUs: flops / costs.flopsPerUs,
+    computeUs:
+      (costs.flopsPerToken * work.numTokens) / costs.linearFlopsPerUs +
+      otherFlops / costs.flopsPerUs,
     memoryUs:
       weightsReadUs(costs, work.numTokens) +
       (costs.kvBytesPerToken * work.numKvTokens) / costs.bytesPerUs,

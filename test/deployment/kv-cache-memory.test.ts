@@ -2,6 +2,8 @@
 // (llm-d-incubation/llm-d-planner, accuracy/results/v0.19.0/logs/, util 0.95, max_num_seqs 1024).
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parameterCount } from "../../src/deployment/model-config.ts";
+import { MODEL_PRESETS } from "../../src/deployment/model-presets.ts";
 import { parseScenario } from "../../src/scenario/index.ts";
 
 function instance(lines: readonly string[]) {
@@ -59,5 +61,22 @@ describe("the KV cache sized from GPU memory", () => {
         "engine: { tensor_parallel_size: 4, max_model_len: 8192 }",
       ]).kv_cache_memory!.kvCache,
     ).toBeGreaterThan(0);
+  });
+});
+
+describe("FP8 weights (quantization_config.quant_method fp8)", () => {
+  it("sizes DeepSeek-V3's projections and experts at one byte, its embeddings at two", () => {
+    const u = instance([
+      "model: { preset: deepseek-v3 }",
+      "gpu: { preset: h200 }",
+      "engine: { tensor_parallel_size: 8, max_model_len: 32768 }",
+    ]);
+    // 129,280 × 7,168 = 926,679,040 parameters each for the embeddings and the output head.
+    const embeddings = 2 * 926_679_040;
+    const total = parameterCount(MODEL_PRESETS["deepseek-v3"].config).total;
+    expect(u.kv_cache_memory!.weights).toBe((embeddings * 2 + (total - embeddings)) / 8);
+    // About 84 GB a GPU: it fits eight H200s, which its 1.34 TB in BF16 would not.
+    expect(u.kv_cache_memory!.weights / 1e9).toBeCloseTo(84.1, 1);
+    expect(u.kv_cache_memory!.kvCache).toBeGreaterThan(0);
   });
 });

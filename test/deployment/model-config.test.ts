@@ -87,6 +87,23 @@ describe("a config.json that lacks what pdsim needs", () => {
   });
 });
 
+describe("quantized weights", () => {
+  const shapes = { ...common, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 2 };
+
+  it("reads quant_method fp8, and refuses a method it does not model", () => {
+    const fp8 = readModelConfig({
+      ...shapes,
+      quantization_config: { quant_method: "fp8", weight_block_size: [128, 128] },
+    });
+    expect(fp8).toMatchObject({ config: { quantization: "fp8" } });
+    expect(readModelConfig({ ...shapes, quantization_config: { quant_method: "awq" } })).toEqual({
+      problems: [
+        'quantization_config.quant_method "awq" is not one pdsim models: it sizes weights in torch_dtype, or in one byte with quant_method "fp8"',
+      ],
+    });
+  });
+});
+
 describe("parameter counts from the config's shapes", () => {
   it("count a dense model's embeddings, attention and MLP", () => {
     // Two layers of hidden 8, 2 heads of 4, 1 KV head, MLP 16, vocab 10, untied head:

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GPU_PRESETS, GPU_PRESET_NAMES } from "../../src/deployment/gpu-presets.ts";
-import { kvBytesPerToken } from "../../src/deployment/model-config.ts";
+import { kvBytesPerToken, parameterBreakdown } from "../../src/deployment/model-config.ts";
 import { MODEL_PRESETS, MODEL_PRESET_NAMES } from "../../src/deployment/model-presets.ts";
 import {
   expertsRead,
@@ -163,5 +163,19 @@ describe("roofline step time, for every preset model on every preset GPU", () =>
     );
     // The generator reaches both sides of the roofline, mixtures of experts and TP > 1.
     for (const count of Object.values(seen)) expect(count).toBeGreaterThan(20);
+  });
+});
+
+describe("FP8 weights in the roofline", () => {
+  it("reads DeepSeek-V3's projections and experts at one byte and multiplies them on FP8 tensor cores", () => {
+    const h200 = costsOf("deepseek-v3", "h200", 8);
+    expect(h200.linearFlopsPerUs).toBe(1979e6);
+    expect(h200.flopsPerUs).toBe(989.5e6); // the attention and the output head stay BF16
+    // The output head in BF16 (2 bytes × 926,679,040) and the rest at one byte a parameter.
+    const p = parameterBreakdown(MODEL_PRESETS["deepseek-v3"].config);
+    expect(h200.denseWeightBytes).toBe((2 * 926_679_040 + p.dense) / 8);
+    expect(h200.expertBytes).toBe((58 * p.expert) / 8); // 61 layers, the first 3 dense
+    // An A100 has no FP8 tensor cores: the multiplies run at its BF16 rate.
+    expect(costsOf("deepseek-v3", "a100-80gb", 8).linearFlopsPerUs).toBe(312e6);
   });
 });
