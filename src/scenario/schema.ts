@@ -37,12 +37,23 @@ export {
 import { parseMetricSelector, type MetricSelector } from "./selector.ts";
 import { indexUnique } from "./unique.ts";
 import { engineSchema } from "./engine-schema.ts";
+import { readVllmArgs } from "./vllm-args.ts";
 import { workloadSchema } from "./workload-schema.ts";
 import { MODEL_PRESET_NAMES } from "../deployment/model-presets.ts";
 import { GPU_PRESET_NAMES } from "../deployment/gpu-presets.ts";
 
-
 export const DEFAULT_MODEL_NAME = "Qwen/Qwen3-0.6B";
+
+/** A `vllm serve` command line, read into what pdsim makes of it (vllm-args.ts). */
+const vllmArgsSchema = z
+  .string()
+  .describe("a vllm serve command line as a string")
+  .transform((text, ctx) => {
+    const read = readVllmArgs(text);
+    if (read.ok) return read.args;
+    for (const message of read.messages) ctx.addIssue({ code: "custom", message });
+    return z.NEVER;
+  });
 
 /** Qwen3-0.6B's: 28 layers x 8 KV heads x 128 head dim x 2 (K and V) x 2 bytes (bf16). */
 export const DEFAULT_KV_BYTES_PER_TOKEN = 114688;
@@ -59,7 +70,8 @@ const modelSchema = z
     /** A Hugging Face config.json, relative to the scenario file. */
     config: nonEmptyText.optional(),
     /** vLLM's --kv-cache-dtype: auto (the model's dtype) or fp8. */
-    cache_dtype: z.enum(["auto", "fp8"]).describe("auto or fp8").default("auto"),
+    // Default: what the instances' --kv-cache-dtype says, else auto (resolve.ts).
+    cache_dtype: z.enum(["auto", "fp8"]).describe("auto or fp8").optional(),
     /** Overrides what the preset or config gives (default without either: Qwen3-0.6B's). */
     kv_bytes_per_token: positiveInt.optional(),
     step_time: z
@@ -143,6 +155,8 @@ const instanceSchema = z.strictObject({
     ),
   role: z.enum(ROLES),
   engine: engineSchema.optional(),
+  /** A `vllm serve` command line: its flags override the scenario's and this instance's engine. */
+  vllm_args: vllmArgsSchema.optional(),
   /** This instance's GPU, instead of the scenario's. */
   gpu: gpuSchema.optional(),
 });
@@ -266,6 +280,7 @@ export const scenarioFileSchema = z
     seed: nonNegativeInt.default(0),
     model: modelSchema.prefault({}),
     engine: engineSchema.default({}), // nothing overridden: DEFAULT_ENGINE
+    vllm_args: vllmArgsSchema.optional(), // every instance's flags, under each instance's own
     gpu: gpuSchema.optional(), // every instance's GPU unless it names its own
     instances: instancesSchema, // required
     kv_transfer: kvTransferSchema.prefault({}),

@@ -17,6 +17,9 @@ import type {
 
 export type { ArrivalConfig, DistributionConfig, MetricSelector };
 
+/** Where an engine value came from: a level that gives it, or a default (pdsim's or vLLM's). */
+export type EngineSource = "default" | "vllm default" | "engine" | "vllm_args";
+
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 export type ConnectorName = (typeof CONNECTORS)[number];
 export type RoutingPolicy = (typeof ROUTING_POLICIES)[number];
@@ -95,6 +98,10 @@ export interface InstanceConfig {
   gpu?: GpuSpec;
   /** The engine keys the scenario or the instance states (the rest are defaults); absent: none. */
   engine_given?: readonly (keyof EngineConfig)[];
+  /** With vllm_args at either level: where each engine value came from; absent without. */
+  engine_from?: Readonly<Record<keyof EngineConfig, EngineSource>>;
+  /** With vllm_args at either level: the flags given that change nothing pdsim models. */
+  vllm_args_ignored?: readonly string[];
   /** How the cache was sized from the GPU's memory, when num_gpu_blocks was derived. */
   kv_cache_memory?: KvCacheMemory;
   line: number;

@@ -21,8 +21,8 @@ export interface VllmArgs {
   served_model_name?: string;
   cache_dtype?: CacheDtype;
   kv_transfer?: KvTransferClaim;
-  /** `--performance-mode throughput` doubles vLLM's default batch limits. */
-  throughput_mode: boolean;
+  /** `--performance-mode`: `throughput` doubles vLLM's default batch limits. */
+  performance_mode?: string;
   /** Flags given that change nothing pdsim models, by their long names, in the order given. */
   ignored: string[];
 }
@@ -117,7 +117,7 @@ export function readVllmArgs(text: string): VllmArgsRead {
   if (!argv.ok) return argv;
   const messages: string[] = [];
   const engine: Record<string, unknown> = {};
-  const args: VllmArgs = { engine, throughput_mode: false, ignored: [] };
+  const args: VllmArgs = { engine, ignored: [] };
   if (argv.argv.model !== undefined) args.model = argv.argv.model;
   for (const occurrence of argv.argv.flags) {
     const name = occurrence.flag.name;
@@ -139,7 +139,7 @@ export function readVllmArgs(text: string): VllmArgsRead {
       if (problem !== undefined) messages.push(problem);
       continue;
     }
-    if (name === "--performance-mode") args.throughput_mode = occurrence.value === "throughput";
+    if (name === "--performance-mode") args.performance_mode = String(occurrence.value);
     if (!args.ignored.includes(name)) args.ignored.push(name);
   }
   return messages.length > 0 ? { ok: false, messages } : { ok: true, args };
