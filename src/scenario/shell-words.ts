@@ -12,9 +12,6 @@ export type ShellWords = { ok: true; words: string[] } | { ok: false; message: s
  */
 const CONTINUATION = /\\\r?\n|(^|[ \t])\\[ \t]+/g;
 
-/** Appended after the text: if it does not come back as a word of its own, a quote was left open. */
-const SENTINEL = "pdsim-end-of-line";
-
 interface Variable {
   variable: string;
 }
@@ -26,12 +23,8 @@ export function shellWords(text: string): ShellWords {
     const refusal = refusalOf(entry);
     if (refusal !== undefined) return { ok: false, message: refusal };
   }
-  const closed = parse<Variable>(`${joined} ${SENTINEL}`, (name) => ({ variable: name }));
-  if (closed[closed.length - 1] !== SENTINEL) {
-    return {
-      ok: false,
-      message: "a quote is left open (or the line ends in a backslash); close it",
-    };
+  if (quoteLeftOpen(joined)) {
+    return { ok: false, message: "a quote is left open; close it" };
   }
   return { ok: true, words: entries as string[] };
 }
@@ -43,6 +36,9 @@ function refusalOf(entry: ParseEntry | Variable): string | undefined {
       : undefined;
   }
   if ("variable" in entry) {
+    if (entry.variable === "") {
+      return "command substitution ('$(...)') needs a shell; pdsim reads the command line as plain words";
+    }
     return `$${entry.variable}: pdsim does not expand environment variables; write the value out`;
   }
   if ("comment" in entry) {
@@ -55,4 +51,19 @@ function refusalOf(entry: ParseEntry | Variable): string | undefined {
     return "command substitution or a subshell ('(') needs a shell; pdsim reads the command line as plain words";
   }
   return `'${entry.op}' is a shell operator; vllm_args holds one command's arguments, with no pipes, redirections or command lists`;
+}
+
+/**
+ * Whether the text ends inside a quote. shell-quote reads an unclosed quote as if it were closed,
+ * where a shell would wait for the rest of the command; pdsim calls it a mistake.
+ */
+function quoteLeftOpen(text: string): boolean {
+  let open: "'" | '"' | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\\" && open !== "'") i++;
+    else if (open === undefined && (c === "'" || c === '"')) open = c;
+    else if (c === open) open = undefined;
+  }
+  return open !== undefined;
 }
