@@ -27,7 +27,9 @@ export interface RenderStyle {
 }
 
 export function renderVllmArgs(input: RenderInput, style: RenderStyle = {}): string {
-  const words: string[] = ["vllm", "serve"];
+  // vLLM takes --served-model-name after `vllm serve` only with a model first; without one, the
+  // flags alone (as vllm_args may be written) say the same.
+  const words: string[] = input.model === undefined ? [] : ["vllm", "serve"];
   const flag = (name: string, value: string): void => {
     if (style.equals === true) words.push(`${name}=${value}`);
     else words.push(name, value);

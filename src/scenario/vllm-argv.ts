@@ -45,9 +45,14 @@ const OPTIONS: ReadonlyMap<string, OptionEntry> = (() => {
 const LONG_OPTIONS = [...OPTIONS.keys()].filter((o) => o.startsWith("--"));
 const BY_NAME = new Map(VLLM_SERVE_FLAGS.map((f) => [f.name, f]));
 
-/** argparse takes a negative number, or a word with a space, as a value rather than a flag. */
+/**
+ * argparse takes a negative number, or a word with a space before any `=`, as a value rather
+ * than a flag (`--name=a b` is still the flag --name with the value 'a b').
+ */
 function isFlagLike(word: string): boolean {
-  return word.startsWith("-") && !/^-\d+$|^-\d*\.\d+$/.test(word) && !word.includes(" ");
+  const eq = word.indexOf("=");
+  const head = eq === -1 ? word : word.slice(0, eq);
+  return word.startsWith("-") && !/^-\d+$|^-\d*\.\d+$/.test(word) && !head.includes(" ");
 }
 
 /** FlexibleArgumentParser's spelling: dashes for underscores in a long name, up to a `.`. */
