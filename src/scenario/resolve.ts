@@ -8,11 +8,9 @@ import { gib, kvCacheMemory } from "../deployment/kv-cache-memory.ts";
 import { ScenarioError } from "./errors.ts";
 import type { PathSegment } from "./paths.ts";
 import {
-  DEFAULT_ENGINE,
   DEFAULT_KV_BYTES_PER_TOKEN,
   DEFAULT_MODEL_NAME,
   MAX_GPU_BLOCKS,
-  type EngineOverride,
   type ScenarioFile,
 } from "./schema.ts";
 import type {
@@ -27,18 +25,6 @@ import type {
 import type { WorkloadSpec } from "./workload-schema.ts";
 import { instanceEngine, type InstanceEngine } from "./instance-engine.ts";
 import { vllmClaims, type VllmClaims } from "./vllm-checks.ts";
-
-/** Later levels win; an absent key falls through to the level above. */
-export function mergeEngine(...levels: (EngineOverride | undefined)[]): EngineConfig {
-  const engine: EngineConfig = { ...DEFAULT_ENGINE };
-  for (const level of levels) {
-    if (level === undefined) continue;
-    for (const [key, value] of Object.entries(level)) {
-      if (value !== undefined) Object.assign(engine, { [key]: value });
-    }
-  }
-  return engine;
-}
 
 /** Disaggregation needs a connector; a cluster of unified instances moves no KV. */
 export function defaultConnector(roles: readonly InstanceConfig["role"][]): ConnectorName {

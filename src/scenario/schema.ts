@@ -3,8 +3,8 @@
 //
 // Defaults that depend on other keys are filled in by resolve.ts: `name` (the file's base
 // name without extension), `kv_transfer.connector` ("none" when every instance is unified,
-// else "nixl"), `metrics.model_name` (model.name) and each instance's engine (DEFAULT_ENGINE,
-// then the top-level `engine`, then the instance's own `engine`).
+// else "nixl"), `metrics.model_name` (model.name) and each instance's engine (DEFAULT_ENGINE or
+// vLLM's defaults, then the top-level `engine` and `vllm_args`, then the instance's own).
 import { z } from "zod";
 import {
   CONNECTORS,

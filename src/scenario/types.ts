@@ -92,7 +92,10 @@ export interface EngineConfig {
 export interface InstanceConfig {
   name: string;
   role: InstanceRole;
-  /** Built-in defaults, then the top-level `engine`, then the instance's own `engine`. */
+  /**
+   * The defaults (vLLM's with vllm_args at either level), then the top-level `engine` and
+   * `vllm_args`, then the instance's own `engine` and `vllm_args` (instance-engine.ts).
+   */
   engine: EngineConfig;
   /** The instance's GPU, else the scenario's; absent when neither names one. */
   gpu?: GpuSpec;
