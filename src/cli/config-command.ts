@@ -7,7 +7,9 @@ import { toGib } from "../deployment/kv-cache-memory.ts";
 import { type ParameterCount, parameterCount } from "../deployment/model-config.ts";
 import { type StepShape, stepDuration } from "../engine/step-latency.ts";
 import { loadScenario } from "../scenario/index.ts";
-import type { InstanceConfig, Scenario, StepTimeConfig } from "../scenario/types.ts";
+import { MODEL_PRESETS, type ModelPresetName } from "../deployment/model-presets.ts";
+import { renderVllmArgs } from "../scenario/render-vllm-args.ts";
+import type { EngineConfig, InstanceConfig, Scenario, StepTimeConfig } from "../scenario/types.ts";
 import { EXIT_OK, exitForBadInput } from "./bad-input.ts";
 import type { CliIo } from "./io.ts";
 
@@ -86,6 +88,65 @@ export interface InstanceReport {
   max_concurrency: number;
   step_time_model: string;
   step_times_ms: Record<string, number>;
+  /** Every engine value and where it came from. */
+  engine: Record<keyof EngineConfig, { value: number | boolean; from: EngineFrom }>;
+  /** The vLLM flags the instance's vllm_args give that change nothing pdsim models; null without vllm_args. */
+  vllm_args_ignored: string[] | null;
+  /** The `vllm serve` command line that runs this engine. */
+  vllm_serve: string;
+}
+
+/** `vLLM default`: an instance with vllm_args takes vLLM's defaults for what its flags leave out. */
+type EngineFrom = "given (engine)" | "given (vllm_args)" | "default" | "vLLM default" | "derived";
+
+function engineFrom(instance: InstanceConfig): Record<keyof EngineConfig, EngineFrom> {
+  const keys = Object.keys(instance.engine) as (keyof EngineConfig)[];
+  const from = (key: keyof EngineConfig): EngineFrom => {
+    const source =
+      instance.engine_from?.[key] ??
+      (instance.engine_given?.includes(key) === true ? "engine" : "default");
+    if (
+      key === "num_gpu_blocks" &&
+      instance.kv_cache_memory !== undefined &&
+      source === "default"
+    ) {
+      return "derived";
+    }
+    switch (source) {
+      case "engine":
+        return "given (engine)";
+      case "vllm_args":
+        return "given (vllm_args)";
+      case "vllm default":
+        return "vLLM default";
+      case "default":
+        return "default";
+    }
+  };
+  return Object.fromEntries(keys.map((k) => [k, from(k)])) as Record<
+    keyof EngineConfig,
+    EngineFrom
+  >;
+}
+
+/** The instance as one `vllm serve` line: the blocks only when vLLM would not size them alike. */
+function vllmServeLine(scenario: Scenario, instance: InstanceConfig, derived: boolean): string {
+  const model = scenario.model;
+  const { num_gpu_blocks, log_stats_interval_s: _, ...engine } = instance.engine;
+  const connector = scenario.kv_transfer.connector;
+  const role = instance.role;
+  return renderVllmArgs({
+    model:
+      model.source?.kind === "preset"
+        ? MODEL_PRESETS[model.source.name as ModelPresetName].huggingFace
+        : model.name,
+    servedName: model.name,
+    engine: derived ? engine : { num_gpu_blocks, ...engine },
+    cacheDtype: model.cache_dtype,
+    ...(connector === "none" || role === "unified"
+      ? {}
+      : { kvTransfer: { connector, role: role === "prefill" ? "kv_producer" : "kv_consumer" } }),
+  });
 }
 
 export function configCommand(io: CliIo, opts: ConfigOptions): number {
@@ -104,6 +165,7 @@ export function configCommand(io: CliIo, opts: ConfigOptions): number {
 function instanceReport(scenario: Scenario, instance: InstanceConfig): InstanceReport {
   const model = scenario.model;
   const e = instance.engine;
+  const sources = engineFrom(instance);
   // vLLM logs num_gpu_blocks × block_size, its null block included.
   const kvTokens = e.num_gpu_blocks * e.block_size;
   return {
@@ -134,12 +196,11 @@ function instanceReport(scenario: Scenario, instance: InstanceConfig): InstanceR
     block_size: e.block_size,
     num_gpu_blocks: {
       value: e.num_gpu_blocks,
-      from:
-        instance.kv_cache_memory !== undefined
+      from: sources.num_gpu_blocks.startsWith("given")
+        ? "given"
+        : sources.num_gpu_blocks === "derived"
           ? "derived"
-          : instance.engine_given?.includes("num_gpu_blocks") === true
-            ? "given"
-            : "default",
+          : "default",
     },
     tensor_parallel_size: e.tensor_parallel_size,
     kv_cache_memory_gib:
@@ -162,6 +223,12 @@ function instanceReport(scenario: Scenario, instance: InstanceConfig): InstanceR
         stepDuration(instance.step_time, shape) / 1000,
       ]),
     ),
+    engine: Object.fromEntries(
+      (Object.keys(e) as (keyof EngineConfig)[]).map((k) => [k, { value: e[k], from: sources[k] }]),
+    ) as InstanceReport["engine"],
+    vllm_args_ignored:
+      instance.vllm_args_ignored === undefined ? null : [...instance.vllm_args_ignored],
+    vllm_serve: vllmServeLine(scenario, instance, sources.num_gpu_blocks === "derived"),
   };
 }
 
@@ -199,6 +266,14 @@ function formatReport(r: InstanceReport): string {
     ...Object.entries(r.step_times_ms).map(
       ([name, ms]) => `    ${name.padEnd(18)}${ms.toFixed(3)} ms`,
     ),
+    "  engine",
+    ...Object.entries(r.engine).map(
+      ([key, { value, from }]) => `    ${key.padEnd(30)}${String(value).padStart(8)}  ${from}`,
+    ),
+    ...(r.vllm_args_ignored === null || r.vllm_args_ignored.length === 0
+      ? []
+      : [`  ignored vLLM flags  ${r.vllm_args_ignored.join(", ")}`]),
+    `  vllm serve          ${r.vllm_serve.replace(/^vllm serve /, "")}`,
     "",
   ];
   return lines.join("\n");

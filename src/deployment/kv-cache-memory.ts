@@ -51,7 +51,7 @@ export interface KvCacheMemory {
 
 export function kvCacheMemory(input: KvCacheMemoryInput): KvCacheMemory {
   const { gpu, model, tensorParallelSize: tp } = input;
-  const total = gpu.memory_gb * GiB * USABLE_SHARE;
+  const total = gpuTotalMemory(gpu);
   const budget = total * input.gpuMemoryUtilization;
   const p = parameterBreakdown(model);
   const bytes = weightBytes(model, p);
@@ -63,6 +63,11 @@ export function kvCacheMemory(input: KvCacheMemoryInput): KvCacheMemory {
   const kvBytesPerTokenPerGpu = input.kvBytesPerToken / kvShards(model, tp);
   const numGpuBlocks = Math.max(0, Math.floor(kvCache / (kvBytesPerTokenPerGpu * input.blockSize)));
   return { total, budget, weights, reserve, kvCache, kvBytesPerTokenPerGpu, numGpuBlocks };
+}
+
+/** The GPU's memory as torch reports it, in bytes. */
+export function gpuTotalMemory(gpu: GpuSpec): number {
+  return gpu.memory_gb * GiB * USABLE_SHARE;
 }
 
 /**

@@ -2,8 +2,9 @@
 // instance (vLLM refuses to start with these), roles against the connector, and
 // expectations against the instances they name.
 import type { PathSegment, Problem } from "./paths.ts";
-import { mergeEngine } from "./resolve.ts";
-import type { EngineOverride, ScenarioFile } from "./schema.ts";
+import { instanceEngine, type InstanceEngine } from "./instance-engine.ts";
+import type { ScenarioFile } from "./schema.ts";
+import { checkVllmArgs } from "./vllm-checks.ts";
 import { suggestOrList } from "./suggest.ts";
 import { generatedArrivalSpan } from "./workload-schema.ts";
 import type { EngineConfig } from "./types.ts";
@@ -49,20 +50,17 @@ const ENGINE_RULES: readonly EngineRule[] = [
 ];
 
 /**
- * Where to point for a rule broken by one instance: the instance's own setting of a key the
- * rule reads, else the top-level one, else the instance itself.
+ * Where to point for a rule broken by one instance: the instance's own setting of a key the rule
+ * reads (most likely culprit first), else the scenario's, else the instance itself.
  */
 function culprit(
   keys: EngineRule["keys"],
   index: number,
-  top: EngineOverride,
-  own: EngineOverride | undefined,
+  at: InstanceEngine["givenAt"],
 ): PathSegment[] {
-  const ownKey = keys.find((k) => own?.[k] !== undefined);
-  if (ownKey !== undefined) return ["instances", index, "engine", ownKey];
-  const topKey = keys.find((k) => top[k] !== undefined);
-  if (topKey !== undefined) return ["engine", topKey];
-  return ["instances", index];
+  const own = keys.map((k) => at[k]).find((path) => path?.[0] === "instances");
+  const any = own ?? keys.map((k) => at[k]).find((path) => path !== undefined);
+  return any === undefined ? ["instances", index] : [...any];
 }
 
 /**
@@ -72,23 +70,23 @@ function culprit(
 function blocksFromMemory(
   file: ScenarioFile,
   instance: ScenarioFile["instances"][number],
+  givenAt: InstanceEngine["givenAt"],
 ): boolean {
   const hasShapes = file.model.preset !== undefined || file.model.config !== undefined;
   const hasGpu = (instance.gpu ?? file.gpu) !== undefined;
-  const given = (instance.engine?.num_gpu_blocks ?? file.engine.num_gpu_blocks) !== undefined;
-  return hasShapes && hasGpu && !given;
+  return hasShapes && hasGpu && givenAt.num_gpu_blocks === undefined;
 }
 
 export function checkEngineLimits(file: ScenarioFile): Problem[] {
   const problems = new Map<string, Problem>();
   file.instances.forEach((instance, i) => {
-    const engine = mergeEngine(file.engine, instance.engine);
-    const sized = blocksFromMemory(file, instance);
+    const { engine, givenAt } = instanceEngine(file, i);
+    const sized = blocksFromMemory(file, instance, givenAt);
     for (const rule of ENGINE_RULES) {
       if (sized && rule.keys.includes("num_gpu_blocks")) continue;
       const message = rule.violation(engine);
       if (message === undefined) continue;
-      const path = culprit(rule.keys, i, file.engine, instance.engine);
+      const path = culprit(rule.keys, i, givenAt);
       // Instances that inherit one bad top-level setting share a single report.
       problems.set(JSON.stringify([path, message]), { path, message, at: "value" });
     }
@@ -171,15 +169,13 @@ export function checkPeriodicTicks(file: ScenarioFile): Problem[] {
       `raise ${key} or bring the arrivals closer together`;
     problems.set(JSON.stringify(path), { path, message, at: "value" });
   };
-  file.instances.forEach((instance, i) => {
-    const period = mergeEngine(file.engine, instance.engine).log_stats_interval_s;
-    const own = instance.engine?.log_stats_interval_s !== undefined;
-    const path: PathSegment[] = own
-      ? ["instances", i, "engine", "log_stats_interval_s"]
-      : file.engine.log_stats_interval_s !== undefined
-        ? ["engine", "log_stats_interval_s"]
-        : ["workload"];
-    check(path, "log_stats_interval_s", period);
+  file.instances.forEach((_, i) => {
+    const { engine, givenAt } = instanceEngine(file, i);
+    check(
+      [...(givenAt.log_stats_interval_s ?? ["workload"])],
+      "log_stats_interval_s",
+      engine.log_stats_interval_s,
+    );
   });
   check(["metrics", "scrape_interval_s"], "scrape_interval_s", file.metrics.scrape_interval_s);
   return [...problems.values()];
@@ -190,6 +186,7 @@ export function checkScenarioFile(file: ScenarioFile): Problem[] {
     ...checkEngineLimits(file),
     ...checkRoles(file),
     ...checkExpectedInstances(file),
+    ...checkVllmArgs(file),
     ...checkPeriodicTicks(file),
   ];
 }

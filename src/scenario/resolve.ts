@@ -5,18 +5,15 @@ import { basename, dirname, extname, resolve } from "node:path";
 import { kvBytesPerToken, readModelConfig } from "../deployment/model-config.ts";
 import { MODEL_PRESETS } from "../deployment/model-presets.ts";
 import { gib, kvCacheMemory } from "../deployment/kv-cache-memory.ts";
-import { GPU_PRESETS, type GpuSpec } from "../deployment/gpu-presets.ts";
+import type { GpuSpec } from "../deployment/gpu-presets.ts";
 import { rooflineCosts } from "../engine/roofline.ts";
 import type { StepTimeModel } from "../engine/step-latency.ts";
 import { ScenarioError } from "./errors.ts";
 import type { PathSegment } from "./paths.ts";
 import {
-  DEFAULT_ENGINE,
   DEFAULT_KV_BYTES_PER_TOKEN,
   DEFAULT_MODEL_NAME,
   MAX_GPU_BLOCKS,
-  type EngineOverride,
-  type GpuOverride,
   type ScenarioFile,
 } from "./schema.ts";
 import type {
@@ -29,18 +26,8 @@ import type {
   WorkloadConfig,
 } from "./types.ts";
 import type { WorkloadSpec } from "./workload-schema.ts";
-
-/** Later levels win; an absent key falls through to the level above. */
-export function mergeEngine(...levels: (EngineOverride | undefined)[]): EngineConfig {
-  const engine: EngineConfig = { ...DEFAULT_ENGINE };
-  for (const level of levels) {
-    if (level === undefined) continue;
-    for (const [key, value] of Object.entries(level)) {
-      if (value !== undefined) Object.assign(engine, { [key]: value });
-    }
-  }
-  return engine;
-}
+import { instanceEngine, type InstanceEngine } from "./instance-engine.ts";
+import { vllmClaims, type VllmClaims } from "./vllm-checks.ts";
 
 /** Disaggregation needs a connector; a cluster of unified instances moves no KV. */
 export function defaultConnector(roles: readonly InstanceConfig["role"][]): ConnectorName {
@@ -54,19 +41,21 @@ export interface ResolveContext {
 
 export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): Scenario {
   const { file, lineOf } = context;
-  const model = resolveModel(parsed.model, context);
+  const claims = vllmClaims(parsed);
+  const model = resolveModel(parsed.model, context, claims);
   const instances: InstanceConfig[] = parsed.instances.map((instance, i) => {
-    const engine = mergeEngine(parsed.engine, instance.engine);
-    const gpu = gpuOf(instance.gpu ?? parsed.gpu);
+    const engine = engineOf(instanceEngine(parsed, i));
     const line = lineOf(["instances", i]);
     return sizedFromMemory(
       {
         name: instance.name,
         role: instance.role,
-        engine,
-        ...gpu,
-        ...engineGiven(parsed.engine, instance.engine),
-        step_time: stepTimeOf(model, engine, gpu.gpu, { file, line, name: instance.name }),
+        ...engine,
+        step_time: stepTimeOf(model, engine.engine, engine.gpu, {
+          file,
+          line,
+          name: instance.name,
+        }),
         line,
       },
       model,
@@ -83,13 +72,16 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
     instances,
     kv_transfer: {
       ...parsed.kv_transfer,
-      connector: parsed.kv_transfer.connector ?? defaultConnector(instances.map((i) => i.role)),
+      connector:
+        parsed.kv_transfer.connector ??
+        claims.connector ??
+        defaultConnector(instances.map((i) => i.role)),
     },
     proxy: parsed.proxy,
     workload: resolveWorkload(parsed.workload, lineOf, context.file),
     metrics: {
       profile: parsed.metrics.profile,
-      model_name: parsed.metrics.model_name ?? modelName(parsed.model),
+      model_name: parsed.metrics.model_name ?? model.name,
       scrape_interval_s: parsed.metrics.scrape_interval_s,
       start_time: parsed.metrics.start_time,
       job: parsed.metrics.job,
@@ -145,22 +137,27 @@ function resolveWorkload(
 
 type ParsedModel = ScenarioFile["model"];
 
-/** The served name: as given, else the preset's Hugging Face name, else the default model's. */
-function modelName(model: ParsedModel): string {
+/**
+ * The served name: as given, else as the command lines serve it, else the preset's Hugging Face
+ * name, else the default model's.
+ */
+function modelName(model: ParsedModel, claims: VllmClaims): string {
   if (model.name !== undefined) return model.name;
+  if (claims.servedName !== undefined) return claims.servedName;
   return model.preset === undefined ? DEFAULT_MODEL_NAME : MODEL_PRESETS[model.preset].huggingFace;
 }
 
 /** The model's shapes from its preset or config.json, and the KV bytes a token takes from them. */
-function resolveModel(model: ParsedModel, context: ResolveContext): ModelSpec {
+function resolveModel(model: ParsedModel, context: ResolveContext, claims: VllmClaims): ModelSpec {
   const source = modelSource(model, context);
+  const cacheDtype = model.cache_dtype ?? claims.cacheDtype ?? "auto";
   const kvBytes =
     model.kv_bytes_per_token ??
     (source === undefined
       ? DEFAULT_KV_BYTES_PER_TOKEN
-      : kvBytesPerToken(source.config, model.cache_dtype));
+      : kvBytesPerToken(source.config, cacheDtype));
   return {
-    name: modelName(model),
+    name: modelName(model, claims),
     kv_bytes_per_token: kvBytes,
     kv_bytes_from:
       model.kv_bytes_per_token !== undefined
@@ -169,7 +166,7 @@ function resolveModel(model: ParsedModel, context: ResolveContext): ModelSpec {
           ? "default"
           : "derived",
     step_time: model.step_time,
-    cache_dtype: model.cache_dtype,
+    cache_dtype: cacheDtype,
     ...(source === undefined ? {} : { source }),
   };
 }
@@ -261,30 +258,22 @@ function stepTimeOf(
   });
 }
 
-/** The GPU as a preset names it or as its figures give it; nothing when none is named. */
-function gpuOf(gpu: GpuOverride | undefined): { gpu?: GpuSpec } {
-  if (gpu === undefined) return {};
-  if (gpu.preset !== undefined) return { gpu: GPU_PRESETS[gpu.preset] };
-  return {
-    gpu: {
-      name: "custom",
-      memory_gb: gpu.memory_gb!,
-      memory_bandwidth_tb_s: gpu.memory_bandwidth_tb_s!,
-      bf16_tflops: gpu.bf16_tflops!,
-      fp8_tflops: gpu.fp8_tflops ?? null,
-      source: "the scenario",
-    },
-  };
-}
-
-/** The engine keys either level states, in the engine's key order; nothing when none is. */
-function engineGiven(...levels: (EngineOverride | undefined)[]): {
-  engine_given?: (keyof EngineConfig)[];
-} {
-  const given = (Object.keys(DEFAULT_ENGINE) as (keyof EngineConfig)[]).filter((key) =>
-    levels.some((level) => level?.[key] !== undefined),
+/** The instance's engine and GPU, and where its engine values came from. */
+function engineOf(
+  e: InstanceEngine,
+): Pick<InstanceConfig, "engine" | "gpu" | "engine_given" | "engine_from" | "vllm_args_ignored"> {
+  const given = (Object.keys(e.from) as (keyof EngineConfig)[]).filter(
+    (key) => e.from[key] === "engine" || e.from[key] === "vllm_args",
   );
-  return given.length === 0 ? {} : { engine_given: given };
+  const ignored = [...e.vllmArgs].reverse().flatMap((a) => a.ignored);
+  return {
+    engine: e.engine,
+    ...(e.gpu === undefined ? {} : { gpu: e.gpu }),
+    ...(given.length === 0 ? {} : { engine_given: given }),
+    ...(e.vllmArgs.length === 0
+      ? {}
+      : { engine_from: e.from, vllm_args_ignored: [...new Set(ignored)] }),
+  };
 }
 
 /**
@@ -294,7 +283,9 @@ function engineGiven(...levels: (EngineOverride | undefined)[]): {
 function sizedFromMemory(instance: InstanceConfig, model: ModelSpec, file: string): InstanceConfig {
   const gpu = instance.gpu;
   if (gpu === undefined || model.source === undefined) return instance;
-  if (instance.engine_given?.includes("num_gpu_blocks") === true) return instance;
+  // --num-gpu-blocks-override replaces the blocks vLLM sized, after the sizing's checks.
+  const override = instance.engine_from?.num_gpu_blocks === "vllm_args";
+  if (instance.engine_given?.includes("num_gpu_blocks") === true && !override) return instance;
   const e = instance.engine;
   const memory = kvCacheMemory({
     gpu,
@@ -323,5 +314,6 @@ function sizedFromMemory(instance: InstanceConfig, model: ModelSpec, file: strin
       `${where} leaves ${gib(memory.kvCache)} of KV cache, ${memory.numGpuBlocks} blocks of ${e.block_size} tokens: fewer than the ${needed} one request of max_model_len ${e.max_model_len} needs; lower max_model_len or give the cache more memory`,
     );
   }
+  if (override) return { ...instance, kv_cache_memory: memory };
   return { ...instance, engine: { ...e, num_gpu_blocks: blocks }, kv_cache_memory: memory };
 }

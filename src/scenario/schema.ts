@@ -3,8 +3,8 @@
 //
 // Defaults that depend on other keys are filled in by resolve.ts: `name` (the file's base
 // name without extension), `kv_transfer.connector` ("none" when every instance is unified,
-// else "nixl"), `metrics.model_name` (model.name) and each instance's engine (DEFAULT_ENGINE,
-// then the top-level `engine`, then the instance's own `engine`).
+// else "nixl"), `metrics.model_name` (model.name) and each instance's engine (DEFAULT_ENGINE or
+// vLLM's defaults, then the top-level `engine` and `vllm_args`, then the instance's own).
 import { z } from "zod";
 import {
   CONNECTORS,
@@ -15,7 +15,6 @@ import {
 } from "./names.ts";
 import {
   finiteNumber,
-  flag,
   nonEmptyText,
   nonNegativeInt,
   latencyMs,
@@ -27,87 +26,42 @@ import {
   spanSeconds,
   text,
 } from "./primitives.ts";
+export {
+  BLOCK_SIZES,
+  DEFAULT_ENGINE,
+  MAX_GPU_BLOCKS,
+  MAX_MODEL_LEN,
+  engineSchema,
+  type EngineOverride,
+} from "./engine-schema.ts";
 import { parseMetricSelector, type MetricSelector } from "./selector.ts";
 import { indexUnique } from "./unique.ts";
-import type { EngineConfig, StepTimeConfig } from "./types.ts";
+import type { StepTimeConfig } from "./types.ts";
+import { engineSchema } from "./engine-schema.ts";
+import { readVllmArgs } from "./vllm-args.ts";
 import { workloadSchema } from "./workload-schema.ts";
 import { MODEL_PRESET_NAMES } from "../deployment/model-presets.ts";
 import { GPU_PRESET_NAMES } from "../deployment/gpu-presets.ts";
 
-/** The engine settings every instance starts from. */
-export const DEFAULT_ENGINE: Readonly<EngineConfig> = Object.freeze({
-  block_size: 16,
-  num_gpu_blocks: 8192,
-  max_model_len: 8192,
-  max_num_batched_tokens: 8192,
-  max_num_seqs: 256,
-  enable_prefix_caching: true,
-  enable_chunked_prefill: true,
-  long_prefill_token_threshold: 0, // 0 = off
-  log_stats_interval_s: 10,
-  gpu_memory_utilization: 0.9,
-  tensor_parallel_size: 1,
-});
-
-/** The roofline's efficiencies when a scenario leaves them out; docs/step-time.md says why. */
+/** The roofline's efficiencies when a scenario leaves them out; guide chapter 7 says why. */
 export const ROOFLINE_DEFAULTS = Object.freeze({
   compute_efficiency: 0.5,
   bandwidth_efficiency: 0.9,
   overhead_ms: 1.45,
 });
 
-/** Powers of two from 1 to 256: vLLM's block sizes, and 2 and 4 for small worked examples. */
-export const BLOCK_SIZES: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
-export const MAX_GPU_BLOCKS = 4_194_304;
-/** Ten million tokens: the longest contexts models offer, well within memory for token ids. */
-export const MAX_MODEL_LEN = 10_000_000;
-
 export const DEFAULT_MODEL_NAME = "Qwen/Qwen3-0.6B";
 
-/** Every key optional: it overrides what the level above set. */
-export const engineSchema = z.strictObject({
-  // vLLM's CacheConfig takes 1, 8, 16, 32, 64, 128 or 256; 2 and 4 keep worked examples small.
-  block_size: z
-    .int()
-    .superRefine((b, ctx) => {
-      if (BLOCK_SIZES.includes(b)) return;
-      ctx.addIssue({
-        code: "custom",
-        message: `expected a block size vLLM takes (1, 8, 16, 32, 64, 128, 256; pdsim also takes 2 and 4), got ${b}`,
-      });
-    })
-    .optional(),
-  // One block is vLLM's reserved null block, so one is never enough. Each block costs pdsim 32
-  // bytes of block table: the cap keeps an instance's table within 128 MiB.
-  num_gpu_blocks: z
-    .int()
-    .min(2)
-    .max(MAX_GPU_BLOCKS)
-    .describe(`an integer from 2 to ${MAX_GPU_BLOCKS}`)
-    .optional(),
-  max_model_len: z
-    .int()
-    .min(1)
-    .max(MAX_MODEL_LEN)
-    .describe(`an integer from 1 to ${MAX_MODEL_LEN}`)
-    .optional(),
-  max_num_batched_tokens: positiveInt.optional(),
-  max_num_seqs: positiveInt.optional(),
-  enable_prefix_caching: flag.optional(),
-  enable_chunked_prefill: flag.optional(),
-  long_prefill_token_threshold: nonNegativeInt.optional(),
-  log_stats_interval_s: periodSeconds.optional(),
-  // Read only with a gpu and a model preset or config.json, to size the cache from memory.
-  gpu_memory_utilization: z
-    .number()
-    .gt(0)
-    .max(1)
-    .describe("a fraction above 0 and at most 1")
-    .optional(),
-  tensor_parallel_size: z.int().min(1).max(64).describe("an integer from 1 to 64").optional(),
-});
-
-export type EngineOverride = z.output<typeof engineSchema>;
+/** A `vllm serve` command line, read into what pdsim makes of it (vllm-args.ts). */
+const vllmArgsSchema = z
+  .string()
+  .describe("a vllm serve command line as a string")
+  .transform((text, ctx) => {
+    const read = readVllmArgs(text);
+    if (read.ok) return read.args;
+    for (const message of read.messages) ctx.addIssue({ code: "custom", message });
+    return z.NEVER;
+  });
 
 /** Qwen3-0.6B's: 28 layers x 8 KV heads x 128 head dim x 2 (K and V) x 2 bytes (bf16). */
 export const DEFAULT_KV_BYTES_PER_TOKEN = 114688;
@@ -180,7 +134,8 @@ const modelSchema = z
     /** A Hugging Face config.json, relative to the scenario file. */
     config: nonEmptyText.optional(),
     /** vLLM's --kv-cache-dtype: auto (the model's dtype) or fp8. */
-    cache_dtype: z.enum(["auto", "fp8"]).describe("auto or fp8").default("auto"),
+    // Default: what the instances' --kv-cache-dtype says, else auto (resolve.ts).
+    cache_dtype: z.enum(["auto", "fp8"]).describe("auto or fp8").optional(),
     /** Overrides what the preset or config gives (default without either: Qwen3-0.6B's). */
     kv_bytes_per_token: positiveInt.optional(),
     step_time: stepTimeSchema,
@@ -257,6 +212,8 @@ const instanceSchema = z.strictObject({
     ),
   role: z.enum(ROLES),
   engine: engineSchema.optional(),
+  /** A `vllm serve` command line: its flags override the scenario's and this instance's engine. */
+  vllm_args: vllmArgsSchema.optional(),
   /** This instance's GPU, instead of the scenario's. */
   gpu: gpuSchema.optional(),
 });
@@ -380,6 +337,7 @@ export const scenarioFileSchema = z
     seed: nonNegativeInt.default(0),
     model: modelSchema.prefault({}),
     engine: engineSchema.default({}), // nothing overridden: DEFAULT_ENGINE
+    vllm_args: vllmArgsSchema.optional(), // every instance's flags, under each instance's own
     gpu: gpuSchema.optional(), // every instance's GPU unless it names its own
     instances: instancesSchema, // required
     kv_transfer: kvTransferSchema.prefault({}),

@@ -18,6 +18,9 @@ import type {
 
 export type { ArrivalConfig, DistributionConfig, MetricSelector };
 
+/** Where an engine value came from: a level that gives it, or a default (pdsim's or vLLM's). */
+export type EngineSource = "default" | "vllm default" | "engine" | "vllm_args";
+
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 export type ConnectorName = (typeof CONNECTORS)[number];
 export type RoutingPolicy = (typeof ROUTING_POLICIES)[number];
@@ -100,12 +103,19 @@ export interface EngineConfig {
 export interface InstanceConfig {
   name: string;
   role: InstanceRole;
-  /** Built-in defaults, then the top-level `engine`, then the instance's own `engine`. */
+  /**
+   * The defaults (vLLM's with vllm_args at either level), then the top-level `engine` and
+   * `vllm_args`, then the instance's own `engine` and `vllm_args` (instance-engine.ts).
+   */
   engine: EngineConfig;
   /** The instance's GPU, else the scenario's; absent when neither names one. */
   gpu?: GpuSpec;
   /** The engine keys the scenario or the instance states (the rest are defaults); absent: none. */
   engine_given?: readonly (keyof EngineConfig)[];
+  /** With vllm_args at either level: where each engine value came from; absent without. */
+  engine_from?: Readonly<Record<keyof EngineConfig, EngineSource>>;
+  /** With vllm_args at either level: the flags given that change nothing pdsim models. */
+  vllm_args_ignored?: readonly string[];
   /** How the cache was sized from the GPU's memory, when num_gpu_blocks was derived. */
   kv_cache_memory?: KvCacheMemory;
   /** The step-time model with this instance's GPU and tensor parallelism filled in. */

@@ -1,0 +1,200 @@
+// The vllm_args flags checked against the rest of the scenario: an engine key given twice at one
+// level with two values, and the model, the KV cache dtype and the KV connector that a command
+// line names, which must agree with the scenario's and, where the scenario leaves them out,
+// among the instances (pdsim has one model, one cache dtype and one connector a scenario).
+import { MODEL_PRESETS } from "../deployment/model-presets.ts";
+import type { CacheDtype } from "../deployment/model-config.ts";
+import type { EngineOverride } from "./engine-schema.ts";
+import { formatPath, type PathSegment, type Problem } from "./paths.ts";
+import type { ScenarioFile } from "./schema.ts";
+import type { ConnectorName, EngineConfig } from "./types.ts";
+import { ENGINE_KEY_FLAGS, type KvTransferClaim, type VllmArgs } from "./vllm-args.ts";
+
+/** A value a command line states, and the vllm_args it was stated in. */
+interface Stated<T> {
+  value: T;
+  at: readonly PathSegment[];
+}
+
+interface InstanceClaims {
+  model?: Stated<string>;
+  servedName?: Stated<string>;
+  cacheDtype?: Stated<CacheDtype>;
+  kvTransfer?: Stated<KvTransferClaim>;
+}
+
+/** What decides each claim for instance `index`: its own vllm_args, else the scenario's. */
+function claimsOf(file: ScenarioFile, index: number): InstanceClaims {
+  const levels: [VllmArgs | undefined, PathSegment[]][] = [
+    [file.instances[index]!.vllm_args, ["instances", index, "vllm_args"]],
+    [file.vllm_args, ["vllm_args"]],
+  ];
+  const pick = <T>(get: (a: VllmArgs) => T | undefined): Stated<T> | undefined => {
+    for (const [args, at] of levels) {
+      const value = args === undefined ? undefined : get(args);
+      if (value !== undefined) return { value, at };
+    }
+    return undefined;
+  };
+  const model = pick((a) => a.model);
+  return {
+    ...(model === undefined ? {} : { model }),
+    // vLLM serves the model under its own name unless --served-model-name says another.
+    ...optional("servedName", pick((a) => a.served_model_name) ?? model),
+    ...optional(
+      "cacheDtype",
+      pick((a) => a.cache_dtype),
+    ),
+    ...optional(
+      "kvTransfer",
+      pick((a) => a.kv_transfer),
+    ),
+  };
+}
+
+function optional<K extends string, T>(key: K, value: T | undefined): { [P in K]?: T } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: T };
+}
+
+/** What the instances' command lines say of the scenario-wide settings, once checks passed. */
+export interface VllmClaims {
+  servedName?: string;
+  cacheDtype?: CacheDtype;
+  connector?: Exclude<ConnectorName, "none">;
+}
+
+export function vllmClaims(file: ScenarioFile): VllmClaims {
+  const all = file.instances.map((_, i) => claimsOf(file, i));
+  const first = <T>(get: (c: InstanceClaims) => Stated<T> | undefined): T | undefined =>
+    all.map(get).find((s) => s !== undefined)?.value;
+  return {
+    ...optional(
+      "servedName",
+      first((c) => c.servedName),
+    ),
+    ...optional(
+      "cacheDtype",
+      first((c) => c.cacheDtype),
+    ),
+    ...optional("connector", first((c) => c.kvTransfer)?.connector),
+  };
+}
+
+export function checkVllmArgs(file: ScenarioFile): Problem[] {
+  const problems = new Map<string, Problem>();
+  const add = (path: readonly PathSegment[], message: string): void => {
+    problems.set(JSON.stringify([path, message]), { path, message, at: "value" });
+  };
+  sameLevel(file.engine, file.vllm_args, ["vllm_args"], add);
+  file.instances.forEach((instance, i) => {
+    sameLevel(instance.engine, instance.vllm_args, ["instances", i, "vllm_args"], add);
+  });
+  const all = file.instances.map((_, i) => claimsOf(file, i));
+  checkModel(file, all, add);
+  agree(
+    all.map((c) => c.cacheDtype),
+    file.model.cache_dtype,
+    (v) => `--kv-cache-dtype ${v}`,
+    "model.cache_dtype",
+    "pdsim sizes one KV cache dtype for the whole scenario",
+    add,
+  );
+  const kv = file.kv_transfer;
+  agree(
+    all.map((c) => c.kvTransfer && { ...c.kvTransfer, value: c.kvTransfer.value.connector }),
+    kv.connector,
+    (v) => `--kv-transfer-config's kv_connector (pdsim's ${v})`,
+    "kv_transfer.connector",
+    "pdsim has one KV connector for the whole scenario",
+    add,
+  );
+  all.forEach((claims, i) => {
+    const claim = claims.kvTransfer;
+    if (claim === undefined) return;
+    const role = file.instances[i]!.role;
+    const name = file.instances[i]!.name;
+    const misfit =
+      role === "unified"
+        ? "a unified instance moves no KV and has no connector; remove --kv-transfer-config"
+        : role === "prefill" && claim.value.role === "kv_consumer"
+          ? "kv_role kv_consumer is a decode instance's; a prefill instance produces KV (kv_producer or kv_both)"
+          : role === "decode" && claim.value.role === "kv_producer"
+            ? "kv_role kv_producer is a prefill instance's; a decode instance consumes KV (kv_consumer or kv_both)"
+            : undefined;
+    if (misfit !== undefined) add(claim.at, `instance '${name}' (${role}): ${misfit}`);
+    const policy = claim.value.load_failure_policy;
+    if (policy !== undefined && policy !== kv.load_failure_policy) {
+      add(
+        claim.at,
+        `--kv-transfer-config's kv_load_failure_policy ${policy} contradicts kv_transfer.load_failure_policy ${kv.load_failure_policy} (fail unless given); give kv_transfer.load_failure_policy: ${policy}`,
+      );
+    }
+  });
+  return [...problems.values()];
+}
+
+type Add = (path: readonly PathSegment[], message: string) => void;
+
+/** A flag and an `engine:` key beside it that set one thing two ways. */
+function sameLevel(
+  engine: EngineOverride | undefined,
+  args: VllmArgs | undefined,
+  at: readonly PathSegment[],
+  add: Add,
+): void {
+  if (engine === undefined || args === undefined) return;
+  for (const [key, value] of Object.entries(args.engine) as [keyof EngineConfig, unknown][]) {
+    const stated = engine[key];
+    if (stated === undefined || stated === value) continue;
+    add(
+      at,
+      `${ENGINE_KEY_FLAGS[key]} ${String(value)} contradicts engine.${key} ${String(stated)} at the same level; give the setting once`,
+    );
+  }
+}
+
+/** The model a command line serves must be the scenario's: the preset's, and by the served name. */
+function checkModel(file: ScenarioFile, all: InstanceClaims[], add: Add): void {
+  const preset = file.model.preset === undefined ? undefined : MODEL_PRESETS[file.model.preset];
+  for (const { model } of all) {
+    if (model === undefined || preset === undefined) continue;
+    if (model.value.toLowerCase() === preset.huggingFace.toLowerCase()) continue;
+    add(
+      model.at,
+      `the command line serves '${model.value}', but model.preset ${file.model.preset} is ${preset.huggingFace}`,
+    );
+  }
+  agree(
+    all.map((c) => c.servedName),
+    file.model.name,
+    (v) => `the served model name '${v}'`,
+    "model.name",
+    "a scenario serves one model",
+    add,
+  );
+}
+
+/**
+ * Every stated value agrees with the scenario's key when it gives one, else with the first
+ * instance's.
+ */
+function agree<T>(
+  stated: readonly (Stated<T> | undefined)[],
+  scenario: T | undefined,
+  describe: (value: T) => string,
+  key: string,
+  why: string,
+  add: Add,
+): void {
+  const reference: Stated<T> | undefined =
+    scenario === undefined ? stated.find((s) => s !== undefined) : { value: scenario, at: [] };
+  if (reference === undefined) return;
+  for (const s of stated) {
+    if (s === undefined || s.value === reference.value) continue;
+    const other =
+      scenario !== undefined
+        ? `${key} ${String(scenario)}`
+        : `${describe(reference.value)} in ${formatPath(reference.at)}`;
+    add(s.at, `${describe(s.value)} contradicts ${other}; ${why}`);
+  }
+}
