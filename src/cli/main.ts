@@ -25,6 +25,8 @@ import {
   type TraceFormat,
 } from "../scenario/trace-schema.ts";
 import { EXIT_BAD_INPUT, EXIT_OK } from "./bad-input.ts";
+import { DEFAULT_WORKERS } from "../sweep/local-runner.ts";
+import { sweepCommand } from "./sweep-command.ts";
 import { type CliIo, PROCESS_IO } from "./io.ts";
 
 export const VERSION = (
@@ -244,6 +246,42 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
         exitCode = configCommand(io, { scenario: argv.scenario, json: argv.json });
       },
     )
+    .command(
+      "sweep <sweep>",
+      "Run every variant of a scenario a sweep file names, with each of its seeds, on every core; write DIR/runs.csv and DIR/sweep.json",
+      (y) =>
+        y
+          .positional("sweep", { type: "string", demandOption: true, describe: "Sweep YAML file" })
+          .option("out", {
+            type: "string",
+            describe:
+              "Results directory (default sweeps/NAME); runs already in it are not run again",
+          })
+          .option("workers", {
+            type: "number",
+            describe: `Runs at once, each on a thread of its own (default: every core, ${DEFAULT_WORKERS} here)`,
+          })
+          .option("resume", {
+            type: "boolean",
+            default: false,
+            describe: "Finish an interrupted sweep in --out, running only what is missing",
+          })
+          .option("dry-run", {
+            type: "boolean",
+            default: false,
+            describe: "List the runs and their keys; run nothing, write nothing",
+          }),
+      async (argv) => {
+        exitCode = await sweepCommand(io, {
+          sweep: argv.sweep,
+          out: argv.out,
+          workers: argv.workers,
+          resume: argv.resume,
+          dryRun: argv["dry-run"],
+          version: VERSION,
+        });
+      },
+    )
     .command("trace", "Read a trace file: pdsim trace stats FILE", (y) =>
       y
         .command(
@@ -313,7 +351,7 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
     )
     .demandCommand(
       1,
-      "Name a command: pdsim run SCENARIO, pdsim check SCENARIO, pdsim explain SCENARIO --request ID, pdsim serve SCENARIO, pdsim config SCENARIO, pdsim trace stats FILE or pdsim bench",
+      "Name a command: pdsim run SCENARIO, pdsim check SCENARIO, pdsim explain SCENARIO --request ID, pdsim serve SCENARIO, pdsim config SCENARIO, pdsim sweep SWEEP, pdsim trace stats FILE or pdsim bench",
     )
     .strict()
     .fail((msg, err) => {

@@ -1,5 +1,5 @@
 // The scenario loader's public API: load a scenario file into a resolved Scenario.
-export { loadScenario, parseScenario } from "./load.ts";
+export { loadScenario, loadScenarioData, parseScenario, resolveScenarioData } from "./load.ts";
 export { MAX_REPORTED_ISSUES, ScenarioError, formatIssue, type ScenarioIssue } from "./errors.ts";
 export {
   CONNECTORS,

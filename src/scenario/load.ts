@@ -97,6 +97,38 @@ export function parseScenario(text: string, file: string): Scenario {
 }
 
 /**
+ * A scenario given as data rather than text (a sweep's variant of a scenario file): the same
+ * checks, with problems named by their field alone, since the data has no lines. `file` places
+ * the relative paths (traces, config.json) and names the scenario.
+ */
+export function resolveScenarioData(data: unknown, file: string): Scenario {
+  const unplaced = (problems: readonly Problem[]): ScenarioIssue[] =>
+    problems.map((p) => ({
+      file,
+      line: 0,
+      column: 0,
+      path: formatPath(p.path),
+      message: p.message,
+    }));
+  const validation = validateScenarioFile(data);
+  if (!validation.ok) throw new ScenarioError(unplaced(validation.problems));
+  const problems = checkScenarioFile(validation.file);
+  if (problems.length > 0) throw new ScenarioError(unplaced(problems));
+  return resolveScenario(validation.file, { file, lineOf: () => 0 });
+}
+
+/**
+ * A scenario file's plain data, for a sweep to vary: the file is first loaded as `pdsim run`
+ * loads it, so that its own problems are placed at their lines.
+ */
+export function loadScenarioData(file: string): unknown {
+  const text = readScenarioText(file);
+  parseScenario(text, file);
+  const lineCounter = new LineCounter();
+  return toPlain(parseDocument(text, { lineCounter, prettyErrors: false }), lineCounter, file);
+}
+
+/**
  * What yaml's own limit on alias expansion allows: a scenario needs a few aliases at most; a file
  * whose aliases expand to more nodes than this is an alias bomb.
  */

@@ -12,10 +12,19 @@ function toSegments(path: readonly PropertyKey[] | undefined): PathSegment[] {
 }
 
 export function validateScenarioFile(data: unknown): Validation {
+  const result = validateAgainst(scenarioFileSchema, data);
+  return result.ok ? { ok: true, file: result.value } : result;
+}
+
+/** Any schema of pdsim's files (a scenario, a sweep) over YAML data, with the same wording. */
+export function validateAgainst<S extends z.ZodType>(
+  schema: S,
+  data: unknown,
+): { ok: true; value: z.output<S> } | { ok: false; problems: Problem[] } {
   // Final issues no longer carry the schema that raised them, so the keys an object allows
   // are noted while the error callback can still see it.
   const allowedKeys = new Map<string, string[]>();
-  const result = scenarioFileSchema.safeParse(data, {
+  const result = schema.safeParse(data, {
     error: (issue) => {
       if (issue.code === "unrecognized_keys" && issue.inst instanceof z.ZodObject) {
         allowedKeys.set(JSON.stringify(toSegments(issue.path)), Object.keys(issue.inst.shape));
@@ -23,7 +32,7 @@ export function validateScenarioFile(data: unknown): Validation {
       return describeIssue(issue);
     },
   });
-  if (result.success) return { ok: true, file: result.data };
+  if (result.success) return { ok: true, value: result.data };
   const problems: Problem[] = [];
   for (const issue of result.error.issues) {
     const path = toSegments(issue.path);

@@ -1,0 +1,182 @@
+// `pdsim sweep SWEEP.yaml`: every run of a sweep on this machine's cores, each result kept as it
+// ends, then the tables. A run already done (the same key in --out) is not run again, so an
+// interrupted sweep is finished by running it again with --resume.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import cliProgress from "cli-progress";
+import { DEFAULT_WORKERS, runLocally } from "../sweep/local-runner.ts";
+import type { RunResult } from "../sweep/run-one.ts";
+import { collectedColumns, ResultsStore } from "../sweep/results-store.ts";
+import { describeVariant, loadSweep, type Sweep } from "../sweep/sweep-file.ts";
+import { EXIT_OK, exitForBadInput, UsageError } from "./bad-input.ts";
+import type { CliIo, TextSink } from "./io.ts";
+import { SignalLatch } from "./signals.ts";
+
+/** A sweep with a failed run exits 1, as a run whose expectations fail does. */
+const EXIT_RUN_FAILED = 1;
+const EXIT_SIGNAL_BASE = 128;
+
+export interface SweepOptions {
+  sweep: string;
+  out?: string | undefined;
+  workers?: number | undefined;
+  resume: boolean;
+  dryRun: boolean;
+  version: string;
+}
+
+export async function sweepCommand(io: CliIo, opts: SweepOptions): Promise<number> {
+  const signals = new SignalLatch();
+  try {
+    const workers = opts.workers ?? DEFAULT_WORKERS;
+    if (!Number.isInteger(workers) || workers < 1) {
+      throw new UsageError(`--workers must be a positive integer, got '${String(opts.workers)}'`);
+    }
+    const sweep = loadSweep(opts.sweep, opts.version);
+    if (opts.dryRun) {
+      io.stdout.write(dryRunText(sweep));
+      return EXIT_OK;
+    }
+    const dir = opts.out ?? path.join("sweeps", sweep.name);
+    checkResume(dir, sweep, opts.resume);
+    const store = new ResultsStore(dir);
+    const started = new Date().toISOString();
+    const results = store.done();
+    const known = new Set(sweep.runs.map((r) => r.key));
+    const columns = collectedColumns(sweep);
+    for (const [key, result] of results) {
+      // Another sweep's run, or one that collected less than this sweep asks for, runs again.
+      if (!known.has(key) || !columns.every((c) => c in result.values)) results.delete(key);
+    }
+    // Two variants that set the same values are one run.
+    const pending = [
+      ...new Map(sweep.runs.filter((r) => !results.has(r.key)).map((r) => [r.key, r])).values(),
+    ];
+    const progress = new SweepProgress(
+      io.stderr,
+      sweep.runs.length,
+      sweep.runs.length - pending.length,
+    );
+    await runLocally(pending, sweep.collect, {
+      workers: Math.min(workers, Math.max(1, pending.length)),
+      clock: () => performance.now(),
+      onStart: () => progress.started(),
+      onResult: (result: RunResult) => {
+        store.record(result);
+        results.set(result.key, result);
+        progress.finished(result);
+      },
+      stopped: () => signals.received !== null,
+    });
+    progress.stop();
+    store.writeTables(sweep, results, {
+      version: opts.version,
+      started,
+      ended: new Date().toISOString(),
+      workers,
+    });
+    const failed = sweep.runs.filter((r) => results.get(r.key)?.status === "failed");
+    const notRun = sweep.runs.filter((r) => !results.has(r.key)).length;
+    io.stderr.write(
+      `sweep ${sweep.name}: ${sweep.runs.length} runs: ${sweep.runs.length - pending.length} already done, ${progress.ranHere} run now, ${failed.length} failed, ${notRun} not run; ${path.join(dir, "runs.csv")}\n`,
+    );
+    for (const spec of failed.slice(0, 5)) {
+      io.stderr.write(
+        `  failed: run ${spec.index} (${describeVariant(spec.variant)}, seed ${spec.seed}): ${results.get(spec.key)?.error}\n`,
+      );
+    }
+    if (signals.received !== null) {
+      io.stderr.write(
+        `pdsim: interrupted by ${signals.received}; run again with --resume to finish\n`,
+      );
+      return EXIT_SIGNAL_BASE + os.constants.signals[signals.received];
+    }
+    return failed.length > 0 ? EXIT_RUN_FAILED : EXIT_OK;
+  } catch (error) {
+    return exitForBadInput(io, error);
+  } finally {
+    signals.dispose();
+  }
+}
+
+/** --resume continues this sweep's results; without it, another sweep's results are not mixed in. */
+function checkResume(dir: string, sweep: Sweep, resume: boolean): void {
+  const info = path.join(dir, "sweep.json");
+  const runs = path.join(dir, "runs");
+  const hasResults = fs.existsSync(runs) && fs.readdirSync(runs).length > 0;
+  if (resume && !hasResults) {
+    throw new UsageError(`--resume: ${dir} holds no results of a sweep to resume`);
+  }
+  if (!fs.existsSync(info)) return;
+  const previous = (JSON.parse(fs.readFileSync(info, "utf8")) as { sweep?: { name?: string } })
+    .sweep?.name;
+  if (previous !== undefined && previous !== sweep.name) {
+    throw new UsageError(
+      `${dir} holds the results of sweep '${previous}', not '${sweep.name}'; choose another --out`,
+    );
+  }
+}
+
+function dryRunText(sweep: Sweep): string {
+  const lines = sweep.runs.map(
+    (r) =>
+      `${String(r.index).padStart(5)}  ${r.key}  seed ${r.seed}  ${describeVariant(r.variant)}`,
+  );
+  return `${lines.join("\n")}\n${sweep.runs.length} runs of ${path.basename(sweep.scenarioFile)}; nothing run\n`;
+}
+
+/** Done, failed and running runs and the time left, on stderr when it is a terminal. */
+class SweepProgress {
+  private readonly bar: cliProgress.SingleBar | null = null;
+  private done: number;
+  private failed = 0;
+  private running = 0;
+  private readonly startedAt = performance.now();
+  /** Runs that ended in this invocation. */
+  ranHere = 0;
+
+  constructor(
+    stream: TextSink,
+    private readonly total: number,
+    alreadyDone: number,
+  ) {
+    this.done = alreadyDone;
+    if (stream.isTTY !== true) return;
+    this.bar = new cliProgress.SingleBar(
+      {
+        stream: stream as NodeJS.WritableStream,
+        format:
+          "sweep {bar} {value}/{total} done | {failed} failed | {running} running | {left} left",
+        hideCursor: true,
+        clearOnComplete: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    this.bar.start(total, alreadyDone, this.payload());
+  }
+
+  started(): void {
+    this.running += 1;
+    this.bar?.update(this.done, this.payload());
+  }
+
+  finished(result: RunResult): void {
+    this.running -= 1;
+    this.done += 1;
+    this.ranHere += 1;
+    if (result.status === "failed") this.failed += 1;
+    this.bar?.update(this.done, this.payload());
+  }
+
+  stop(): void {
+    this.bar?.stop();
+  }
+
+  private payload(): { failed: number; running: number; left: string } {
+    if (this.ranHere === 0) return { failed: this.failed, running: this.running, left: "?" };
+    const perRun = (performance.now() - this.startedAt) / this.ranHere;
+    const seconds = Math.round((perRun * (this.total - this.done)) / 1000);
+    return { failed: this.failed, running: this.running, left: `${seconds} s` };
+  }
+}

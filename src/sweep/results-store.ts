@@ -1,0 +1,106 @@
+// A sweep's results directory: one file a finished run (runs/KEY.json, written whole by a
+// rename, so that an interrupted sweep leaves only whole results), and the tables made from
+// them: runs.csv (a row a run) and sweep.json (the sweep, pdsim's version, times and counts).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { stringify } from "csv-stringify/sync";
+import { PROFILE_LIST } from "../accounting/profiles.ts";
+import { metricColumn, type RunResult } from "./run-one.ts";
+import type { Sweep } from "./sweep-file.ts";
+
+export class ResultsStore {
+  readonly runsDir: string;
+
+  constructor(readonly dir: string) {
+    this.runsDir = path.join(dir, "runs");
+    fs.mkdirSync(this.runsDir, { recursive: true });
+  }
+
+  /** The runs already done (failed runs are run again). */
+  done(): Map<string, RunResult> {
+    const done = new Map<string, RunResult>();
+    for (const name of fs.readdirSync(this.runsDir)) {
+      if (!name.endsWith(".json")) continue;
+      const result = JSON.parse(
+        fs.readFileSync(path.join(this.runsDir, name), "utf8"),
+      ) as RunResult;
+      if (result.status === "ok") done.set(result.key, result);
+    }
+    return done;
+  }
+
+  record(result: RunResult): void {
+    writeWhole(path.join(this.runsDir, `${result.key}.json`), JSON.stringify(result) + "\n");
+  }
+
+  /** runs.csv and sweep.json from every run's latest result, in the sweep's run order. */
+  writeTables(sweep: Sweep, results: ReadonlyMap<string, RunResult>, info: SweepInfo): void {
+    const columns = collectedColumns(sweep);
+    const header = ["index", "key", "status", ...sweep.keys, "seed", "wall_s", ...columns, "error"];
+    const rows = sweep.runs.map((spec) => {
+      const result = results.get(spec.key);
+      return [
+        spec.index,
+        spec.key,
+        result?.status ?? "not run",
+        ...sweep.keys.map((k) => cell(spec.variant[k])),
+        spec.seed,
+        result?.wall_s ?? "",
+        ...columns.map((c) => cell(result?.values[c])),
+        result?.error ?? "",
+      ];
+    });
+    writeWhole(path.join(this.dir, "runs.csv"), stringify([header, ...rows]));
+    const counts = { runs: sweep.runs.length, ok: 0, failed: 0, not_run: 0 };
+    for (const spec of sweep.runs) {
+      const status = results.get(spec.key)?.status;
+      if (status === "ok") counts.ok += 1;
+      else if (status === "failed") counts.failed += 1;
+      else counts.not_run += 1;
+    }
+    const json = {
+      sweep: { name: sweep.name, file: sweep.file, description: sweep.description },
+      scenario: sweep.scenarioFile,
+      pdsim_version: info.version,
+      started: info.started,
+      ended: info.ended,
+      workers: info.workers,
+      keys: sweep.keys,
+      seeds: sweep.seeds,
+      columns,
+      counts,
+    };
+    writeWhole(path.join(this.dir, "sweep.json"), JSON.stringify(json, null, 2) + "\n");
+  }
+}
+
+export interface SweepInfo {
+  version: string;
+  /** Wall-clock times, ISO 8601: the sweep's record, not a run's input. */
+  started: string;
+  ended: string;
+  workers: number;
+}
+
+/** The collected columns in order: summary fields, metrics, latencies, drifts by profile. */
+export function collectedColumns(sweep: Sweep): string[] {
+  const c = sweep.collect;
+  return [
+    ...c.summary,
+    ...c.metrics.map(metricColumn),
+    ...c.latency,
+    ...(c.truth_vs_reported ? PROFILE_LIST.map((p) => `drift_local_compute.${p.name}`) : []),
+  ];
+}
+
+function cell(value: unknown): string | number {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "number" || typeof value === "string") return value;
+  return JSON.stringify(value);
+}
+
+function writeWhole(file: string, text: string): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, text);
+  fs.renameSync(temp, file);
+}

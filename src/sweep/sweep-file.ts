@@ -1,0 +1,142 @@
+// Reads a sweep file into its runs, or throws a ScenarioError that places every problem at the
+// sweep file's line: a key of the sweep itself, a key path the scenario has no place for, or a
+// value the scenario format refuses (naming the run's values and the field).
+import { readFileSync } from "node:fs";
+import { basename, dirname, extname, resolve } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import { createSourceMap } from "../scenario/positions.ts";
+import { formatPath, type PathSegment } from "../scenario/paths.ts";
+import {
+  loadScenario,
+  loadScenarioData,
+  ScenarioError,
+  type ScenarioIssue,
+} from "../scenario/index.ts";
+import { validateAgainst } from "../scenario/validate.ts";
+import { runSpecs, seedsOf, VariantError, type RunSpec } from "./run-spec.ts";
+import { sweepFileSchema, type SweepFile } from "./sweep-schema.ts";
+import { expandVariants, KeyPathError, type Variant } from "./variants.ts";
+
+export interface Sweep {
+  file: string;
+  name: string;
+  description: string;
+  /** The base scenario, absolute. */
+  scenarioFile: string;
+  /** The varied key paths, in the sweep file's order. */
+  keys: string[];
+  seeds: number[];
+  collect: SweepFile["collect"];
+  objective?: SweepFile["objective"];
+  runs: RunSpec[];
+}
+
+export function loadSweep(file: string, version: string): Sweep {
+  const text = readText(file);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const fail = (issues: ScenarioIssue[]): never => {
+    throw new ScenarioError(issues);
+  };
+  if (doc.errors.length > 0) {
+    fail(
+      doc.errors.map((e) => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        return { file, line, column: col, path: "", message: e.message };
+      }),
+    );
+  }
+  const source = createSourceMap(doc, lineCounter);
+  const at = (path: readonly PathSegment[], message: string): ScenarioIssue => {
+    const { line, column } = source.positionOf(path, "key");
+    return { file, line, column, path: formatPath(path), message };
+  };
+  const validation = validateAgainst(sweepFileSchema, doc.toJS({ maxAliasCount: 1000 }));
+  if (!validation.ok) {
+    fail(
+      validation.problems.map((p) => {
+        const { line, column } = source.positionOf(p.path, p.at);
+        return { file, line, column, path: formatPath(p.path), message: p.message };
+      }),
+    );
+  }
+  const sweep = validation.ok ? validation.value : (undefined as never);
+  const scenarioFile = resolve(dirname(file), sweep.scenario);
+  // The base scenario's own problems are reported at its own lines.
+  const scenario = loadScenario(scenarioFile);
+  const baseData = loadScenarioData(scenarioFile);
+  const section = sweep.random !== undefined ? "random" : "grid";
+  const keys = Object.keys(sweep.random?.ranges ?? sweep.grid ?? {});
+  const keyPath = (key: string): PathSegment[] =>
+    section === "random" ? ["random", "ranges", key] : ["grid", key];
+  const variants = expandVariants(sweep);
+  let runs: RunSpec[];
+  try {
+    runs = runSpecs(baseData, scenarioFile, variants, seedsOf(sweep, scenario.seed), version);
+  } catch (error) {
+    if (error instanceof KeyPathError) {
+      const key = keys.find((k) => error.message.startsWith(`'${k}'`)) ?? keys[0]!;
+      return fail([at(keyPath(key), error.message)]);
+    }
+    if (error instanceof VariantError) return fail(variantIssues(error, keys, keyPath, at));
+    throw error;
+  }
+  return {
+    file,
+    name: sweep.name ?? basename(file, extname(file)),
+    description: sweep.description,
+    scenarioFile,
+    keys,
+    seeds: seedsOf(sweep, scenario.seed),
+    collect: sweep.collect,
+    ...(sweep.objective === undefined ? {} : { objective: sweep.objective }),
+    runs,
+  };
+}
+
+/** Each of the scenario's issues at the varied key it falls under, with the run's values. */
+function variantIssues(
+  error: VariantError,
+  keys: readonly string[],
+  keyPath: (key: string) => PathSegment[],
+  at: (path: readonly PathSegment[], message: string) => ScenarioIssue,
+): ScenarioIssue[] {
+  const values = describeVariant(error.variant);
+  return error.error.issues.map((issue) => {
+    const key =
+      keys.find(
+        (k) => issue.path === k || issue.path.startsWith(`${k}.`) || issue.path.startsWith(`${k}[`),
+      ) ??
+      keys.find((k) => issue.path.startsWith(k.split(".")[0]!)) ??
+      keys[0];
+    const field = issue.path === "" ? "" : `${issue.path}: `;
+    return at(
+      key === undefined ? [] : keyPath(key),
+      `the run with ${values}: ${field}${issue.message}`,
+    );
+  });
+}
+
+export function describeVariant(variant: Variant): string {
+  const parts = Object.entries(variant).map(
+    ([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`,
+  );
+  return parts.length === 0 ? "the base scenario" : parts.join(", ");
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ScenarioError([
+      {
+        file,
+        line: 0,
+        column: 0,
+        path: "",
+        message: `cannot read sweep '${file}': ${code === "ENOENT" ? "no such file or directory" : (error as Error).message}`,
+      },
+    ]);
+  }
+}

@@ -1,0 +1,127 @@
+// The zod schema of a sweep file: a base scenario, the keys to vary (a grid of every
+// combination, or random draws from ranges), the seeds, and what to collect from each run.
+import { z } from "zod";
+import { nonEmptyText, nonNegativeInt, positiveInt, text } from "../scenario/primitives.ts";
+import { parseMetricSelector, type MetricSelector } from "../scenario/selector.ts";
+
+/** A value a key of the scenario can take: anything YAML can write. */
+const value = z.unknown();
+
+const gridSchema = z
+  .record(z.string(), z.array(value).min(1).describe("a non-empty list of values"))
+  .describe("a mapping of scenario key paths to lists of values");
+
+const rangeSchema = z.union([
+  z
+    .strictObject({
+      min: z.number().describe("a number"),
+      max: z.number().describe("a number"),
+      /** Draw evenly in log space (sizes, rates): both bounds must then be above 0. */
+      scale: z.enum(["linear", "log"]).default("linear"),
+      integer: z.boolean().default(false),
+    })
+    .refine((r) => r.max >= r.min, { message: "expected max to be at least min", path: ["max"] })
+    .refine((r) => r.scale === "linear" || r.min > 0, {
+      message: "a log scale needs min above 0",
+      path: ["min"],
+    }),
+  z.strictObject({ choices: z.array(value).min(1).describe("a non-empty list of values") }),
+]);
+
+const randomSchema = z.strictObject({
+  /** How many variants to draw. */
+  draws: positiveInt.max(100_000),
+  /** The draws' own seed: the same seed draws the same variants. */
+  seed: nonNegativeInt.default(0),
+  ranges: z
+    .record(z.string(), rangeSchema)
+    .describe("a mapping of scenario key paths to { min, max } or { choices }"),
+});
+
+const selectorSchema = z
+  .string()
+  .describe("a metric selector such as 'vllm:prompt_tokens_total'")
+  .transform((metric, ctx): { metric: string; selector: MetricSelector } => {
+    const parsed = parseMetricSelector(metric);
+    if (parsed.ok) return { metric, selector: parsed.selector };
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a metric selector like name{label="value"}, got '${metric}': ${parsed.reason}`,
+    });
+    return z.NEVER;
+  });
+
+/** A metric's final value: one instance's, summed over a role's instances, or over all. */
+const metricCollectSchema = z
+  .strictObject({
+    /** The column's name; default the metric selector with the instance or role. */
+    name: nonEmptyText.optional(),
+    metric: selectorSchema,
+    instance: nonEmptyText.optional(),
+    role: z.enum(["prefill", "decode", "unified"]).optional(),
+  })
+  .refine((m) => m.instance === undefined || m.role === undefined, {
+    message: "a metric is one instance's or a role's sum, not both; remove 'instance' or 'role'",
+    path: ["role"],
+  });
+
+export const LATENCY_COLUMNS = [
+  "ttft_mean",
+  "ttft_p50",
+  "ttft_p90",
+  "ttft_p99",
+  "tpot_mean",
+  "tpot_p50",
+  "tpot_p90",
+  "tpot_p99",
+  "itl_mean",
+  "itl_p50",
+  "itl_p90",
+  "itl_p99",
+  "e2e_mean",
+  "e2e_p50",
+  "e2e_p90",
+  "e2e_p99",
+] as const;
+
+export type LatencyColumn = (typeof LATENCY_COLUMNS)[number];
+
+const collectSchema = z.strictObject({
+  /** Fields of summary.json by dotted path (requests.finished, simulated_seconds, ...). */
+  summary: z.array(nonEmptyText).default(["requests.finished", "simulated_seconds"]),
+  metrics: z.array(metricCollectSchema).default([]),
+  latency: z
+    .array(z.enum(LATENCY_COLUMNS).describe(`one of ${LATENCY_COLUMNS.join(", ")}`))
+    .default([]),
+  /** Per accounting profile: reported local compute less the truth's, over all instances. */
+  truth_vs_reported: z.boolean().default(false),
+});
+
+export const sweepFileSchema = z
+  .strictObject({
+    name: nonEmptyText.optional(), // default: the file's base name without extension
+    description: text.default(""),
+    /** The base scenario, relative to the sweep file. */
+    scenario: nonEmptyText,
+    grid: gridSchema.optional(),
+    random: randomSchema.optional(),
+    /** The seeds each variant runs with: a list, or { count: N } for 0 to N − 1. */
+    seeds: z
+      .union([z.array(nonNegativeInt).min(1), z.strictObject({ count: positiveInt.max(100_000) })])
+      .describe("a list of seeds or { count: N }")
+      .optional(),
+    collect: collectSchema.prefault({}),
+    /** The column the report ranks configurations by, and which way is better. */
+    objective: z
+      .strictObject({ column: nonEmptyText, goal: z.enum(["min", "max"]).default("min") })
+      .optional(),
+  })
+  .refine((s) => !(s.grid !== undefined && s.random !== undefined), {
+    message: "a sweep is a grid or random draws, not both; remove 'grid' or 'random'",
+    path: ["random"],
+  })
+  .describe("a mapping of sweep keys (scenario, grid, seeds, collect, ...)");
+
+export type SweepFile = z.output<typeof sweepFileSchema>;
+export type MetricCollect = SweepFile["collect"]["metrics"][number];
+export type RangeSpec = z.output<typeof rangeSchema>;
