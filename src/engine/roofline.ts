@@ -8,7 +8,8 @@
 // vLLM has no such module: the GPU is what the simulator replaces. The model is the standard
 // first-order one (as in the LLM-Viewer and Vidur papers' analyses): it ignores kernel launch
 // gaps within the step, attention kernels' lower efficiency on short rows, and the all-reduces
-// that tensor parallelism adds; docs/step-time.md compares it with published measurements.
+// that tensor parallelism adds; guide chapter 7 (docs/guide/07-step-times.md) compares it with
+// published measurements.
 
 import type { GpuSpec } from "../deployment/gpu-presets.ts";
 import { kvShards } from "../deployment/kv-cache-memory.ts";
@@ -96,6 +97,9 @@ export function rooflineCosts(input: RooflineInput): RooflineCosts {
     linearFlopsPerUs: fp8 ? gpu.fp8_tflops! * 1e6 * efficiency.computeEfficiency : flopsPerUs,
     flopsPerSeq: (2 * outputHead) / tp,
     // Q·K and the weighted sum of V, each a multiply-add per element, for each head and layer.
+    // MLA is counted in its expanded form, as vLLM's prefill runs it; its decode works on the
+    // latent (2·(576 + 512) a head for DeepSeek-V3, about 3.4 times more), which matters little
+    // there, since a decode step is bound by memory.
     flopsPerAttentionPair: (2 * model.num_hidden_layers * heads * (qkDim + vDim)) / tp,
     denseWeightBytes: (outputHeadBytes + bytes.dense) / tp,
     expertBytes: (p.moeLayers * bytes.expert) / tp,

@@ -79,8 +79,8 @@ const efficiency = z.number().gt(0).max(1).describe("a fraction above 0 and at m
 
 /**
  * The step-time model: `linear` (the default) with its stated costs, or `roofline` from the
- * model's shapes and each instance's GPU, with efficiencies whose defaults docs/step-time.md
- * calibrates.
+ * model's shapes and each instance's GPU, with efficiencies whose defaults guide chapter 7
+ * (docs/guide/07-step-times.md) calibrates.
  */
 const stepTimeSchema = z
   .strictObject({
