@@ -270,6 +270,12 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
             type: "boolean",
             default: false,
             describe: "List the runs and their keys; run nothing, write nothing",
+          })
+          .option("search", {
+            type: "string",
+            choices: ["rate"],
+            describe:
+              "Find each configuration's highest arrival rate that meets the sweep's search objective, by bisection; write DIR/search.csv",
           }),
       async (argv) => {
         exitCode = await sweepCommand(io, {
@@ -278,6 +284,7 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
           workers: argv.workers,
           resume: argv.resume,
           dryRun: argv["dry-run"],
+          search: argv.search,
           version: VERSION,
         });
       },

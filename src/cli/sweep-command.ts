@@ -8,6 +8,9 @@ import cliProgress from "cli-progress";
 import { DEFAULT_WORKERS, runLocally } from "../sweep/local-runner.ts";
 import type { RunResult } from "../sweep/run-one.ts";
 import { collectedColumns, ResultsStore } from "../sweep/results-store.ts";
+import { searchRates } from "../sweep/rate-search.ts";
+import type { RunSpec } from "../sweep/run-spec.ts";
+import { formatSearchTable, searchTable, writeSearchTable } from "../sweep/search-table.ts";
 import { describeVariant, loadSweep, type Sweep } from "../sweep/sweep-file.ts";
 import { EXIT_OK, exitForBadInput, UsageError } from "./bad-input.ts";
 import type { CliIo, TextSink } from "./io.ts";
@@ -23,6 +26,8 @@ export interface SweepOptions {
   workers?: number | undefined;
   resume: boolean;
   dryRun: boolean;
+  /** "rate": the highest arrival rate each configuration takes (the sweep file's `search`). */
+  search?: string | undefined;
   version: string;
 }
 
@@ -34,6 +39,12 @@ export async function sweepCommand(io: CliIo, opts: SweepOptions): Promise<numbe
       throw new UsageError(`--workers must be a positive integer, got '${String(opts.workers)}'`);
     }
     const sweep = loadSweep(opts.sweep, opts.version);
+    if (opts.search !== undefined && sweep.search === undefined) {
+      throw new UsageError(`--search ${opts.search}: ${opts.sweep} has no search section`);
+    }
+    if (opts.search === undefined && sweep.search !== undefined) {
+      throw new UsageError(`${opts.sweep} has a search section: run it with --search rate`);
+    }
     if (opts.dryRun) {
       io.stdout.write(dryRunText(sweep));
       return EXIT_OK;
@@ -43,33 +54,57 @@ export async function sweepCommand(io: CliIo, opts: SweepOptions): Promise<numbe
     const store = new ResultsStore(dir);
     const started = new Date().toISOString();
     const results = store.done();
-    const known = new Set(sweep.runs.map((r) => r.key));
     const columns = collectedColumns(sweep);
     for (const [key, result] of results) {
-      // Another sweep's run, or one that collected less than this sweep asks for, runs again.
-      if (!known.has(key) || !columns.every((c) => c in result.values)) results.delete(key);
+      // A run that collected less than this sweep asks for runs again.
+      if (!columns.every((c) => c in result.values)) results.delete(key);
     }
-    // Two variants that set the same values are one run.
-    const pending = [
-      ...new Map(sweep.runs.filter((r) => !results.has(r.key)).map((r) => [r.key, r])).values(),
-    ];
-    const progress = new SweepProgress(
-      io.stderr,
-      sweep.runs.length,
-      sweep.runs.length - pending.length,
-    );
-    await runLocally(pending, sweep.collect, {
-      workers: Math.min(workers, Math.max(1, pending.length)),
-      clock: () => performance.now(),
-      onStart: () => progress.started(),
-      onResult: (result: RunResult) => {
-        store.record(result);
-        results.set(result.key, result);
-        progress.finished(result);
-      },
-      stopped: () => signals.received !== null,
-    });
-    progress.stop();
+    let alreadyDone = 0;
+    let ranHere = 0;
+    const execute = async (specs: readonly RunSpec[]): Promise<void> => {
+      // Two variants that set the same values are one run.
+      const pending = [
+        ...new Map(specs.filter((r) => !results.has(r.key)).map((r) => [r.key, r])).values(),
+      ];
+      alreadyDone += specs.length - pending.length;
+      const progress = new SweepProgress(io.stderr, specs.length, specs.length - pending.length);
+      await runLocally(pending, sweep.collect, {
+        workers: Math.min(workers, Math.max(1, pending.length)),
+        clock: () => performance.now(),
+        onStart: () => progress.started(),
+        onResult: (result: RunResult) => {
+          store.record(result);
+          results.set(result.key, result);
+          progress.finished(result);
+        },
+        stopped: () => signals.received !== null,
+      });
+      progress.stop();
+      ranHere += progress.ranHere;
+    };
+    const search = sweep.search;
+    if (search === undefined) {
+      await execute(sweep.runs);
+    } else {
+      const states = await searchRates(
+        sweep.variants,
+        search,
+        {
+          run: async (specs) => {
+            await execute(specs);
+            return results;
+          },
+          runsOf: sweep.runsOf,
+          stopped: () => signals.received !== null,
+        },
+        (specs) => sweep.runs.push(...specs),
+      );
+      if (signals.received === null) {
+        const table = searchTable(sweep, search, states);
+        writeSearchTable(path.join(dir, "search.csv"), table);
+        io.stdout.write(formatSearchTable(table));
+      }
+    }
     store.writeTables(sweep, results, {
       version: opts.version,
       started,
@@ -79,7 +114,7 @@ export async function sweepCommand(io: CliIo, opts: SweepOptions): Promise<numbe
     const failed = sweep.runs.filter((r) => results.get(r.key)?.status === "failed");
     const notRun = sweep.runs.filter((r) => !results.has(r.key)).length;
     io.stderr.write(
-      `sweep ${sweep.name}: ${sweep.runs.length} runs: ${sweep.runs.length - pending.length} already done, ${progress.ranHere} run now, ${failed.length} failed, ${notRun} not run; ${path.join(dir, "runs.csv")}\n`,
+      `sweep ${sweep.name}: ${sweep.runs.length} runs: ${alreadyDone} already done, ${ranHere} run now, ${failed.length} failed, ${notRun} not run; ${path.join(dir, "runs.csv")}\n`,
     );
     for (const spec of failed.slice(0, 5)) {
       io.stderr.write(
@@ -119,11 +154,17 @@ function checkResume(dir: string, sweep: Sweep, resume: boolean): void {
 }
 
 function dryRunText(sweep: Sweep): string {
+  const scenario = path.basename(sweep.scenarioFile);
+  if (sweep.search !== undefined) {
+    const { key, min, max } = sweep.search;
+    const lines = sweep.variants.map((v, i) => `${String(i).padStart(5)}  ${describeVariant(v)}`);
+    return `${lines.join("\n")}\n${sweep.variants.length} configurations of ${scenario}, each searched for its highest ${key} from ${min} to ${max} with ${sweep.seeds.length} seeds a probe; nothing run\n`;
+  }
   const lines = sweep.runs.map(
     (r) =>
       `${String(r.index).padStart(5)}  ${r.key}  seed ${r.seed}  ${describeVariant(r.variant)}`,
   );
-  return `${lines.join("\n")}\n${sweep.runs.length} runs of ${path.basename(sweep.scenarioFile)}; nothing run\n`;
+  return `${lines.join("\n")}\n${sweep.runs.length} runs of ${scenario}; nothing run\n`;
 }
 
 /** Done, failed and running runs and the time left, on stderr when it is a terminal. */

@@ -14,7 +14,7 @@ import {
 } from "../scenario/index.ts";
 import { validateAgainst } from "../scenario/validate.ts";
 import { runSpecs, seedsOf, VariantError, type RunSpec } from "./run-spec.ts";
-import { sweepFileSchema, type SweepFile } from "./sweep-schema.ts";
+import { type SearchSpec, sweepFileSchema, type SweepFile } from "./sweep-schema.ts";
 import { expandVariants, KeyPathError, type Variant } from "./variants.ts";
 
 export interface Sweep {
@@ -28,7 +28,13 @@ export interface Sweep {
   seeds: number[];
   collect: SweepFile["collect"];
   objective?: SweepFile["objective"];
+  /** The runs of a grid or draws; in a rate search, every probe it made (filled as it goes). */
   runs: RunSpec[];
+  /** The variants of the base scenario (a rate search probes each at several rates). */
+  variants: Variant[];
+  search?: SearchSpec;
+  /** The runs of `variants`, each with every seed, keyed and validated as `runs` were. */
+  runsOf(variants: readonly Variant[], from: number): RunSpec[];
 }
 
 export function loadSweep(file: string, version: string): Sweep {
@@ -68,29 +74,54 @@ export function loadSweep(file: string, version: string): Sweep {
   const section = sweep.random !== undefined ? "random" : "grid";
   const keys = Object.keys(sweep.random?.ranges ?? sweep.grid ?? {});
   const keyPath = (key: string): PathSegment[] =>
-    section === "random" ? ["random", "ranges", key] : ["grid", key];
+    key === sweep.search?.key
+      ? ["search", "key"]
+      : section === "random"
+        ? ["random", "ranges", key]
+        : ["grid", key];
+  // Where a variant's problem is placed: at the varied key it falls under, or the rate's.
+  const placeable = sweep.search === undefined ? keys : [...keys, sweep.search.key];
   const variants = expandVariants(sweep);
-  let runs: RunSpec[];
-  try {
-    runs = runSpecs(baseData, scenarioFile, variants, seedsOf(sweep, scenario.seed), version);
-  } catch (error) {
-    if (error instanceof KeyPathError) {
-      const key = keys.find((k) => error.message.startsWith(`'${k}'`)) ?? keys[0]!;
-      return fail([at(keyPath(key), error.message)]);
+  const seeds = seedsOf(sweep, scenario.seed);
+  const placed = (make: () => RunSpec[]): RunSpec[] => {
+    try {
+      return make();
+    } catch (error) {
+      if (error instanceof KeyPathError) {
+        const key = placeable.find((k) => error.message.startsWith(`'${k}'`)) ?? placeable[0];
+        return fail([at(key === undefined ? ["search", "key"] : keyPath(key), error.message)]);
+      }
+      if (error instanceof VariantError) return fail(variantIssues(error, placeable, keyPath, at));
+      throw error;
     }
-    if (error instanceof VariantError) return fail(variantIssues(error, keys, keyPath, at));
-    throw error;
+  };
+  const runsOf = (vs: readonly Variant[], from: number): RunSpec[] =>
+    runSpecs(baseData, scenarioFile, vs, seeds, version).map((r) => ({
+      ...r,
+      index: r.index + from,
+    }));
+  const search = sweep.search;
+  if (search !== undefined) {
+    // Both ends of the search, for every variant, are checked before any run.
+    const ends = variants.flatMap((v) =>
+      [search.min, search.max].map((rate) => ({ ...v, [search.key]: rate })),
+    );
+    placed(() => runsOf(ends, 0));
   }
+  const runs = search === undefined ? placed(() => runsOf(variants, 0)) : [];
   return {
     file,
     name: sweep.name ?? basename(file, extname(file)),
     description: sweep.description,
     scenarioFile,
-    keys,
-    seeds: seedsOf(sweep, scenario.seed),
+    keys: search === undefined ? keys : [...keys, search.key],
+    seeds,
     collect: sweep.collect,
     ...(sweep.objective === undefined ? {} : { objective: sweep.objective }),
     runs,
+    variants,
+    ...(search === undefined ? {} : { search }),
+    runsOf: (vs, from) => placed(() => runsOf(vs, from)),
   };
 }
 

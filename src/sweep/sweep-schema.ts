@@ -97,6 +97,30 @@ const collectSchema = z.strictObject({
   truth_vs_reported: z.boolean().default(false),
 });
 
+/** A bound on a collected column: the run meets it when the column is at most `max` (or at least `min`). */
+const boundSchema = z
+  .strictObject({ max: z.number().optional(), min: z.number().optional() })
+  .refine((b) => b.max !== undefined || b.min !== undefined, {
+    message: "a bound needs max or min",
+  });
+
+/**
+ * `--search rate`: per configuration, the highest arrival rate whose runs meet every bound
+ * (each column averaged over the seeds), found by bisection between `min` and `max`.
+ */
+const searchSchema = z.strictObject({
+  /** The key path of the rate: a generated workload's by default, a trace replay's otherwise. */
+  key: nonEmptyText.default("workload.arrival.rate_per_s"),
+  min: z.number().positive().describe("a positive number of requests per second"),
+  max: z.number().positive().describe("a positive number of requests per second"),
+  /** Stop when the highest passing and lowest failing rates are within this ratio. */
+  tolerance: z.number().gt(0).max(1).default(0.05),
+  objective: z
+    .record(z.string(), boundSchema)
+    .refine((o) => Object.keys(o).length > 0, { message: "name at least one column to bound" })
+    .describe("a mapping of collected columns to { max } or { min }"),
+});
+
 export const sweepFileSchema = z
   .strictObject({
     name: nonEmptyText.optional(), // default: the file's base name without extension
@@ -115,6 +139,11 @@ export const sweepFileSchema = z
     objective: z
       .strictObject({ column: nonEmptyText, goal: z.enum(["min", "max"]).default("min") })
       .optional(),
+    search: searchSchema.optional(),
+  })
+  .refine((s) => s.search === undefined || s.search.max > s.search.min, {
+    message: "expected search.max to be above search.min",
+    path: ["search", "max"],
   })
   .refine((s) => !(s.grid !== undefined && s.random !== undefined), {
     message: "a sweep is a grid or random draws, not both; remove 'grid' or 'random'",
@@ -125,3 +154,4 @@ export const sweepFileSchema = z
 export type SweepFile = z.output<typeof sweepFileSchema>;
 export type MetricCollect = SweepFile["collect"]["metrics"][number];
 export type RangeSpec = z.output<typeof rangeSchema>;
+export type SearchSpec = z.output<typeof searchSchema>;

@@ -221,3 +221,66 @@ describe("sweep listing", () => {
     expect(files.filter((f) => f.startsWith("runs/"))).toHaveLength(4);
   });
 });
+
+describe("pdsim sweep --search rate", () => {
+  it("finds each configuration's highest rate meeting the objective, and its runs bracket it", async () => {
+    const file = writeScenario(dir, "capacity.yaml", [
+      `scenario: ${path.join(REPO, "scenarios/quickstart.yaml")}`,
+      "grid:",
+      "  workload.num_requests: [80]",
+      "  engine.max_num_seqs: [4, 64]",
+      "seeds: [1]",
+      "collect: { latency: [ttft_p90] }",
+      "search:",
+      "  min: 0.5",
+      "  max: 100",
+      "  tolerance: 0.25",
+      "  objective: { ttft_p90: { max: 400 } }",
+    ]);
+    const out = path.join(dir, "capacity");
+    const result = await pdsim("sweep", file, "--search", "rate", "--out", out, "--workers", "1");
+    expect(result.stderr).toContain("0 failed, 0 not run");
+    expect(result.status).toBe(0);
+    const rows = parseCsv(fs.readFileSync(path.join(out, "search.csv"), "utf8"), {
+      columns: true,
+    }) as Row[];
+    expect(rows.map((r) => r["engine.max_num_seqs"])).toEqual(["4", "64"]);
+    const runs = readRows(out);
+    for (const row of rows) {
+      const pass = Number(row.max_rate);
+      const fail = Number(row.first_failing_rate);
+      expect(pass).toBeGreaterThanOrEqual(0.5);
+      expect(fail / pass).toBeLessThanOrEqual(1.25);
+      const at = (rate: number) =>
+        Number(
+          runs.find(
+            (r) =>
+              r["engine.max_num_seqs"] === row["engine.max_num_seqs"] &&
+              Number(r["workload.arrival.rate_per_s"]) === rate,
+          )!.ttft_p90,
+        );
+      expect(at(pass)).toBeLessThanOrEqual(400);
+      expect(at(fail)).toBeGreaterThan(400);
+      expect(Number(row["ttft_p90@max_rate"])).toBe(at(pass));
+    }
+    // Four running requests at most take less traffic than sixty-four.
+    expect(Number(rows[0]!.max_rate)).toBeLessThan(Number(rows[1]!.max_rate));
+    expect(result.stdout).toMatch(/^workload\.num_requests {2}engine\.max_num_seqs {2}max_rate/);
+  });
+});
+
+describe("the example sweeps", () => {
+  const sweeps = fs
+    .readdirSync(path.join(REPO, "scenarios/sweeps"))
+    .filter((f) => f.endsWith(".yaml"))
+    .sort();
+
+  it.each(sweeps)("%s loads and lists its runs", async (name) => {
+    const file = path.join("scenarios/sweeps", name);
+    const search = fs.readFileSync(file, "utf8").includes("\nsearch:") ? ["--search", "rate"] : [];
+    const result = await pdsim("sweep", file, "--dry-run", ...search);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/; nothing run\n$/);
+  });
+});

@@ -1,0 +1,66 @@
+// The result of a rate search: a row a configuration, with the highest rate that met the
+// objective, the lowest that did not, how many probes it took, and the objective's columns at
+// the highest passing rate.
+import * as fs from "node:fs";
+import { stringify } from "csv-stringify/sync";
+import type { SearchState } from "./rate-search.ts";
+import type { Sweep } from "./sweep-file.ts";
+import type { SearchSpec } from "./sweep-schema.ts";
+
+export interface SearchTable {
+  header: string[];
+  rows: (string | number)[][];
+}
+
+export function searchTable(
+  sweep: Sweep,
+  search: SearchSpec,
+  states: readonly SearchState[],
+): SearchTable {
+  const keys = sweep.keys.filter((k) => k !== search.key);
+  const objective = Object.keys(search.objective);
+  const header = [
+    ...keys,
+    "max_rate",
+    "first_failing_rate",
+    "probes",
+    ...objective.map((c) => `${c}@max_rate`),
+  ];
+  const rows = states.map((s) => [
+    ...keys.map((k) => cell(s.variant[k])),
+    s.pass ?? `below ${search.min}`,
+    s.fail ?? `above ${search.max}`,
+    s.probes,
+    ...objective.map((c) => s.atPass?.[c] ?? ""),
+  ]);
+  return { header, rows };
+}
+
+export function writeSearchTable(file: string, table: SearchTable): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, stringify([table.header, ...table.rows]));
+  fs.renameSync(temp, file);
+}
+
+/** Aligned columns for the terminal, rates to three significant figures. */
+export function formatSearchTable(table: SearchTable): string {
+  const text = (v: string | number) =>
+    typeof v === "number" ? String(Number(v.toPrecision(4))) : v;
+  const cells = [table.header, ...table.rows.map((r) => r.map(text))];
+  const widths = table.header.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
+  return (
+    cells
+      .map((r) =>
+        r
+          .map((c, i) => String(c).padEnd(widths[i]!))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
+}
+
+function cell(value: unknown): string | number {
+  if (typeof value === "number" || typeof value === "string") return value;
+  return JSON.stringify(value);
+}
