@@ -270,13 +270,16 @@ describe("pdsim sweep --search rate", () => {
 });
 
 describe("the example sweeps", () => {
-  const sweeps = fs
-    .readdirSync(path.join(REPO, "scenarios/sweeps"))
-    .filter((f) => f.endsWith(".yaml"))
-    .sort();
+  const sweeps = [
+    ...fs
+      .readdirSync(path.join(REPO, "scenarios/sweeps"))
+      .filter((f) => f.endsWith(".yaml"))
+      .sort()
+      .map((f) => path.join("scenarios/sweeps", f)),
+    "scenarios/bench/sweep-100.yaml",
+  ];
 
-  it.each(sweeps)("%s loads and lists its runs", async (name) => {
-    const file = path.join("scenarios/sweeps", name);
+  it.each(sweeps)("%s loads and lists its runs", async (file) => {
     const search = fs.readFileSync(file, "utf8").includes("\nsearch:") ? ["--search", "rate"] : [];
     const result = await pdsim("sweep", file, "--dry-run", ...search);
     expect(result.stderr).toBe("");
