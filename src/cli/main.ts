@@ -27,6 +27,7 @@ import {
 import { EXIT_BAD_INPUT, EXIT_OK } from "./bad-input.ts";
 import { DEFAULT_WORKERS } from "../sweep/local-runner.ts";
 import { sweepCommand } from "./sweep-command.ts";
+import { workerCommand } from "./worker-command.ts";
 import { type CliIo, PROCESS_IO } from "./io.ts";
 
 export const VERSION = (
@@ -270,6 +271,11 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
             type: "boolean",
             default: false,
             describe: "List the runs and their keys; run nothing, write nothing",
+          })
+          .option("queue", {
+            type: "string",
+            describe:
+              "redis://HOST:PORT: put the runs on this Redis's queue for `pdsim worker`s to take, and wait for their results",
           }),
       async (argv) => {
         exitCode = await sweepCommand(io, {
@@ -278,6 +284,31 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
           workers: argv.workers,
           resume: argv.resume,
           dryRun: argv["dry-run"],
+          queue: argv.queue,
+          version: VERSION,
+        });
+      },
+    )
+    .command(
+      "worker",
+      "Take the runs of sweeps submitted with --queue from a Redis queue and run them on this machine until stopped",
+      (y) =>
+        y
+          .option("queue", {
+            type: "string",
+            demandOption: true,
+            describe: "redis://HOST:PORT of the queue's Redis",
+          })
+          .option("concurrency", {
+            type: "number",
+            describe: `Runs at once, each on a thread of its own (default: every core, ${DEFAULT_WORKERS} here)`,
+          })
+          .option("lock-ms", { type: "number", hidden: true }),
+      async (argv) => {
+        exitCode = await workerCommand(io, {
+          queue: argv.queue,
+          concurrency: argv.concurrency,
+          lockMs: argv["lock-ms"],
           version: VERSION,
         });
       },
@@ -351,7 +382,7 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
     )
     .demandCommand(
       1,
-      "Name a command: pdsim run SCENARIO, pdsim check SCENARIO, pdsim explain SCENARIO --request ID, pdsim serve SCENARIO, pdsim config SCENARIO, pdsim sweep SWEEP, pdsim trace stats FILE or pdsim bench",
+      "Name a command: pdsim run SCENARIO, pdsim check SCENARIO, pdsim explain SCENARIO --request ID, pdsim serve SCENARIO, pdsim config SCENARIO, pdsim sweep SWEEP, pdsim worker --queue URL, pdsim trace stats FILE or pdsim bench",
     )
     .strict()
     .fail((msg, err) => {
