@@ -28,8 +28,9 @@ export interface QueueWorkerOptions {
 export const DEFAULT_LOCK_MS = 30_000;
 
 /**
- * A job stalls when the worker holding it dies. Twice means something keeps killing the
- * workers that run it (memory, say): it is then failed with BullMQ's reason, not tried forever.
+ * A job stalls when the worker holding it dies; it is put back twice. A third stall means
+ * something keeps killing the workers that run it (memory, say): BullMQ then fails it with its
+ * reason rather than trying it forever.
  */
 const MAX_STALLED_COUNT = 2;
 
