@@ -1,8 +1,9 @@
-// Exit codes and bad input, shared by every command: a bad scenario, argument or output
-// directory gets one clear message on stderr and exit 2, never a stack trace.
+// Exit codes and bad input, shared by every command: a bad scenario, argument, output
+// directory or queue gets one clear message on stderr and exit 2, never a stack trace.
 
 import { OutputDirError } from "../output/output-dir.ts";
 import { ScenarioError } from "../scenario/index.ts";
+import { QueueUnreachableError } from "../sweep/queue-url.ts";
 import type { CliIo } from "./io.ts";
 
 export const EXIT_OK = 0;
@@ -29,7 +30,11 @@ export function exitForBadInput(io: CliIo, err: unknown): number {
     io.stderr.write(prefix + err.format() + "\n");
     return EXIT_BAD_INPUT;
   }
-  if (err instanceof OutputDirError || err instanceof UsageError) {
+  if (
+    err instanceof OutputDirError ||
+    err instanceof UsageError ||
+    err instanceof QueueUnreachableError
+  ) {
     io.stderr.write(`pdsim: ${err.message}\n`);
     return EXIT_BAD_INPUT;
   }

@@ -27,6 +27,7 @@ import {
 import { EXIT_BAD_INPUT, EXIT_OK } from "./bad-input.ts";
 import { DEFAULT_WORKERS } from "../sweep/local-runner.ts";
 import { sweepCommand } from "./sweep-command.ts";
+import { workerCommand } from "./worker-command.ts";
 import { type CliIo, PROCESS_IO } from "./io.ts";
 
 export const VERSION = (
@@ -276,6 +277,11 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
             choices: ["rate"],
             describe:
               "Find each configuration's highest arrival rate that meets the sweep's search objective, by bisection; write DIR/search.csv",
+          })
+          .option("queue", {
+            type: "string",
+            describe:
+              "redis://HOST:PORT: put the runs on this Redis's queue for `pdsim worker`s to take, and wait for their results",
           }),
       async (argv) => {
         exitCode = await sweepCommand(io, {
@@ -285,6 +291,31 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
           resume: argv.resume,
           dryRun: argv["dry-run"],
           search: argv.search,
+          queue: argv.queue,
+          version: VERSION,
+        });
+      },
+    )
+    .command(
+      "worker",
+      "Take the runs of sweeps submitted with --queue from a Redis queue and run them on this machine until stopped",
+      (y) =>
+        y
+          .option("queue", {
+            type: "string",
+            demandOption: true,
+            describe: "redis://HOST:PORT of the queue's Redis",
+          })
+          .option("concurrency", {
+            type: "number",
+            describe: `Runs at once, each on a thread of its own (default: every core, ${DEFAULT_WORKERS} here)`,
+          })
+          .option("lock-ms", { type: "number", hidden: true }),
+      async (argv) => {
+        exitCode = await workerCommand(io, {
+          queue: argv.queue,
+          concurrency: argv.concurrency,
+          lockMs: argv["lock-ms"],
           version: VERSION,
         });
       },
@@ -358,7 +389,7 @@ export async function main(args: readonly string[], io: CliIo = PROCESS_IO): Pro
     )
     .demandCommand(
       1,
-      "Name a command: pdsim run SCENARIO, pdsim check SCENARIO, pdsim explain SCENARIO --request ID, pdsim serve SCENARIO, pdsim config SCENARIO, pdsim sweep SWEEP, pdsim trace stats FILE or pdsim bench",
+      "Name a command: pdsim run SCENARIO, pdsim check SCENARIO, pdsim explain SCENARIO --request ID, pdsim serve SCENARIO, pdsim config SCENARIO, pdsim sweep SWEEP, pdsim worker --queue URL, pdsim trace stats FILE or pdsim bench",
     )
     .strict()
     .fail((msg, err) => {

@@ -1,17 +1,19 @@
-// `pdsim sweep SWEEP.yaml`: every run of a sweep on this machine's cores, each result kept as it
-// ends, then the tables. A run already done (the same key in --out) is not run again, so an
+// `pdsim sweep SWEEP.yaml`: every run of a sweep on this machine's cores, or with --queue on the
+// `pdsim worker`s of a Redis queue, each result kept as it ends, then the tables. A run already done (the same key in --out) is not run again, so an
 // interrupted sweep is finished by running it again with --resume.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import cliProgress from "cli-progress";
 import { DEFAULT_WORKERS, runLocally } from "../sweep/local-runner.ts";
-import type { RunResult } from "../sweep/run-one.ts";
+import type { Collect, RunResult } from "../sweep/run-one.ts";
+import type { QueueRunOptions } from "../sweep/queue-runner.ts";
 import { collectedColumns, ResultsStore } from "../sweep/results-store.ts";
 import { searchRates } from "../sweep/rate-search.ts";
 import type { RunSpec } from "../sweep/run-spec.ts";
 import { formatSearchTable, searchTable, writeSearchTable } from "../sweep/search-table.ts";
 import { describeVariant, loadSweep, type Sweep } from "../sweep/sweep-file.ts";
+import { parseQueueUrl } from "../sweep/queue-url.ts";
 import { EXIT_OK, exitForBadInput, UsageError } from "./bad-input.ts";
 import type { CliIo, TextSink } from "./io.ts";
 import { SignalLatch } from "./signals.ts";
@@ -28,6 +30,8 @@ export interface SweepOptions {
   dryRun: boolean;
   /** "rate": the highest arrival rate each configuration takes (the sweep file's `search`). */
   search?: string | undefined;
+  /** redis://HOST:PORT: the runs go on its queue for `pdsim worker`s instead of this machine. */
+  queue?: string | undefined;
   version: string;
 }
 
@@ -51,6 +55,8 @@ export async function sweepCommand(io: CliIo, opts: SweepOptions): Promise<numbe
     }
     const dir = opts.out ?? path.join("sweeps", sweep.name);
     checkResume(dir, sweep, opts.resume);
+    // An unreachable queue is found before anything is written.
+    const queue = opts.queue === undefined ? null : await openQueue(opts.queue, opts.version);
     const store = new ResultsStore(dir);
     const started = new Date().toISOString();
     const results = store.done();
@@ -68,17 +74,23 @@ export async function sweepCommand(io: CliIo, opts: SweepOptions): Promise<numbe
       ];
       alreadyDone += specs.length - pending.length;
       const progress = new SweepProgress(io.stderr, specs.length, specs.length - pending.length);
-      await runLocally(pending, sweep.collect, {
-        workers: Math.min(workers, Math.max(1, pending.length)),
-        clock: () => performance.now(),
-        onStart: () => progress.started(),
-        onResult: (result: RunResult) => {
-          store.record(result);
-          results.set(result.key, result);
-          progress.finished(result);
-        },
-        stopped: () => signals.received !== null,
-      });
+      const onResult = (result: RunResult) => {
+        store.record(result);
+        results.set(result.key, result);
+        progress.finished(result);
+      };
+      const stopped = () => signals.received !== null;
+      if (queue === null) {
+        await runLocally(pending, sweep.collect, {
+          workers: Math.min(workers, Math.max(1, pending.length)),
+          clock: () => performance.now(),
+          onStart: () => progress.started(),
+          onResult,
+          stopped,
+        });
+      } else {
+        await queue(pending, sweep.collect, { onResult, stopped });
+      }
       progress.stop();
       ranHere += progress.ranHere;
     };
@@ -133,6 +145,24 @@ export async function sweepCommand(io: CliIo, opts: SweepOptions): Promise<numbe
   } finally {
     signals.dispose();
   }
+}
+
+/** The queue runner, once Redis has answered; BullMQ loads only for the sweeps that use it. */
+async function openQueue(
+  url: string,
+  version: string,
+): Promise<
+  (
+    runs: RunSpec[],
+    collect: Collect,
+    o: Pick<QueueRunOptions, "onResult" | "stopped">,
+  ) => Promise<void>
+> {
+  parseQueueUrl(url);
+  const { assertReachable } = await import("../sweep/queue-connection.ts");
+  await assertReachable(url);
+  const { runOnQueue } = await import("../sweep/queue-runner.ts");
+  return (runs, collect, o) => runOnQueue(runs, collect, { ...o, url, version });
 }
 
 /** --resume continues this sweep's results; without it, another sweep's results are not mixed in. */
@@ -197,13 +227,14 @@ class SweepProgress {
     this.bar.start(total, alreadyDone, this.payload());
   }
 
+  /** Not called for a queue's runs: their start is a worker's business. */
   started(): void {
     this.running += 1;
     this.bar?.update(this.done, this.payload());
   }
 
   finished(result: RunResult): void {
-    this.running -= 1;
+    this.running = Math.max(0, this.running - 1);
     this.done += 1;
     this.ranHere += 1;
     if (result.status === "failed") this.failed += 1;
