@@ -6,8 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import cliProgress from "cli-progress";
 import { DEFAULT_WORKERS, runLocally } from "../sweep/local-runner.ts";
-import type { RunResult } from "../sweep/run-one.ts";
-import { collectedColumns, ResultsStore } from "../sweep/results-store.ts";
+import { collectedColumns, type RunResult } from "../sweep/run-one.ts";
+import { ResultsStore } from "../sweep/results-store.ts";
 import { describeVariant, loadSweep, type Sweep } from "../sweep/sweep-file.ts";
 import { EXIT_OK, exitForBadInput, UsageError } from "./bad-input.ts";
 import type { CliIo, TextSink } from "./io.ts";
@@ -44,7 +44,7 @@ export async function sweepCommand(io: CliIo, opts: SweepOptions): Promise<numbe
     const started = new Date().toISOString();
     const results = store.done();
     const known = new Set(sweep.runs.map((r) => r.key));
-    const columns = collectedColumns(sweep);
+    const columns = collectedColumns(sweep.collect);
     for (const [key, result] of results) {
       // Another sweep's run, or one that collected less than this sweep asks for, runs again.
       if (!known.has(key) || !columns.every((c) => c in result.values)) results.delete(key);

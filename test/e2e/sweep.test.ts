@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { listFiles, pdsim, removeDir, REPO, scratchDir, writeScenario } from "./cli.ts";
 import { loadSweep } from "../../src/sweep/sweep-file.ts";
 import { percentile } from "../../src/sweep/run-one.ts";
+import { expectParquetEqualsCsv } from "../support/duckdb.ts";
 
 const dir = scratchDir();
 afterAll(() => removeDir(dir));
@@ -121,6 +122,10 @@ describe("pdsim sweep", () => {
     expect(info).toMatchObject({ sweep: { name: "small" }, counts: { runs: 4, ok: 4, failed: 0 } });
   });
 
+  it("writes runs.parquet, which DuckDB reads back equal to runs.csv", async () => {
+    await expectParquetEqualsCsv(path.join(out, "runs.parquet"), path.join(out, "runs.csv"));
+  });
+
   it("skips the runs already in --out, and gives the same table on a pool of worker threads", async () => {
     const again = await pdsim("sweep", sweepFile, "--out", out);
     expect(again.stderr).toContain("4 runs: 4 already done, 0 run now");
@@ -215,9 +220,13 @@ describe("pdsim sweep on bad input", () => {
 });
 
 describe("sweep listing", () => {
-  it("writes only runs/, runs.csv and sweep.json", () => {
+  it("writes only runs/, runs.csv, runs.parquet and sweep.json", () => {
     const files = listFiles(path.join(dir, "out"));
-    expect(files.filter((f) => !f.startsWith("runs/"))).toEqual(["runs.csv", "sweep.json"]);
+    expect(files.filter((f) => !f.startsWith("runs/"))).toEqual([
+      "runs.csv",
+      "runs.parquet",
+      "sweep.json",
+    ]);
     expect(files.filter((f) => f.startsWith("runs/"))).toHaveLength(4);
   });
 });
