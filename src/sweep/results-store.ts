@@ -1,13 +1,15 @@
 // A sweep's results directory: one file a finished run (runs/KEY.json, written whole by a
 // rename, so that an interrupted sweep leaves only whole results), and the tables made from
 // them: runs.csv and runs.parquet (a row a run), sweep.json (the sweep, pdsim's version, times and
-// counts).
+// counts) and report.html (charts of the collected columns, the best configurations).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "csv-stringify/sync";
 import { parquetBytes } from "./parquet-table.ts";
 import { collectedColumns, type RunResult } from "./run-one.ts";
-import { runsTable } from "./runs-table.ts";
+import { runsTable, statusCounts } from "./runs-table.ts";
+import { sweepReportData } from "./sweep-report.ts";
+import { renderSweepReport } from "./sweep-report-page.ts";
 import type { Sweep } from "./sweep-file.ts";
 
 export class ResultsStore {
@@ -36,8 +38,8 @@ export class ResultsStore {
   }
 
   /**
-   * runs.csv, runs.parquet (the same columns, typed) and sweep.json from every run's latest
-   * result, in the sweep's run order.
+   * runs.csv, runs.parquet (the same columns, typed), sweep.json and report.html from every
+   * run's latest result, in the sweep's run order.
    */
   writeTables(sweep: Sweep, results: ReadonlyMap<string, RunResult>, info: SweepInfo): void {
     const table = runsTable(sweep, results);
@@ -45,13 +47,7 @@ export class ResultsStore {
     writeWhole(path.join(this.dir, "runs.csv"), stringify([table.map((c) => c.name), ...rows]));
     writeWhole(path.join(this.dir, "runs.parquet"), parquetBytes(table, `pdsim ${info.version}`));
     const columns = collectedColumns(sweep.collect);
-    const counts = { runs: sweep.runs.length, ok: 0, failed: 0, not_run: 0 };
-    for (const spec of sweep.runs) {
-      const status = results.get(spec.key)?.status;
-      if (status === "ok") counts.ok += 1;
-      else if (status === "failed") counts.failed += 1;
-      else counts.not_run += 1;
-    }
+    const counts = statusCounts(sweep, results);
     const json = {
       sweep: { name: sweep.name, file: sweep.file, description: sweep.description },
       scenario: sweep.scenarioFile,
@@ -65,6 +61,8 @@ export class ResultsStore {
       counts,
     };
     writeWhole(path.join(this.dir, "sweep.json"), JSON.stringify(json, null, 2) + "\n");
+    const report = sweepReportData(sweep, results, path.basename(sweep.scenarioFile));
+    writeWhole(path.join(this.dir, "report.html"), renderSweepReport(report, info.version, info));
   }
 }
 

@@ -80,3 +80,21 @@ function numericType(values: readonly (number | string | null)[]): "int" | "doub
   const present = values.filter((v) => v !== null);
   return present.length > 0 && present.every((v) => Number.isSafeInteger(v)) ? "int" : "double";
 }
+
+export interface StatusCounts {
+  runs: number;
+  ok: number;
+  failed: number;
+  not_run: number;
+}
+
+export function statusCounts(sweep: Sweep, results: ReadonlyMap<string, RunResult>): StatusCounts {
+  const counts = { runs: sweep.runs.length, ok: 0, failed: 0, not_run: 0 };
+  for (const spec of sweep.runs) {
+    const status = results.get(spec.key)?.status;
+    if (status === "ok") counts.ok += 1;
+    else if (status === "failed") counts.failed += 1;
+    else counts.not_run += 1;
+  }
+  return counts;
+}

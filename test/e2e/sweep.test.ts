@@ -29,6 +29,7 @@ const sweepFile = writeScenario(dir, "small.yaml", [
   "    - { name: p0_computed, metric: 'pdsim:prompt_tokens_by_source_total{source=\"local_compute\"}', instance: prefill-0 }",
   "  latency: [ttft_p50, ttft_p99, e2e_mean, tpot_p90]",
   "  truth_vs_reported: true",
+  "objective: { column: ttft_p99, goal: min }",
 ]);
 
 describe("pdsim sweep", () => {
@@ -126,6 +127,25 @@ describe("pdsim sweep", () => {
     await expectParquetEqualsCsv(path.join(out, "runs.parquet"), path.join(out, "runs.csv"));
   });
 
+  it("writes report.html: a chart per column and key, and the configurations by the objective", () => {
+    const html = fs.readFileSync(path.join(out, "report.html"), "utf8");
+    const info = JSON.parse(fs.readFileSync(path.join(out, "sweep.json"), "utf8"));
+    expect(info.keys).toHaveLength(2);
+    expect(html.match(/<canvas /g)).toHaveLength(info.keys.length * info.columns.length);
+    const body = /<table id="best">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)![1]!;
+    const best = [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) =>
+      [...row[1]!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((cell) => cell[1]!),
+    );
+    // One seed: each configuration's mean is its one run's ttft_p99, lowest first.
+    const byTtft = readRows(out)
+      .map((r) => [r["proxy.decode_policy"], r["engine.num_gpu_blocks"], Number(r.ttft_p99)])
+      .sort((a, b) => (a[2] as number) - (b[2] as number));
+    expect(best.map((r) => [r[1], r[2], Number(r[3])])).toEqual(
+      byTtft.map(([p, b, t]) => [p, b, Number((t as number).toPrecision(6))]),
+    );
+    expect(best.map((r) => r.slice(4))).toEqual(Array(4).fill(["–", "1 of 1"]));
+  });
+
   it("skips the runs already in --out, and gives the same table on a pool of worker threads", async () => {
     const again = await pdsim("sweep", sweepFile, "--out", out);
     expect(again.stderr).toContain("4 runs: 4 already done, 0 run now");
@@ -134,6 +154,10 @@ describe("pdsim sweep", () => {
     expect(result.status).toBe(0);
     const strip = (rows: Row[]) => rows.map(({ wall_s: _, ...rest }) => rest);
     expect(strip(readRows(pooled))).toEqual(strip(readRows(out)));
+    // The same results draw the same page; only the sweep's times differ.
+    const report = (d: string) =>
+      fs.readFileSync(path.join(d, "report.html"), "utf8").replace(/, from \S+ to \S+\./, "");
+    expect(report(pooled)).toBe(report(out));
   });
 
   it("finishes an interrupted sweep with --resume, running only what is missing", async () => {
@@ -220,9 +244,10 @@ describe("pdsim sweep on bad input", () => {
 });
 
 describe("sweep listing", () => {
-  it("writes only runs/, runs.csv, runs.parquet and sweep.json", () => {
+  it("writes only runs/, runs.csv, runs.parquet, sweep.json and report.html", () => {
     const files = listFiles(path.join(dir, "out"));
     expect(files.filter((f) => !f.startsWith("runs/"))).toEqual([
+      "report.html",
       "runs.csv",
       "runs.parquet",
       "sweep.json",
