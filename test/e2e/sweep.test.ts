@@ -230,6 +230,16 @@ describe("pdsim sweep on bad input", () => {
     );
   });
 
+  it("refuses an objective that is not a collected column, at its line", async () => {
+    const { file, stderr } = await bad("objective.yaml", [
+      "collect: { latency: [ttft_p99] }",
+      "objective: { column: ttft_p90 }",
+    ]);
+    expect(stderr).toContain(
+      `${file}:3:14: objective.column: 'ttft_p90' is not a collected column; the sweep collects requests.finished, simulated_seconds, ttft_p99`,
+    );
+  });
+
   it("refuses a key of the sweep itself with its line, and an instance that is not there", async () => {
     const { file, stderr } = await bad("keys.yaml", ["grids:", "  seed: [1]"]);
     expect(stderr).toMatch(new RegExp(`^${file}:2:1: grids: unknown key 'grids'`));
