@@ -53,6 +53,9 @@ function bestSection(data: SweepReportData): string {
   const by = objective.named
     ? `by the sweep's objective, the mean over seeds of <code>${escapeHtml(objective.column)}</code> (${better})`
     : `by the first collected column, <code>${escapeHtml(objective.column)}</code>, the sweep naming no objective (${better}; name one with <code>objective: { column, goal }</code>)`;
+  if (data.ranked === 0) {
+    return `<h2>Best configurations</h2>\n<p class="note">No run has a value of <code>${escapeHtml(objective.column)}</code> (they failed or have not run): nothing to rank.</p>`;
+  }
   const unranked = data.configurations - data.ranked;
   const rows = data.best.map(
     (row, i) =>

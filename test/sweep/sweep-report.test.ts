@@ -167,4 +167,16 @@ describe("the sweep report page", () => {
     // Chart.js is inlined: the page fetches nothing.
     expect(html).not.toMatch(/<script[^>]+src=/);
   });
+
+  it("says when there is no varied key to chart and no value to rank", () => {
+    const { sweep, results } = sweepOf({}, [0, 1], () => "failed");
+    const data = sweepReportData(sweep, results, "b.yaml");
+    expect(data).toMatchObject({ charts: [], emptyColumns: ["x", "y"], configurations: 1 });
+    const html = renderSweepReport(data, "test", TIMES);
+    expect(html).not.toContain("<canvas");
+    expect(html).not.toContain('<table id="best">');
+    expect(html).toContain("The sweep varies no key: no chart.");
+    expect(html).toContain("No run has a value of <code>x</code>");
+    expect(html).toContain('<p id="counts">2 runs: 0 ok, 2 failed, 0 not run.</p>');
+  });
 });
