@@ -6,9 +6,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import cliProgress from "cli-progress";
 import { DEFAULT_WORKERS, runLocally } from "../sweep/local-runner.ts";
-import type { Collect, RunResult } from "../sweep/run-one.ts";
+import { type Collect, collectedColumns, type RunResult } from "../sweep/run-one.ts";
 import type { QueueRunOptions } from "../sweep/queue-runner.ts";
-import { collectedColumns, ResultsStore } from "../sweep/results-store.ts";
+import { ResultsStore } from "../sweep/results-store.ts";
 import { searchRates } from "../sweep/rate-search.ts";
 import type { RunSpec } from "../sweep/run-spec.ts";
 import { formatSearchTable, searchTable, writeSearchTable } from "../sweep/search-table.ts";
@@ -60,7 +60,7 @@ export async function sweepCommand(io: CliIo, opts: SweepOptions): Promise<numbe
     const store = new ResultsStore(dir);
     const started = new Date().toISOString();
     const results = store.done();
-    const columns = collectedColumns(sweep);
+    const columns = collectedColumns(sweep.collect);
     for (const [key, result] of results) {
       // A run that collected less than this sweep asks for runs again.
       if (!columns.every((c) => c in result.values)) results.delete(key);

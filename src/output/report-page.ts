@@ -1,25 +1,8 @@
 // DIR/report.html: one self-contained page (Chart.js and the data inlined, nothing fetched) that
 // draws a run's ReportData. The drawing code below runs in the browser.
 
-import * as fs from "node:fs";
-import { createRequire } from "node:module";
-import * as path from "node:path";
+import { chartJsSource, escapeHtml, scriptJson } from "./html-embed.ts";
 import type { ReportData } from "./report-data.ts";
-
-function chartJsSource(): string {
-  // chart.js exports no path to its browser bundle; it sits beside the CommonJS entry point.
-  const entry = createRequire(import.meta.url).resolve("chart.js");
-  const bundle = fs.readFileSync(path.join(path.dirname(entry), "chart.umd.min.js"), "utf8");
-  return bundle.replace(/\n\/\/# sourceMappingURL=.*$/m, "");
-}
-
-/** JSON that is safe inside a <script> element. */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c");
-}
-
-const escapeHtml = (text: string) =>
-  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 export function renderReport(data: ReportData): string {
   const sections = data.instances

@@ -1,11 +1,15 @@
 // A sweep's results directory: one file a finished run (runs/KEY.json, written whole by a
 // rename, so that an interrupted sweep leaves only whole results), and the tables made from
-// them: runs.csv (a row a run) and sweep.json (the sweep, pdsim's version, times and counts).
+// them: runs.csv and runs.parquet (a row a run), sweep.json (the sweep, pdsim's version, times and
+// counts) and report.html (charts of the collected columns, the best configurations).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "csv-stringify/sync";
-import { PROFILE_LIST } from "../accounting/profiles.ts";
-import { metricColumn, type RunResult } from "./run-one.ts";
+import { parquetBytes } from "./parquet-table.ts";
+import { collectedColumns, type RunResult } from "./run-one.ts";
+import { runsTable, statusCounts } from "./runs-table.ts";
+import { sweepReportData } from "./sweep-report.ts";
+import { renderSweepReport } from "./sweep-report-page.ts";
 import type { Sweep } from "./sweep-file.ts";
 
 export class ResultsStore {
@@ -33,31 +37,17 @@ export class ResultsStore {
     writeWhole(path.join(this.runsDir, `${result.key}.json`), JSON.stringify(result) + "\n");
   }
 
-  /** runs.csv and sweep.json from every run's latest result, in the sweep's run order. */
+  /**
+   * runs.csv, runs.parquet (the same columns, typed), sweep.json and report.html from every
+   * run's latest result, in the sweep's run order.
+   */
   writeTables(sweep: Sweep, results: ReadonlyMap<string, RunResult>, info: SweepInfo): void {
-    const columns = collectedColumns(sweep);
-    const header = ["index", "key", "status", ...sweep.keys, "seed", "wall_s", ...columns, "error"];
-    const rows = sweep.runs.map((spec) => {
-      const result = results.get(spec.key);
-      return [
-        spec.index,
-        spec.key,
-        result?.status ?? "not run",
-        ...sweep.keys.map((k) => cell(spec.variant[k])),
-        spec.seed,
-        result?.wall_s ?? "",
-        ...columns.map((c) => cell(result?.values[c])),
-        result?.error ?? "",
-      ];
-    });
-    writeWhole(path.join(this.dir, "runs.csv"), stringify([header, ...rows]));
-    const counts = { runs: sweep.runs.length, ok: 0, failed: 0, not_run: 0 };
-    for (const spec of sweep.runs) {
-      const status = results.get(spec.key)?.status;
-      if (status === "ok") counts.ok += 1;
-      else if (status === "failed") counts.failed += 1;
-      else counts.not_run += 1;
-    }
+    const table = runsTable(sweep, results);
+    const rows = sweep.runs.map((_, i) => table.map((c) => c.values[i] ?? ""));
+    writeWhole(path.join(this.dir, "runs.csv"), stringify([table.map((c) => c.name), ...rows]));
+    writeWhole(path.join(this.dir, "runs.parquet"), parquetBytes(table, `pdsim ${info.version}`));
+    const columns = collectedColumns(sweep.collect);
+    const counts = statusCounts(sweep, results);
     const json = {
       sweep: { name: sweep.name, file: sweep.file, description: sweep.description },
       scenario: sweep.scenarioFile,
@@ -71,6 +61,8 @@ export class ResultsStore {
       counts,
     };
     writeWhole(path.join(this.dir, "sweep.json"), JSON.stringify(json, null, 2) + "\n");
+    const report = sweepReportData(sweep, results, path.basename(sweep.scenarioFile));
+    writeWhole(path.join(this.dir, "report.html"), renderSweepReport(report, info.version, info));
   }
 }
 
@@ -82,25 +74,8 @@ export interface SweepInfo {
   workers: number;
 }
 
-/** The collected columns in order: summary fields, metrics, latencies, drifts by profile. */
-export function collectedColumns(sweep: Sweep): string[] {
-  const c = sweep.collect;
-  return [
-    ...c.summary,
-    ...c.metrics.map(metricColumn),
-    ...c.latency,
-    ...(c.truth_vs_reported ? PROFILE_LIST.map((p) => `drift_local_compute.${p.name}`) : []),
-  ];
-}
-
-function cell(value: unknown): string | number {
-  if (value === undefined || value === null) return "";
-  if (typeof value === "number" || typeof value === "string") return value;
-  return JSON.stringify(value);
-}
-
-function writeWhole(file: string, text: string): void {
+function writeWhole(file: string, data: string | Uint8Array): void {
   const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, text);
+  fs.writeFileSync(temp, data);
   fs.renameSync(temp, file);
 }

@@ -109,6 +109,16 @@ export function summaryField(summary: unknown, path: string): number | null {
   return typeof node === "number" ? node : null;
 }
 
+/** The collected columns in order: summary fields, metrics, latencies, drifts by profile. */
+export function collectedColumns(collect: Collect): string[] {
+  return [
+    ...collect.summary,
+    ...collect.metrics.map(metricColumn),
+    ...collect.latency,
+    ...(collect.truth_vs_reported ? PROFILE_LIST.map((p) => `drift_local_compute.${p.name}`) : []),
+  ];
+}
+
 export function metricColumn(m: MetricCollect): string {
   if (m.name !== undefined) return m.name;
   if (m.instance !== undefined) return `${m.metric.metric}@${m.instance}`;

@@ -13,6 +13,7 @@ import {
   type ScenarioIssue,
 } from "../scenario/index.ts";
 import { validateAgainst } from "../scenario/validate.ts";
+import { collectedColumns } from "./run-one.ts";
 import { runSpecs, seedsOf, VariantError, type RunSpec } from "./run-spec.ts";
 import { type SearchSpec, sweepFileSchema, type SweepFile } from "./sweep-schema.ts";
 import { expandVariants, KeyPathError, type Variant } from "./variants.ts";
@@ -67,6 +68,15 @@ export function loadSweep(file: string, version: string): Sweep {
     );
   }
   const sweep = validation.ok ? validation.value : (undefined as never);
+  const columns = collectedColumns(sweep.collect);
+  if (sweep.objective !== undefined && !columns.includes(sweep.objective.column)) {
+    fail([
+      at(
+        ["objective", "column"],
+        `'${sweep.objective.column}' is not a collected column; the sweep collects ${columns.length === 0 ? "none" : columns.join(", ")}`,
+      ),
+    ]);
+  }
   const scenarioFile = resolve(dirname(file), sweep.scenario);
   // The base scenario's own problems are reported at its own lines.
   const scenario = loadScenario(scenarioFile);

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { listFiles, pdsim, removeDir, REPO, scratchDir, writeScenario } from "./cli.ts";
 import { loadSweep } from "../../src/sweep/sweep-file.ts";
 import { percentile } from "../../src/sweep/run-one.ts";
+import { expectParquetEqualsCsv } from "../support/duckdb.ts";
 
 const dir = scratchDir();
 afterAll(() => removeDir(dir));
@@ -28,6 +29,7 @@ const sweepFile = writeScenario(dir, "small.yaml", [
   "    - { name: p0_computed, metric: 'pdsim:prompt_tokens_by_source_total{source=\"local_compute\"}', instance: prefill-0 }",
   "  latency: [ttft_p50, ttft_p99, e2e_mean, tpot_p90]",
   "  truth_vs_reported: true",
+  "objective: { column: ttft_p99, goal: min }",
 ]);
 
 describe("pdsim sweep", () => {
@@ -121,6 +123,29 @@ describe("pdsim sweep", () => {
     expect(info).toMatchObject({ sweep: { name: "small" }, counts: { runs: 4, ok: 4, failed: 0 } });
   });
 
+  it("writes runs.parquet, which DuckDB reads back equal to runs.csv", async () => {
+    await expectParquetEqualsCsv(path.join(out, "runs.parquet"), path.join(out, "runs.csv"));
+  });
+
+  it("writes report.html: a chart per column and key, and the configurations by the objective", () => {
+    const html = fs.readFileSync(path.join(out, "report.html"), "utf8");
+    const info = JSON.parse(fs.readFileSync(path.join(out, "sweep.json"), "utf8"));
+    expect(info.keys).toHaveLength(2);
+    expect(html.match(/<canvas /g)).toHaveLength(info.keys.length * info.columns.length);
+    const body = /<table id="best">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)![1]!;
+    const best = [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) =>
+      [...row[1]!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((cell) => cell[1]!),
+    );
+    // One seed: each configuration's mean is its one run's ttft_p99, lowest first.
+    const byTtft = readRows(out)
+      .map((r) => [r["proxy.decode_policy"], r["engine.num_gpu_blocks"], Number(r.ttft_p99)])
+      .sort((a, b) => (a[2] as number) - (b[2] as number));
+    expect(best.map((r) => [r[1], r[2], Number(r[3])])).toEqual(
+      byTtft.map(([p, b, t]) => [p, b, Number((t as number).toPrecision(6))]),
+    );
+    expect(best.map((r) => r.slice(4))).toEqual(Array(4).fill(["–", "1 of 1"]));
+  });
+
   it("skips the runs already in --out, and gives the same table on a pool of worker threads", async () => {
     const again = await pdsim("sweep", sweepFile, "--out", out);
     expect(again.stderr).toContain("4 runs: 4 already done, 0 run now");
@@ -129,6 +154,10 @@ describe("pdsim sweep", () => {
     expect(result.status).toBe(0);
     const strip = (rows: Row[]) => rows.map(({ wall_s: _, ...rest }) => rest);
     expect(strip(readRows(pooled))).toEqual(strip(readRows(out)));
+    // The same results draw the same page; only the sweep's times differ.
+    const report = (d: string) =>
+      fs.readFileSync(path.join(d, "report.html"), "utf8").replace(/, from \S+ to \S+\./, "");
+    expect(report(pooled)).toBe(report(out));
   });
 
   it("finishes an interrupted sweep with --resume, running only what is missing", async () => {
@@ -201,6 +230,16 @@ describe("pdsim sweep on bad input", () => {
     );
   });
 
+  it("refuses an objective that is not a collected column, at its line", async () => {
+    const { file, stderr } = await bad("objective.yaml", [
+      "collect: { latency: [ttft_p99] }",
+      "objective: { column: ttft_p90 }",
+    ]);
+    expect(stderr).toContain(
+      `${file}:3:14: objective.column: 'ttft_p90' is not a collected column; the sweep collects requests.finished, simulated_seconds, ttft_p99`,
+    );
+  });
+
   it("refuses a key of the sweep itself with its line, and an instance that is not there", async () => {
     const { file, stderr } = await bad("keys.yaml", ["grids:", "  seed: [1]"]);
     expect(stderr).toMatch(new RegExp(`^${file}:2:1: grids: unknown key 'grids'`));
@@ -215,9 +254,14 @@ describe("pdsim sweep on bad input", () => {
 });
 
 describe("sweep listing", () => {
-  it("writes only runs/, runs.csv and sweep.json", () => {
+  it("writes only runs/, runs.csv, runs.parquet, sweep.json and report.html", () => {
     const files = listFiles(path.join(dir, "out"));
-    expect(files.filter((f) => !f.startsWith("runs/"))).toEqual(["runs.csv", "sweep.json"]);
+    expect(files.filter((f) => !f.startsWith("runs/"))).toEqual([
+      "report.html",
+      "runs.csv",
+      "runs.parquet",
+      "sweep.json",
+    ]);
     expect(files.filter((f) => f.startsWith("runs/"))).toHaveLength(4);
   });
 });

@@ -29,6 +29,30 @@ function reportOf(scenario: string, ...extra: string[]): string {
   return path.join(out, "report.html");
 }
 
+/** A sweep of two keys with two seeds each, run with `pdsim sweep`: its report.html. */
+function sweepReport(): string {
+  const file = path.join(work, "sweep.yaml");
+  fs.writeFileSync(
+    file,
+    [
+      `scenario: ${path.join(root, "scenarios/pd-2p4d-round-robin.yaml")}`,
+      "grid:",
+      "  proxy.decode_policy: [round_robin, prefix_aware]",
+      "  engine.num_gpu_blocks: [1024, 4096]",
+      "seeds: [1, 2]",
+      "collect: { latency: [ttft_p99, e2e_mean] }",
+      "objective: { column: ttft_p99 }",
+    ].join("\n"),
+  );
+  const out = path.join(work, "sweep");
+  const run = spawnSync(process.execPath, ["src/cli/bin.js", "sweep", file, "--out", out], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  expect(run.status, run.stderr).toBe(0);
+  return path.join(out, "report.html");
+}
+
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), "pdsim-report-"));
   expect(fs.existsSync(CHROMIUM), "install Debian's chromium package").toBe(true);
@@ -101,4 +125,14 @@ describe("report.html in headless Chromium", () => {
     // No P/D request: the timeline has no span, every other chart has data.
     expect(result.report).toEqual({ charts: 6, empty: 1, ready: true });
   }, 60_000);
+
+  it("draws every chart of a sweep's report, each column against each varied key", async () => {
+    const result = await open(sweepReport(), process.env.PDSIM_SWEEP_REPORT_SCREENSHOT);
+    expect(result.errors).toEqual([]);
+    expect(result.requests).toEqual([]);
+    // Four columns (two summary fields by default, two latencies) against two keys.
+    expect(result.canvases).toBe(4 * 2);
+    expect(result.report).toEqual({ charts: result.canvases, empty: 0, ready: true });
+    expect(result.blank).toBe(0);
+  }, 120_000);
 });
