@@ -148,13 +148,14 @@ describe("vllm_args in a scenario", () => {
 });
 
 describe("vllm_args that contradict the scenario", () => {
+  // A prefill command line needs a connector; the tests that are not about it get NIXL's.
   const pd = (prefillArgs: string, extra: string[] = []): string =>
     lines(
       ...extra,
       "instances:",
       "  - name: p",
       "    role: prefill",
-      `    vllm_args: ${prefillArgs}`,
+      `    vllm_args: ${prefillArgs.includes("kv-transfer") ? prefillArgs : `${prefillArgs} ${NIXL("kv_producer")}`}`,
       "  - { name: d, role: decode }",
       ...WORKLOAD,
     );
@@ -256,5 +257,69 @@ describe("vllm_args that contradict the scenario", () => {
     const issue = onlyIssue(pd("--max-num-seqs 512 --max-num-batched-tokens 256"));
     expect(issue).toMatchObject({ line: 4, path: "instances[0].vllm_args" });
     expect(issue.message).toContain("max_num_batched_tokens 256 is smaller than max_num_seqs 512");
+  });
+});
+
+describe("an instance's command line runs with what it says, not another instance's", () => {
+  const nixl = (role: string): string => NIXL(role).replaceAll('"', '\\"');
+
+  it("reads a command line without --kv-cache-dtype as auto, which must agree", () => {
+    const issues = issuesOf(
+      lines(
+        "instances:",
+        "  - { name: a, role: unified, vllm_args: --kv-cache-dtype fp8 }",
+        "  - { name: b, role: unified, vllm_args: --port 1 }",
+        ...WORKLOAD,
+      ),
+    );
+    expect(issues.map((i) => [i.path, i.message])).toEqual([
+      [
+        "instances[1].vllm_args",
+        "--kv-cache-dtype auto (vLLM's default: the command line gives none) contradicts --kv-cache-dtype fp8 in instances[0].vllm_args; pdsim sizes one KV cache dtype for the whole scenario",
+      ],
+    ]);
+    // The scenario's vllm_args is part of every instance's command line.
+    expect(
+      scenario(
+        "vllm_args: --kv-cache-dtype fp8",
+        "instances:",
+        "  - { name: a, role: unified }",
+        "  - { name: b, role: unified, vllm_args: --port 1 }",
+      ).model.cache_dtype,
+    ).toBe("fp8");
+  });
+
+  it("refuses a P/D instance whose command line has no connector, unless kv_transfer states one", () => {
+    const text = (extra: string[]): string =>
+      lines(
+        ...extra,
+        "instances:",
+        `  - { name: p, role: prefill, vllm_args: "${nixl("kv_producer")}" }`,
+        "  - { name: d, role: decode, vllm_args: --port 1 }",
+        ...WORKLOAD,
+      );
+    const issue = onlyIssue(text([]));
+    expect(issue.path).toBe("instances[1].vllm_args");
+    expect(issue.message).toContain(
+      "instance 'd' (decode): its command line has no --kv-transfer-config, so vLLM would run it without a KV connector",
+    );
+    expect(
+      parseScenario(text(["kv_transfer: { connector: nixl }"]), "s.yaml").kv_transfer,
+    ).toMatchObject({ connector: "nixl" });
+  });
+
+  it("refuses a connector dropped by a key given alone, even when kv_transfer states one", () => {
+    const issue = onlyIssue(
+      lines(
+        "kv_transfer: { connector: nixl }",
+        "instances:",
+        `  - { name: p, role: prefill, vllm_args: "${nixl("kv_producer")} --kv-transfer-config.kv_role kv_producer" }`,
+        "  - { name: d, role: decode }",
+        ...WORKLOAD,
+      ),
+    );
+    expect(issue.message).toContain(
+      "its --kv-transfer-config gives no kv_connector (None, JSON without one, or a --kv-transfer-config.KEY flag",
+    );
   });
 });
