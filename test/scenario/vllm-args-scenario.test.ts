@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseScenario } from "../../src/scenario/index.ts";
 import type { InstanceConfig, Scenario } from "../../src/scenario/types.ts";
@@ -321,5 +324,64 @@ describe("an instance's command line runs with what it says, not another instanc
     expect(issue.message).toContain(
       "its --kv-transfer-config gives no kv_connector (None, JSON without one, or a --kv-transfer-config.KEY flag",
     );
+  });
+});
+
+describe("vllm_args checked against the model's config.json", () => {
+  it("takes --quantization fp8 for a model whose config says fp8, and refuses it otherwise", () => {
+    const deepseek = unified("model: { preset: deepseek-v3 }", "vllm_args: --quantization fp8");
+    expect(deepseek.vllm_args_ignored).toEqual(["--quantization"]);
+    const issue = onlyIssue(
+      lines(
+        "model: { preset: qwen3-8b }",
+        "instances:",
+        "  - { name: u, role: unified, vllm_args: -q fp8 }",
+        ...WORKLOAD,
+      ),
+    );
+    expect(issue).toMatchObject({ line: 3, path: "instances[0].vllm_args" });
+    expect(issue.message).toBe(
+      "--quantization fp8: model.preset qwen3-8b has no quantization_config with quant_method fp8, and pdsim sizes weights in the config's dtype (bfloat16), or in one byte only with such a config.json; give model.config one whose quantization_config says fp8, or leave --quantization out",
+    );
+  });
+
+  it("reads a bfloat16 cache as auto for a 16-bit model, and refuses it for a float32 one", () => {
+    expect(
+      scenario(
+        "model: { preset: qwen3-8b }",
+        "vllm_args: --kv-cache-dtype bfloat16",
+        "instances:",
+        "  - { name: u, role: unified }",
+      ).model,
+    ).toMatchObject({ cache_dtype: "auto", kv_bytes_per_token: 147_456 });
+    const dir = mkdtempSync(join(tmpdir(), "pdsim-"));
+    const config = join(dir, "config.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        hidden_size: 64,
+        intermediate_size: 128,
+        num_hidden_layers: 2,
+        num_attention_heads: 4,
+        vocab_size: 1000,
+        torch_dtype: "float32",
+      }),
+    );
+    try {
+      const issue = onlyIssue(
+        lines(
+          `model: { config: ${JSON.stringify(config)} }`,
+          "vllm_args: --kv-cache-dtype float16",
+          "instances:",
+          "  - { name: u, role: unified }",
+          ...WORKLOAD,
+        ),
+      );
+      expect(issue.path).toBe("vllm_args");
+      expect(issue.message).toContain("which for");
+      expect(issue.message).toContain("(torch_dtype float32) is not 2 bytes an element");
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 });
