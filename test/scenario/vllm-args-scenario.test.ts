@@ -259,7 +259,19 @@ describe("vllm_args that contradict the scenario", () => {
   it("points an engine limit broken by a flag at the vllm_args that gave it", () => {
     const issue = onlyIssue(pd("--max-num-seqs 512 --max-num-batched-tokens 256"));
     expect(issue).toMatchObject({ line: 4, path: "instances[0].vllm_args" });
-    expect(issue.message).toContain("max_num_batched_tokens 256 is smaller than max_num_seqs 512");
+    expect(issue.message).toContain(
+      "--max-num-batched-tokens 256 is smaller than --max-num-seqs 512; vLLM refuses to start",
+    );
+  });
+
+  it("names the flags of an override too small for one request, and says the check is pdsim's", () => {
+    const issue = onlyIssue(
+      pd("--num-gpu-blocks-override 3 --max-model-len 1500", ["engine: { block_size: 16 }"]),
+    );
+    expect(issue.path).toBe("instances[0].vllm_args");
+    expect(issue.message).toBe(
+      "--num-gpu-blocks-override 3 cannot hold one request of --max-model-len 1500: that takes ceil(1500 / 16) = 94 blocks of block_size 16, plus the null block vLLM reserves, so --num-gpu-blocks-override must be at least 95; vLLM does not check an override against max_model_len (may_override_num_blocks replaces the blocks after its own check), but pdsim cannot run a request that does not fit, so it does",
+    );
   });
 });
 
