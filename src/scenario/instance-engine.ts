@@ -109,7 +109,8 @@ export function gpuOf(gpu: GpuOverride | undefined): GpuSpec | undefined {
   if (gpu === undefined) return undefined;
   if (gpu.preset !== undefined) return GPU_PRESETS[gpu.preset];
   return {
-    name: "custom",
+    // Without a name vLLM's batch defaults see no "a100": a large GPU gets the H100's pair.
+    name: gpu.name ?? "custom",
     memory_gb: gpu.memory_gb!,
     memory_bandwidth_tb_s: gpu.memory_bandwidth_tb_s!,
     bf16_tflops: gpu.bf16_tflops!,

@@ -397,3 +397,37 @@ describe("vllm_args checked against the model's config.json", () => {
     }
   });
 });
+
+describe("a GPU given by its figures and its name", () => {
+  const a100 = "memory_gb: 80, memory_bandwidth_tb_s: 2.039, bf16_tflops: 312";
+
+  it("gives vLLM's A100 batch defaults to a GPU whose name says A100", () => {
+    const named = unified(
+      `gpu: { name: NVIDIA A100-SXM4-80GB, ${a100} }`,
+      "engine: { num_gpu_blocks: 9000 }",
+      "vllm_args: --port 1",
+    );
+    expect(named.gpu?.name).toBe("NVIDIA A100-SXM4-80GB");
+    expect(named.engine).toMatchObject({ max_num_seqs: 256, max_num_batched_tokens: 2048 });
+    const unnamed = unified(
+      `gpu: { ${a100} }`,
+      "engine: { num_gpu_blocks: 9000 }",
+      "vllm_args: --port 1",
+    );
+    expect(unnamed.gpu?.name).toBe("custom");
+    expect(unnamed.engine).toMatchObject({ max_num_seqs: 1024, max_num_batched_tokens: 8192 });
+  });
+
+  it("refuses a name beside a preset, which names its own GPU", () => {
+    const issue = onlyIssue(
+      lines(
+        "gpu: { preset: h100-sxm, name: mine }",
+        "instances:",
+        "  - { name: u, role: unified }",
+        ...WORKLOAD,
+      ),
+    );
+    expect(issue).toMatchObject({ path: "gpu.name" });
+    expect(issue.message).toContain("'name' is for a GPU given by its figures");
+  });
+});
