@@ -187,15 +187,23 @@ function sameLevel(
   }
 }
 
+/**
+ * Variants published with the same config.json shapes and 16-bit weights as the base model, so
+ * the preset sizes them alike. An FP8 or other quantized variant is not one: its weights differ.
+ */
+const SAME_SHAPES_SUFFIXES = ["", "-instruct", "-base"];
+
 /** The model a command line serves must be the scenario's: the preset's, and by the served name. */
 function checkModel(file: ScenarioFile, all: InstanceClaims[], add: Add): void {
   const preset = file.model.preset === undefined ? undefined : MODEL_PRESETS[file.model.preset];
   for (const { model } of all) {
     if (model === undefined || preset === undefined) continue;
-    if (model.value.toLowerCase() === preset.huggingFace.toLowerCase()) continue;
+    const served = model.value.toLowerCase();
+    const base = preset.huggingFace.toLowerCase();
+    if (SAME_SHAPES_SUFFIXES.some((suffix) => served === base + suffix)) continue;
     add(
       model.at,
-      `the command line serves '${model.value}', but model.preset ${file.model.preset} is ${preset.huggingFace}`,
+      `the command line serves '${model.value}', but model.preset ${file.model.preset} is ${preset.huggingFace} (or its -Instruct or -Base variant, of the same shapes); for another checkpoint give its config.json as model.config`,
     );
   }
   agree(

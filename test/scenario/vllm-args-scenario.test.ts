@@ -240,7 +240,9 @@ describe("vllm_args that contradict the scenario", () => {
   it("refuses a model, served name or cache dtype that is not the scenario's", () => {
     expect(
       onlyIssue(pd("vllm serve Qwen/Qwen3-32B", ["model: { preset: qwen3-8b }"])).message,
-    ).toBe("the command line serves 'Qwen/Qwen3-32B', but model.preset qwen3-8b is Qwen/Qwen3-8B");
+    ).toBe(
+      "the command line serves 'Qwen/Qwen3-32B', but model.preset qwen3-8b is Qwen/Qwen3-8B (or its -Instruct or -Base variant, of the same shapes); for another checkpoint give its config.json as model.config",
+    );
     expect(onlyIssue(pd("--served-model-name other", ["model: { name: mine }"])).message).toBe(
       "the served model name 'other' contradicts model.name mine; a scenario serves one model",
     );
@@ -429,5 +431,30 @@ describe("a GPU given by its figures and its name", () => {
     );
     expect(issue).toMatchObject({ path: "gpu.name" });
     expect(issue.message).toContain("'name' is for a GPU given by its figures");
+  });
+});
+
+describe("the model a command line serves", () => {
+  it("may be the preset's -Instruct or -Base variant, and is then the served model", () => {
+    const s = scenario(
+      "model: { preset: llama-3.1-8b }",
+      "vllm_args: vllm serve meta-llama/Llama-3.1-8B-Instruct",
+      "instances:",
+      "  - { name: u, role: unified }",
+    );
+    expect(s.model.name).toBe("meta-llama/Llama-3.1-8B-Instruct");
+    expect(
+      unified("model: { preset: qwen3-8b }", "vllm_args: vllm serve Qwen/Qwen3-8B-Base").engine,
+    ).toBeDefined();
+    const fp8 = onlyIssue(
+      lines(
+        "model: { preset: qwen3-8b }",
+        "vllm_args: vllm serve Qwen/Qwen3-8B-FP8",
+        "instances:",
+        "  - { name: u, role: unified }",
+        ...WORKLOAD,
+      ),
+    );
+    expect(fp8.message).toContain("the command line serves 'Qwen/Qwen3-8B-FP8'");
   });
 });
