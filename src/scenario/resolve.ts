@@ -27,7 +27,7 @@ import type {
 } from "./types.ts";
 import type { WorkloadSpec } from "./workload-schema.ts";
 import { instanceEngine, type InstanceEngine } from "./instance-engine.ts";
-import { vllmClaims, type VllmClaims } from "./vllm-checks.ts";
+import { instanceVllmServe, vllmClaims, type VllmClaims } from "./vllm-checks.ts";
 import { checkVllmArgsAgainstConfig } from "./vllm-model-checks.ts";
 import { formatPath } from "./paths.ts";
 
@@ -48,11 +48,13 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
   const instances: InstanceConfig[] = parsed.instances.map((instance, i) => {
     const engine = engineOf(instanceEngine(parsed, i));
     const line = lineOf(["instances", i]);
+    const vllmServe = instanceVllmServe(parsed, i);
     return sizedFromMemory(
       {
         name: instance.name,
         role: instance.role,
         ...engine,
+        ...(vllmServe === undefined ? {} : { vllm_serve: vllmServe }),
         step_time: stepTimeOf(model, engine.engine, engine.gpu, {
           file,
           line,

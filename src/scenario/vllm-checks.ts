@@ -7,7 +7,7 @@ import type { CacheDtype } from "../deployment/model-config.ts";
 import type { EngineOverride } from "./engine-schema.ts";
 import { formatPath, type PathSegment, type Problem } from "./paths.ts";
 import type { ScenarioFile } from "./schema.ts";
-import type { ConnectorName, EngineConfig } from "./types.ts";
+import type { ConnectorName, EngineConfig, InstanceConfig } from "./types.ts";
 import { ENGINE_KEY_FLAGS, type KvTransferClaim, type VllmArgs } from "./vllm-args.ts";
 
 /** A value a command line states, and the vllm_args it was stated in. */
@@ -59,6 +59,19 @@ function claimsOf(file: ScenarioFile, index: number): InstanceClaims {
 
 function optional<K extends string, T>(key: K, value: T | undefined): { [P in K]?: T } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: T };
+}
+
+/** What instance `index`'s command line says of its model and role, for pdsim config; once checked. */
+export function instanceVllmServe(file: ScenarioFile, index: number): InstanceConfig["vllm_serve"] {
+  if (file.instances[index]!.vllm_args === undefined && file.vllm_args === undefined) {
+    return undefined;
+  }
+  const { model, kvTransfer } = claimsOf(file, index);
+  const role = kvTransfer?.value?.role;
+  return {
+    ...(model === undefined ? {} : { model: model.value }),
+    ...(role === undefined ? {} : { kv_role: role }),
+  };
 }
 
 /** What the instances' command lines say of the scenario-wide settings, once checks passed. */
