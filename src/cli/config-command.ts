@@ -94,6 +94,8 @@ export interface InstanceReport {
   vllm_args_ignored: string[] | null;
   /** The `vllm serve` command line that runs this engine. */
   vllm_serve: string;
+  /** Where vllm_serve states what the scenario gave rather than the instance's command line. */
+  vllm_serve_note: string | null;
 }
 
 /** `vLLM default`: an instance with vllm_args takes vLLM's defaults for what its flags leave out. */
@@ -129,24 +131,41 @@ function engineFrom(instance: InstanceConfig): Record<keyof EngineConfig, Engine
   >;
 }
 
-/** The instance as one `vllm serve` line: the blocks only when vLLM would not size them alike. */
-function vllmServeLine(scenario: Scenario, instance: InstanceConfig, derived: boolean): string {
+/**
+ * The instance as one `vllm serve` line: the blocks only when vLLM would not size them alike; the
+ * model and the kv_role as its command line wrote them. Where that line gives no connector (no
+ * vllm_args, or kv_transfer.connector supplying it), the line states the scenario's connector
+ * with the kv_role the instance's role needs, since vLLM would run no connector without one; the
+ * note returned says so, rather than passing that role off as the operator's.
+ */
+function vllmServeLine(
+  scenario: Scenario,
+  instance: InstanceConfig,
+  derived: boolean,
+): { line: string; note: string | null } {
   const model = scenario.model;
   const { num_gpu_blocks, log_stats_interval_s: _, ...engine } = instance.engine;
   const connector = scenario.kv_transfer.connector;
   const role = instance.role;
-  return renderVllmArgs({
+  const given = instance.vllm_serve?.kv_role;
+  const needed = role === "prefill" ? "kv_producer" : "kv_consumer";
+  const moves = connector !== "none" && role !== "unified";
+  const line = renderVllmArgs({
     model:
-      model.source?.kind === "preset"
+      instance.vllm_serve?.model ??
+      (model.source?.kind === "preset"
         ? MODEL_PRESETS[model.source.name as ModelPresetName].huggingFace
-        : model.name,
+        : model.name),
     servedName: model.name,
     engine: derived ? engine : { num_gpu_blocks, ...engine },
     cacheDtype: model.cache_dtype,
-    ...(connector === "none" || role === "unified"
-      ? {}
-      : { kvTransfer: { connector, role: role === "prefill" ? "kv_producer" : "kv_consumer" } }),
+    ...(moves ? { kvTransfer: { connector, role: given ?? needed } } : {}),
   });
+  const note =
+    moves && given === undefined
+      ? `--kv-transfer-config is kv_transfer.connector ${connector}, with the kv_role a ${role} instance needs: ${instance.vllm_serve === undefined ? "the instance has no vllm_args" : "its command line gives none"}`
+      : null;
+  return { line, note };
 }
 
 export function configCommand(io: CliIo, opts: ConfigOptions): number {
@@ -168,6 +187,7 @@ function instanceReport(scenario: Scenario, instance: InstanceConfig): InstanceR
   const sources = engineFrom(instance);
   // vLLM logs num_gpu_blocks × block_size, its null block included.
   const kvTokens = e.num_gpu_blocks * e.block_size;
+  const serve = vllmServeLine(scenario, instance, sources.num_gpu_blocks === "derived");
   return {
     name: instance.name,
     role: instance.role,
@@ -228,7 +248,8 @@ function instanceReport(scenario: Scenario, instance: InstanceConfig): InstanceR
     ) as InstanceReport["engine"],
     vllm_args_ignored:
       instance.vllm_args_ignored === undefined ? null : [...instance.vllm_args_ignored],
-    vllm_serve: vllmServeLine(scenario, instance, sources.num_gpu_blocks === "derived"),
+    vllm_serve: serve.line,
+    vllm_serve_note: serve.note,
   };
 }
 
@@ -274,6 +295,7 @@ function formatReport(r: InstanceReport): string {
       ? []
       : [`  ignored vLLM flags  ${r.vllm_args_ignored.join(", ")}`]),
     `  vllm serve          ${r.vllm_serve.replace(/^vllm serve /, "")}`,
+    ...(r.vllm_serve_note === null ? [] : [`                      (${r.vllm_serve_note})`]),
     "",
   ];
   return lines.join("\n");

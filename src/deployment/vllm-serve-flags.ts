@@ -30,7 +30,10 @@ export interface VllmServeFlag {
   /** Short forms, e.g. `-tp`. */
   readonly aliases: readonly string[];
   readonly takes: FlagForm;
-  /** vLLM's default, for the flags pdsim maps whose default does not depend on the GPU. */
+  /**
+   * vLLM's default, for the flags pdsim maps whose default does not depend on the GPU: the
+   * defaults an instance with vllm_args starts from (instance-engine.ts).
+   */
   readonly default?: number | boolean | string;
 }
 

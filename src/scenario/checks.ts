@@ -8,42 +8,52 @@ import { checkVllmArgs } from "./vllm-checks.ts";
 import { suggestOrList } from "./suggest.ts";
 import { generatedArrivalSpan } from "./workload-schema.ts";
 import type { EngineConfig } from "./types.ts";
+import { ENGINE_KEY_FLAGS } from "./vllm-args.ts";
+
+/** How a message names a setting: by its flag when a command line gave it, else by its key. */
+type Namer = (key: keyof EngineConfig) => string;
 
 interface EngineRule {
   /** The keys the rule reads, most likely culprit first: the problem is reported at one. */
   keys: readonly (keyof EngineConfig)[];
-  violation(engine: EngineConfig): string | undefined;
+  violation(engine: EngineConfig, name: Namer): string | undefined;
 }
 
 const ENGINE_RULES: readonly EngineRule[] = [
   {
     keys: ["num_gpu_blocks", "max_model_len", "block_size"],
-    violation: (e) => {
+    violation: (e, name) => {
       const needed = Math.ceil(e.max_model_len / e.block_size);
       if (needed <= e.num_gpu_blocks - 1) return undefined;
+      const blocks = name("num_gpu_blocks");
+      // vLLM checks the blocks it sized from memory against max_model_len, but
+      // may_override_num_blocks puts the override in their place without a second look.
+      const own = blocks.startsWith("--")
+        ? `; vLLM does not check an override against max_model_len (may_override_num_blocks replaces the blocks after its own check), but pdsim cannot run a request that does not fit, so it does`
+        : "";
       return (
-        `num_gpu_blocks ${e.num_gpu_blocks} cannot hold one request of max_model_len ` +
+        `${blocks} ${e.num_gpu_blocks} cannot hold one request of ${name("max_model_len")} ` +
         `${e.max_model_len}: that takes ceil(${e.max_model_len} / ${e.block_size}) = ${needed} ` +
-        `blocks of block_size ${e.block_size}, plus the null block vLLM reserves, so ` +
-        `num_gpu_blocks must be at least ${needed + 1}`
+        `blocks of ${name("block_size")} ${e.block_size}, plus the null block vLLM reserves, so ` +
+        `${blocks} must be at least ${needed + 1}${own}`
       );
     },
   },
   {
     keys: ["max_num_batched_tokens", "max_num_seqs"],
-    violation: (e) =>
+    violation: (e, name) =>
       e.max_num_batched_tokens >= e.max_num_seqs
         ? undefined
-        : `max_num_batched_tokens ${e.max_num_batched_tokens} is smaller than max_num_seqs ` +
+        : `${name("max_num_batched_tokens")} ${e.max_num_batched_tokens} is smaller than ${name("max_num_seqs")} ` +
           `${e.max_num_seqs}; vLLM refuses to start unless max_num_batched_tokens >= max_num_seqs`,
   },
   {
     keys: ["max_num_batched_tokens", "enable_chunked_prefill", "max_model_len"],
-    violation: (e) =>
+    violation: (e, name) =>
       e.enable_chunked_prefill || e.max_num_batched_tokens >= e.max_model_len
         ? undefined
-        : `with enable_chunked_prefill false, max_num_batched_tokens ${e.max_num_batched_tokens} ` +
-          `is smaller than max_model_len ${e.max_model_len}, so a long prompt could never be ` +
+        : `with ${name("enable_chunked_prefill") === "enable_chunked_prefill" ? "enable_chunked_prefill false" : "--no-enable-chunked-prefill"}, ${name("max_num_batched_tokens")} ${e.max_num_batched_tokens} ` +
+          `is smaller than ${name("max_model_len")} ${e.max_model_len}, so a long prompt could never be ` +
           `scheduled; vLLM refuses to start unless chunked prefill is on or ` +
           `max_num_batched_tokens >= max_model_len`,
   },
@@ -80,11 +90,12 @@ function blocksFromMemory(
 export function checkEngineLimits(file: ScenarioFile): Problem[] {
   const problems = new Map<string, Problem>();
   file.instances.forEach((instance, i) => {
-    const { engine, givenAt } = instanceEngine(file, i);
+    const { engine, givenAt, from } = instanceEngine(file, i);
     const sized = blocksFromMemory(file, instance, givenAt);
+    const name: Namer = (key) => (from[key] === "vllm_args" ? (ENGINE_KEY_FLAGS[key] ?? key) : key);
     for (const rule of ENGINE_RULES) {
       if (sized && rule.keys.includes("num_gpu_blocks")) continue;
-      const message = rule.violation(engine);
+      const message = rule.violation(engine, name);
       if (message === undefined) continue;
       const path = culprit(rule.keys, i, givenAt);
       // Instances that inherit one bad top-level setting share a single report.

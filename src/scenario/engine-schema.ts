@@ -19,6 +19,8 @@ export const DEFAULT_ENGINE: Readonly<EngineConfig> = Object.freeze({
   tensor_parallel_size: 1,
 });
 
+/** vLLM 0.19's --block-size choices (BlockSize in vllm/config/cache.py): all vllm_args takes. */
+export const VLLM_BLOCK_SIZES: readonly number[] = [1, 8, 16, 32, 64, 128, 256];
 /** Powers of two from 1 to 256: vLLM's block sizes, and 2 and 4 for small worked examples. */
 export const BLOCK_SIZES: readonly number[] = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 export const MAX_GPU_BLOCKS = 4_194_304;

@@ -5,12 +5,16 @@
 // pasted the command line expects of the flags it leaves out.
 import { GPU_PRESETS, type GpuSpec } from "../deployment/gpu-presets.ts";
 import { gpuTotalMemory } from "../deployment/kv-cache-memory.ts";
-import { VLLM_BATCH_DEFAULTS } from "../deployment/vllm-serve-flags.ts";
+import {
+  VLLM_BATCH_DEFAULTS,
+  VLLM_SERVE_FLAGS,
+  type VllmServeFlag,
+} from "../deployment/vllm-serve-flags.ts";
 import { DEFAULT_ENGINE, type EngineOverride } from "./engine-schema.ts";
 import type { PathSegment } from "./paths.ts";
 import type { GpuOverride, ScenarioFile } from "./schema.ts";
 import type { EngineConfig, EngineSource } from "./types.ts";
-import type { VllmArgs } from "./vllm-args.ts";
+import { ENGINE_KEY_FLAGS, type VllmArgs } from "./vllm-args.ts";
 
 export interface InstanceEngine {
   engine: EngineConfig;
@@ -25,16 +29,30 @@ export interface InstanceEngine {
 const GiB = 2 ** 30;
 const KEYS = Object.keys(DEFAULT_ENGINE) as (keyof EngineConfig)[];
 
+/**
+ * vLLM's defaults that do not depend on the GPU, from a flag table's `default` fields: the one
+ * place they are written. max_num_seqs and max_num_batched_tokens depend on it (batchDefaults).
+ */
+export function vllmFlagDefaults(
+  flags: readonly VllmServeFlag[],
+): Partial<Record<keyof EngineConfig, number | boolean>> {
+  const byName = new Map(flags.map((f) => [f.name, f.default]));
+  const defaults: Partial<Record<keyof EngineConfig, number | boolean>> = {};
+  for (const key of KEYS) {
+    const flag = ENGINE_KEY_FLAGS[key];
+    const value = flag === undefined ? undefined : byName.get(flag);
+    if (typeof value === "number" || typeof value === "boolean") defaults[key] = value;
+  }
+  return defaults;
+}
+
+const VLLM_FLAG_DEFAULTS = vllmFlagDefaults(VLLM_SERVE_FLAGS);
+
 /** The keys whose vLLM default pdsim takes for an instance with vllm_args (the rest are pdsim's). */
 const VLLM_DEFAULTED: readonly (keyof EngineConfig)[] = [
-  "block_size",
+  ...(Object.keys(VLLM_FLAG_DEFAULTS) as (keyof EngineConfig)[]),
   "max_num_batched_tokens",
   "max_num_seqs",
-  "enable_prefix_caching",
-  "enable_chunked_prefill",
-  "long_prefill_token_threshold",
-  "gpu_memory_utilization",
-  "tensor_parallel_size",
 ];
 
 export function instanceEngine(file: ScenarioFile, index: number): InstanceEngine {
@@ -78,7 +96,12 @@ function applyVllmDefaults(
   gpu: GpuSpec | undefined,
   throughput: boolean,
 ): void {
-  for (const key of VLLM_DEFAULTED) if (from[key] === "default") from[key] = "vllm default";
+  for (const key of VLLM_DEFAULTED) {
+    if (from[key] !== "default") continue;
+    from[key] = "vllm default";
+    const value = VLLM_FLAG_DEFAULTS[key];
+    if (value !== undefined) Object.assign(engine, { [key]: value });
+  }
   const batch = batchDefaults(gpu);
   const factor = throughput ? 2 : 1;
   const seqsGiven = from.max_num_seqs !== "vllm default";
@@ -109,7 +132,8 @@ export function gpuOf(gpu: GpuOverride | undefined): GpuSpec | undefined {
   if (gpu === undefined) return undefined;
   if (gpu.preset !== undefined) return GPU_PRESETS[gpu.preset];
   return {
-    name: "custom",
+    // Without a name vLLM's batch defaults see no "a100": a large GPU gets the H100's pair.
+    name: gpu.name ?? "custom",
     memory_gb: gpu.memory_gb!,
     memory_bandwidth_tb_s: gpu.memory_bandwidth_tb_s!,
     bf16_tflops: gpu.bf16_tflops!,

@@ -27,7 +27,9 @@ import type {
 } from "./types.ts";
 import type { WorkloadSpec } from "./workload-schema.ts";
 import { instanceEngine, type InstanceEngine } from "./instance-engine.ts";
-import { vllmClaims, type VllmClaims } from "./vllm-checks.ts";
+import { instanceVllmServe, vllmClaims, type VllmClaims } from "./vllm-checks.ts";
+import { checkVllmArgsAgainstConfig } from "./vllm-model-checks.ts";
+import { formatPath } from "./paths.ts";
 
 /** Disaggregation needs a connector; a cluster of unified instances moves no KV. */
 export function defaultConnector(roles: readonly InstanceConfig["role"][]): ConnectorName {
@@ -42,15 +44,17 @@ export interface ResolveContext {
 export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): Scenario {
   const { file, lineOf } = context;
   const claims = vllmClaims(parsed);
-  const model = resolveModel(parsed.model, context, claims);
+  const model = resolveModel(parsed, context, claims);
   const instances: InstanceConfig[] = parsed.instances.map((instance, i) => {
     const engine = engineOf(instanceEngine(parsed, i));
     const line = lineOf(["instances", i]);
+    const vllmServe = instanceVllmServe(parsed, i);
     return sizedFromMemory(
       {
         name: instance.name,
         role: instance.role,
         ...engine,
+        ...(vllmServe === undefined ? {} : { vllm_serve: vllmServe }),
         step_time: stepTimeOf(model, engine.engine, engine.gpu, {
           file,
           line,
@@ -148,8 +152,14 @@ function modelName(model: ParsedModel, claims: VllmClaims): string {
 }
 
 /** The model's shapes from its preset or config.json, and the KV bytes a token takes from them. */
-function resolveModel(model: ParsedModel, context: ResolveContext, claims: VllmClaims): ModelSpec {
+function resolveModel(
+  parsed: ScenarioFile,
+  context: ResolveContext,
+  claims: VllmClaims,
+): ModelSpec {
+  const model = parsed.model;
   const source = modelSource(model, context);
+  if (source !== undefined) checkAgainstConfig(parsed, source, context);
   const cacheDtype = model.cache_dtype ?? claims.cacheDtype ?? "auto";
   const kvBytes =
     model.kv_bytes_per_token ??
@@ -169,6 +179,26 @@ function resolveModel(model: ParsedModel, context: ResolveContext, claims: VllmC
     cache_dtype: cacheDtype,
     ...(source === undefined ? {} : { source }),
   };
+}
+
+/** What the command lines say of the weights and the cache that only the config.json settles. */
+function checkAgainstConfig(
+  parsed: ScenarioFile,
+  source: NonNullable<ModelSpec["source"]>,
+  context: ResolveContext,
+): void {
+  const what = source.kind === "preset" ? `model.preset ${source.name}` : `'${source.name}'`;
+  const problems = checkVllmArgsAgainstConfig(parsed, source.config, what);
+  if (problems.length === 0) return;
+  throw new ScenarioError(
+    problems.map((p) => ({
+      file: context.file,
+      line: context.lineOf(p.path),
+      column: 1,
+      path: formatPath(p.path),
+      message: p.message,
+    })),
+  );
 }
 
 function modelSource(model: ParsedModel, context: ResolveContext): ModelSpec["source"] {

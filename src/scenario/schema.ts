@@ -171,15 +171,29 @@ const gpuSchema = z
       .optional(),
     bf16_tflops: z.number().min(0.001).max(1_000_000).describe("a number of TFLOP/s").optional(),
     fp8_tflops: z.number().min(0.001).max(1_000_000).describe("a number of TFLOP/s").optional(),
+    // What torch calls the device: vLLM's batch defaults look for "a100" in it.
+    name: z
+      .string()
+      .min(1)
+      .max(100)
+      .describe("a GPU's name of 1 to 100 characters, such as 'NVIDIA A100-SXM4-80GB'")
+      .optional(),
   })
   .describe(
-    "a mapping such as { preset: h100-sxm } or { memory_gb, memory_bandwidth_tb_s, bf16_tflops }",
+    "a mapping such as { preset: h100-sxm } or { name, memory_gb, memory_bandwidth_tb_s, bf16_tflops }",
   )
   .superRefine((g, ctx) => {
     const figures = (
       ["memory_gb", "memory_bandwidth_tb_s", "bf16_tflops", "fp8_tflops"] as const
     ).filter((k) => g[k] !== undefined);
     if (g.preset !== undefined) {
+      if (g.name !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["name"],
+          message: `a preset names its GPU (${g.preset}); 'name' is for a GPU given by its figures`,
+        });
+      }
       if (figures.length > 0) {
         ctx.addIssue({
           code: "custom",

@@ -7,17 +7,45 @@ import { parse, type ParseEntry } from "shell-quote";
 export type ShellWords = { ok: true; words: string[] } | { ok: false; message: string };
 
 /**
- * A backslash before a line end continues the line. YAML's folded block scalar (`>-`) turns that
- * line end into a space, so a backslash standing alone before a space or tab continues it too.
+ * The text with its line continuations joined: a backslash before a line end continues the line,
+ * as a shell reads it outside single quotes. YAML's folded block scalar (`>-`) turns that line end
+ * into a space, so a backslash standing alone before a space or tab, outside quotes, continues it
+ * too; within quotes it is the operator's text (`'a \ b'`).
  */
-const CONTINUATION = /\\\r?\n|(^|[ \t])\\[ \t]+/g;
+function joinContinuations(text: string): string {
+  let out = "";
+  let open: "'" | '"' | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "\\" && open !== "'") {
+      const newline = /^\r?\n/.exec(text.slice(i + 1));
+      if (newline !== null) {
+        out += " ";
+        i += newline[0].length;
+        continue;
+      }
+      const alone = open === undefined && (i === 0 || /[ \t]/.test(text[i - 1]!));
+      if (alone && /[ \t]/.test(text[i + 1] ?? "")) {
+        out += " ";
+        continue;
+      }
+      out += c + (text[i + 1] ?? "");
+      i++;
+      continue;
+    }
+    if (open === undefined && (c === "'" || c === '"')) open = c;
+    else if (c === open) open = undefined;
+    out += c;
+  }
+  return out;
+}
 
 interface Variable {
   variable: string;
 }
 
 export function shellWords(text: string): ShellWords {
-  const joined = text.replace(CONTINUATION, "$1 ").trim();
+  const joined = joinContinuations(text).trim();
   const entries = parse<Variable>(joined, (name) => ({ variable: name }));
   for (const entry of entries) {
     const refusal = refusalOf(entry);

@@ -116,6 +116,11 @@ export interface InstanceConfig {
   engine_from?: Readonly<Record<keyof EngineConfig, EngineSource>>;
   /** With vllm_args at either level: the flags given that change nothing pdsim models. */
   vllm_args_ignored?: readonly string[];
+  /**
+   * With vllm_args at either level: the model its command line serves and the kv_role its
+   * --kv-transfer-config gives, as written, for `pdsim config` to print back; absent: not given.
+   */
+  vllm_serve?: { model?: string; kv_role?: "kv_producer" | "kv_consumer" | "kv_both" };
   /** How the cache was sized from the GPU's memory, when num_gpu_blocks was derived. */
   kv_cache_memory?: KvCacheMemory;
   /** The step-time model with this instance's GPU and tensor parallelism filled in. */

@@ -16,6 +16,8 @@ export interface FlagOccurrence {
   typed: string;
   /** A bool or switch: its setting; a value: the text; `values`: the texts; `optional-value` alone: true. */
   value: boolean | string | readonly string[];
+  /** How many earlier words began with `typed`: which of them this is, to find it in the text. */
+  ordinal: number;
 }
 
 export interface VllmArgv {
@@ -43,7 +45,6 @@ const OPTIONS: ReadonlyMap<string, OptionEntry> = (() => {
 })();
 
 const LONG_OPTIONS = [...OPTIONS.keys()].filter((o) => o.startsWith("--"));
-const BY_NAME = new Map(VLLM_SERVE_FLAGS.map((f) => [f.name, f]));
 
 /**
  * argparse takes a negative number, or a word with a space before any `=`, as a value rather
@@ -87,10 +88,14 @@ function lookup(option: string, typed: string): Lookup {
 export function readVllmArgv(words: readonly string[]): ArgvRead {
   const messages: string[] = [];
   const flags: FlagOccurrence[] = [];
+  // Keyed by the name as typed (dashes for underscores), as FlexibleArgumentParser keys them;
+  // each is then looked up as a flag, abbreviations included, when argparse reads it back.
   const dotted = new Map<
     string,
-    { flag: VllmServeFlag; typed: string; value: Record<string, unknown> }
+    { typed: string; ordinal: number; value: Record<string, unknown> }
   >();
+  const ordinalOf = (typed: string, at: number): number =>
+    words.slice(0, at).filter((w) => w.startsWith(typed)).length;
   let model: string | undefined;
   let i = words[0] === "vllm" && words[1] === "serve" ? 2 : 0;
   const serve = i === 2;
@@ -111,6 +116,14 @@ export function readVllmArgv(words: readonly string[]): ArgvRead {
     let key = eq === -1 ? word : word.slice(0, eq);
     let inline = eq === -1 ? undefined : word.slice(eq + 1);
     if (word === "-O") {
+      // vLLM reads -O as --optimization-level only before a level 0 to 3; alone, argparse has no
+      // -O flag.
+      if (!["0", "1", "2", "3"].includes(words[i] ?? "")) {
+        messages.push(
+          "-O is not a flag of vllm serve by itself: give a level, as -O3, -O 3 or --optimization-level 3",
+        );
+        continue;
+      }
       key = "--optimization-level";
     } else if (/^-O./.test(word) && !word.startsWith("--")) {
       key = "--optimization-level";
@@ -120,14 +133,17 @@ export function readVllmArgv(words: readonly string[]): ArgvRead {
     }
     const dot = key.startsWith("--") ? key.indexOf(".") : -1;
     if (dot !== -1) {
-      const read = readDotted(key.slice(0, dot), key.slice(dot + 1), word, inline ?? nextValue());
+      const at = i - 1;
+      const name = key.slice(0, dot);
+      const read = readDotted(key.slice(dot + 1), word, inline ?? nextValue());
       if (!read.ok) {
         messages.push(read.message);
         continue;
       }
-      const held = dotted.get(read.flag.name) ?? { flag: read.flag, typed: word, value: {} };
+      const typed = eq === -1 ? word : word.slice(0, eq);
+      const held = dotted.get(name) ?? { typed, ordinal: ordinalOf(typed, at), value: {} };
       mergeInto(held.value, read.value);
-      dotted.set(read.flag.name, held);
+      dotted.set(name, held);
       continue;
     }
     const found = lookup(key, word.slice(0, eq === -1 ? undefined : eq));
@@ -139,6 +155,7 @@ export function readVllmArgv(words: readonly string[]): ArgvRead {
     }
     const { flag, negated } = found.entry;
     const typed = eq === -1 ? word : word.slice(0, eq);
+    const ordinal = ordinalOf(typed, i - 1);
     switch (flag.takes) {
       case "bool":
       case "switch":
@@ -146,16 +163,16 @@ export function readVllmArgv(words: readonly string[]): ArgvRead {
           messages.push(`${typed} takes no value, got '${inline}'`);
           continue;
         }
-        flags.push({ flag, typed, value: !negated });
+        flags.push({ flag, typed, value: !negated, ordinal });
         break;
       case "optional-value":
-        flags.push({ flag, typed, value: inline ?? nextValue() ?? true });
+        flags.push({ flag, typed, value: inline ?? nextValue() ?? true, ordinal });
         break;
       case "values": {
         const values: string[] = inline === undefined ? [] : [inline];
         for (let v = nextValue(); v !== undefined; v = nextValue()) values.push(v);
         if (values.length === 0) messages.push(`${typed}: expected one or more values`);
-        else flags.push({ flag, typed, value: values });
+        else flags.push({ flag, typed, value: values, ordinal });
         break;
       }
       case "value":
@@ -163,14 +180,18 @@ export function readVllmArgv(words: readonly string[]): ArgvRead {
         const value = inline ?? nextValue();
         if (value === undefined) messages.push(`${typed}: expected a value`);
         else if (flag.name === "--model") model = checkModel(model, value, messages);
-        else flags.push({ flag, typed, value });
+        else flags.push({ flag, typed, value, ordinal });
         break;
       }
     }
   }
-  // vLLM adds the key-by-key JSON flags after the rest, so they win over a whole JSON value.
-  for (const { flag, typed, value } of dotted.values()) {
-    flags.push({ flag, typed, value: JSON.stringify(value) });
+  // vLLM adds the key-by-key JSON flags after the rest, as whole JSON values: they replace a
+  // JSON value given whole rather than add to it.
+  for (const [name, { typed, ordinal, value }] of dotted) {
+    const found = lookup(name, typed);
+    if (!found.ok) messages.push(found.message);
+    else if (found.entry.flag.takes !== "json") messages.push(notJson(typed));
+    else flags.push({ flag: found.entry.flag, typed, value: JSON.stringify(value), ordinal });
   }
   if (serve && words[2] !== undefined && isFlagLike(words[2]) && model === undefined) {
     if (flags.some((f) => f.flag.name === "--served-model-name")) {
@@ -189,25 +210,20 @@ function checkModel(held: string | undefined, value: string, messages: string[])
   return value;
 }
 
-type Dotted =
-  | { ok: true; flag: VllmServeFlag; value: Record<string, unknown> }
-  | { ok: false; message: string };
+type Dotted = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
+
+function notJson(typed: string): string {
+  return `${typed}: only a JSON flag (such as --kv-transfer-config) takes its keys one by one`;
+}
 
 /** `--kv-transfer-config.kv_role kv_both`: one key of a JSON flag; `key+ a,b` appends a list. */
-function readDotted(name: string, path: string, typed: string, text: string | undefined): Dotted {
-  const flag = BY_NAME.get(name);
-  if (flag === undefined || flag.takes !== "json") {
-    return {
-      ok: false,
-      message: `${typed}: only a JSON flag (such as --kv-transfer-config) takes its keys one by one`,
-    };
-  }
+function readDotted(path: string, typed: string, text: string | undefined): Dotted {
   if (text === undefined) return { ok: false, message: `${typed}: expected a value` };
   const append = path.endsWith("+");
   const keys = (append ? path.slice(0, -1) : path).split(".");
   let value: unknown = append ? text.split(",") : parseLoosely(text);
   for (const key of keys.reverse()) value = { [key]: value };
-  return { ok: true, flag, value: value as Record<string, unknown> };
+  return { ok: true, value: value as Record<string, unknown> };
 }
 
 /** As vLLM reads a key's value: JSON when it parses, else the text itself. */

@@ -79,3 +79,36 @@ it("samples the roofline's step times on each instance's own GPU", async () => {
     expect(times.slice(2)).toEqual([...times.slice(2)].sort((a, b) => a - b)); // 1, 64, 256 seqs
   }
 });
+
+it("prints a vllm serve line that says what each instance's command line gave, and notes what the scenario gave", async () => {
+  const file = writeScenario(dir, "pd-lines.yaml", [
+    "model: { preset: llama-3.1-8b }",
+    "gpu: { name: NVIDIA A100-SXM4-80GB, memory_gb: 80, memory_bandwidth_tb_s: 2.039, bf16_tflops: 312 }",
+    "kv_transfer: { connector: nixl }",
+    "instances:",
+    "  - name: p",
+    "    role: prefill",
+    `    vllm_args: vllm serve meta-llama/Llama-3.1-8B-Instruct --kv-transfer-config '{"kv_connector":"NixlConnector","kv_role":"kv_both"}'`,
+    "  - { name: d, role: decode, vllm_args: vllm serve meta-llama/Llama-3.1-8B-Instruct }",
+    "  - { name: e, role: decode }",
+    "workload: { requests: [{ id: a, at_s: 0, prompt_tokens: 5, max_tokens: 1 }] }",
+  ]);
+  const result = await pdsim("config", file, "--json");
+  expect(result.status).toBe(0);
+  const [p, d, e] = JSON.parse(result.stdout);
+  expect(p.gpu.name).toBe("NVIDIA A100-SXM4-80GB");
+  expect(p.model.name).toBe("meta-llama/Llama-3.1-8B-Instruct");
+  expect(p.vllm_serve).toMatch(/^vllm serve meta-llama\/Llama-3\.1-8B-Instruct /);
+  // The operator's kv_both stays kv_both: pdsim does not rewrite it to kv_producer.
+  expect(p.vllm_serve).toContain(`"kv_role":"kv_both"`);
+  expect(p.vllm_serve_note).toBeNull();
+  expect(d.vllm_serve).toContain(`"kv_role":"kv_consumer"`);
+  expect(d.vllm_serve_note).toBe(
+    "--kv-transfer-config is kv_transfer.connector nixl, with the kv_role a decode instance needs: its command line gives none",
+  );
+  expect(e.vllm_serve_note).toContain("the instance has no vllm_args");
+  const text = await pdsim("config", file);
+  expect(text.stdout).toContain(
+    "                      (--kv-transfer-config is kv_transfer.connector nixl, with the kv_role a decode instance needs: its command line gives none)\n",
+  );
+});

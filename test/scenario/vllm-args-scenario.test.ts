@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseScenario } from "../../src/scenario/index.ts";
 import type { InstanceConfig, Scenario } from "../../src/scenario/types.ts";
@@ -148,13 +151,14 @@ describe("vllm_args in a scenario", () => {
 });
 
 describe("vllm_args that contradict the scenario", () => {
+  // A prefill command line needs a connector; the tests that are not about it get NIXL's.
   const pd = (prefillArgs: string, extra: string[] = []): string =>
     lines(
       ...extra,
       "instances:",
       "  - name: p",
       "    role: prefill",
-      `    vllm_args: ${prefillArgs}`,
+      `    vllm_args: ${prefillArgs.includes("kv-transfer") ? prefillArgs : `${prefillArgs} ${NIXL("kv_producer")}`}`,
       "  - { name: d, role: decode }",
       ...WORKLOAD,
     );
@@ -236,7 +240,9 @@ describe("vllm_args that contradict the scenario", () => {
   it("refuses a model, served name or cache dtype that is not the scenario's", () => {
     expect(
       onlyIssue(pd("vllm serve Qwen/Qwen3-32B", ["model: { preset: qwen3-8b }"])).message,
-    ).toBe("the command line serves 'Qwen/Qwen3-32B', but model.preset qwen3-8b is Qwen/Qwen3-8B");
+    ).toBe(
+      "the command line serves 'Qwen/Qwen3-32B', but model.preset qwen3-8b is Qwen/Qwen3-8B (or its -Instruct or -Base variant, of the same shapes); for another checkpoint give its config.json as model.config",
+    );
     expect(onlyIssue(pd("--served-model-name other", ["model: { name: mine }"])).message).toBe(
       "the served model name 'other' contradicts model.name mine; a scenario serves one model",
     );
@@ -255,6 +261,200 @@ describe("vllm_args that contradict the scenario", () => {
   it("points an engine limit broken by a flag at the vllm_args that gave it", () => {
     const issue = onlyIssue(pd("--max-num-seqs 512 --max-num-batched-tokens 256"));
     expect(issue).toMatchObject({ line: 4, path: "instances[0].vllm_args" });
-    expect(issue.message).toContain("max_num_batched_tokens 256 is smaller than max_num_seqs 512");
+    expect(issue.message).toContain(
+      "--max-num-batched-tokens 256 is smaller than --max-num-seqs 512; vLLM refuses to start",
+    );
+  });
+
+  it("names the flags of an override too small for one request, and says the check is pdsim's", () => {
+    const issue = onlyIssue(
+      pd("--num-gpu-blocks-override 3 --max-model-len 1500", ["engine: { block_size: 16 }"]),
+    );
+    expect(issue.path).toBe("instances[0].vllm_args");
+    expect(issue.message).toBe(
+      "--num-gpu-blocks-override 3 cannot hold one request of --max-model-len 1500: that takes ceil(1500 / 16) = 94 blocks of block_size 16, plus the null block vLLM reserves, so --num-gpu-blocks-override must be at least 95; vLLM does not check an override against max_model_len (may_override_num_blocks replaces the blocks after its own check), but pdsim cannot run a request that does not fit, so it does",
+    );
+  });
+});
+
+describe("an instance's command line runs with what it says, not another instance's", () => {
+  const nixl = (role: string): string => NIXL(role).replaceAll('"', '\\"');
+
+  it("reads a command line without --kv-cache-dtype as auto, which must agree", () => {
+    const issues = issuesOf(
+      lines(
+        "instances:",
+        "  - { name: a, role: unified, vllm_args: --kv-cache-dtype fp8 }",
+        "  - { name: b, role: unified, vllm_args: --port 1 }",
+        ...WORKLOAD,
+      ),
+    );
+    expect(issues.map((i) => [i.path, i.message])).toEqual([
+      [
+        "instances[1].vllm_args",
+        "--kv-cache-dtype auto (vLLM's default: the command line gives none) contradicts --kv-cache-dtype fp8 in instances[0].vllm_args; pdsim sizes one KV cache dtype for the whole scenario",
+      ],
+    ]);
+    // The scenario's vllm_args is part of every instance's command line.
+    expect(
+      scenario(
+        "vllm_args: --kv-cache-dtype fp8",
+        "instances:",
+        "  - { name: a, role: unified }",
+        "  - { name: b, role: unified, vllm_args: --port 1 }",
+      ).model.cache_dtype,
+    ).toBe("fp8");
+  });
+
+  it("refuses a P/D instance whose command line has no connector, unless kv_transfer states one", () => {
+    const text = (extra: string[]): string =>
+      lines(
+        ...extra,
+        "instances:",
+        `  - { name: p, role: prefill, vllm_args: "${nixl("kv_producer")}" }`,
+        "  - { name: d, role: decode, vllm_args: --port 1 }",
+        ...WORKLOAD,
+      );
+    const issue = onlyIssue(text([]));
+    expect(issue.path).toBe("instances[1].vllm_args");
+    expect(issue.message).toContain(
+      "instance 'd' (decode): its command line has no --kv-transfer-config, so vLLM would run it without a KV connector",
+    );
+    expect(
+      parseScenario(text(["kv_transfer: { connector: nixl }"]), "s.yaml").kv_transfer,
+    ).toMatchObject({ connector: "nixl" });
+  });
+
+  it("refuses a connector dropped by a key given alone, even when kv_transfer states one", () => {
+    const issue = onlyIssue(
+      lines(
+        "kv_transfer: { connector: nixl }",
+        "instances:",
+        `  - { name: p, role: prefill, vllm_args: "${nixl("kv_producer")} --kv-transfer-config.kv_role kv_producer" }`,
+        "  - { name: d, role: decode }",
+        ...WORKLOAD,
+      ),
+    );
+    expect(issue.message).toContain(
+      "its --kv-transfer-config gives no kv_connector (None, JSON without one, or a --kv-transfer-config.KEY flag",
+    );
+  });
+});
+
+describe("vllm_args checked against the model's config.json", () => {
+  it("takes --quantization fp8 for a model whose config says fp8, and refuses it otherwise", () => {
+    const deepseek = unified("model: { preset: deepseek-v3 }", "vllm_args: --quantization fp8");
+    expect(deepseek.vllm_args_ignored).toEqual(["--quantization"]);
+    const issue = onlyIssue(
+      lines(
+        "model: { preset: qwen3-8b }",
+        "instances:",
+        "  - { name: u, role: unified, vllm_args: -q fp8 }",
+        ...WORKLOAD,
+      ),
+    );
+    expect(issue).toMatchObject({ line: 3, path: "instances[0].vllm_args" });
+    expect(issue.message).toBe(
+      "--quantization fp8: model.preset qwen3-8b has no quantization_config with quant_method fp8, and pdsim sizes weights in the config's dtype (bfloat16), or in one byte only with such a config.json; give model.config one whose quantization_config says fp8, or leave --quantization out",
+    );
+  });
+
+  it("reads a bfloat16 cache as auto for a 16-bit model, and refuses it for a float32 one", () => {
+    expect(
+      scenario(
+        "model: { preset: qwen3-8b }",
+        "vllm_args: --kv-cache-dtype bfloat16",
+        "instances:",
+        "  - { name: u, role: unified }",
+      ).model,
+    ).toMatchObject({ cache_dtype: "auto", kv_bytes_per_token: 147_456 });
+    const dir = mkdtempSync(join(tmpdir(), "pdsim-"));
+    const config = join(dir, "config.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        hidden_size: 64,
+        intermediate_size: 128,
+        num_hidden_layers: 2,
+        num_attention_heads: 4,
+        vocab_size: 1000,
+        torch_dtype: "float32",
+      }),
+    );
+    try {
+      const issue = onlyIssue(
+        lines(
+          `model: { config: ${JSON.stringify(config)} }`,
+          "vllm_args: --kv-cache-dtype float16",
+          "instances:",
+          "  - { name: u, role: unified }",
+          ...WORKLOAD,
+        ),
+      );
+      expect(issue.path).toBe("vllm_args");
+      expect(issue.message).toContain("which for");
+      expect(issue.message).toContain("(torch_dtype float32) is not 2 bytes an element");
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+describe("a GPU given by its figures and its name", () => {
+  const a100 = "memory_gb: 80, memory_bandwidth_tb_s: 2.039, bf16_tflops: 312";
+
+  it("gives vLLM's A100 batch defaults to a GPU whose name says A100", () => {
+    const named = unified(
+      `gpu: { name: NVIDIA A100-SXM4-80GB, ${a100} }`,
+      "engine: { num_gpu_blocks: 9000 }",
+      "vllm_args: --port 1",
+    );
+    expect(named.gpu?.name).toBe("NVIDIA A100-SXM4-80GB");
+    expect(named.engine).toMatchObject({ max_num_seqs: 256, max_num_batched_tokens: 2048 });
+    const unnamed = unified(
+      `gpu: { ${a100} }`,
+      "engine: { num_gpu_blocks: 9000 }",
+      "vllm_args: --port 1",
+    );
+    expect(unnamed.gpu?.name).toBe("custom");
+    expect(unnamed.engine).toMatchObject({ max_num_seqs: 1024, max_num_batched_tokens: 8192 });
+  });
+
+  it("refuses a name beside a preset, which names its own GPU", () => {
+    const issue = onlyIssue(
+      lines(
+        "gpu: { preset: h100-sxm, name: mine }",
+        "instances:",
+        "  - { name: u, role: unified }",
+        ...WORKLOAD,
+      ),
+    );
+    expect(issue).toMatchObject({ path: "gpu.name" });
+    expect(issue.message).toContain("'name' is for a GPU given by its figures");
+  });
+});
+
+describe("the model a command line serves", () => {
+  it("may be the preset's -Instruct or -Base variant, and is then the served model", () => {
+    const s = scenario(
+      "model: { preset: llama-3.1-8b }",
+      "vllm_args: vllm serve meta-llama/Llama-3.1-8B-Instruct",
+      "instances:",
+      "  - { name: u, role: unified }",
+    );
+    expect(s.model.name).toBe("meta-llama/Llama-3.1-8B-Instruct");
+    expect(
+      unified("model: { preset: qwen3-8b }", "vllm_args: vllm serve Qwen/Qwen3-8B-Base").engine,
+    ).toBeDefined();
+    const fp8 = onlyIssue(
+      lines(
+        "model: { preset: qwen3-8b }",
+        "vllm_args: vllm serve Qwen/Qwen3-8B-FP8",
+        "instances:",
+        "  - { name: u, role: unified }",
+        ...WORKLOAD,
+      ),
+    );
+    expect(fp8.message).toContain("the command line serves 'Qwen/Qwen3-8B-FP8'");
   });
 });

@@ -1,14 +1,15 @@
 import fc from "fast-check";
 import { expect, it } from "vitest";
 import { renderVllmArgs, type RenderInput } from "../../src/scenario/render-vllm-args.ts";
-import { BLOCK_SIZES, MAX_GPU_BLOCKS, MAX_MODEL_LEN } from "../../src/scenario/schema.ts";
+import { MAX_GPU_BLOCKS, MAX_MODEL_LEN } from "../../src/scenario/schema.ts";
+import { VLLM_BLOCK_SIZES } from "../../src/scenario/engine-schema.ts";
 import type { EngineConfig } from "../../src/scenario/types.ts";
 import { readVllmArgs } from "../../src/scenario/vllm-args.ts";
 import { expectReached, propertyParams } from "../support/property.ts";
 
 const engineArb: fc.Arbitrary<Partial<EngineConfig>> = fc.record(
   {
-    block_size: fc.constantFrom(...BLOCK_SIZES),
+    block_size: fc.constantFrom(...VLLM_BLOCK_SIZES),
     num_gpu_blocks: fc.integer({ min: 2, max: MAX_GPU_BLOCKS }),
     max_model_len: fc.integer({ min: 1, max: MAX_MODEL_LEN }),
     max_num_batched_tokens: fc.integer({ min: 1, max: 1_000_000 }),

@@ -143,9 +143,9 @@ describe("vllm_args read as vLLM reads its argv", () => {
     expect(problems("--gpu-memory-utilization lots")).toEqual([
       "--gpu-memory-utilization: expected a number, got 'lots'",
     ]);
-    expect(problems("--block-size 3")[0]).toMatch(
-      /^--block-size: expected a block size vLLM takes/,
-    );
+    expect(problems("--block-size 3")).toEqual([
+      "--block-size: invalid choice: 3 (choose from 1, 8, 16, 32, 64, 128, 256)",
+    ]);
     expect(problems("--max-num-seqs 0")[0]).toMatch(/^--max-num-seqs: expected/);
     expect(problems("--max-num-seqs")).toEqual(["--max-num-seqs: expected a value"]);
   });
@@ -178,7 +178,7 @@ describe("vllm_args read as vLLM reads its argv", () => {
   it.each([
     ["-pp 2", "-pp: pdsim does not model pipeline parallelism"],
     ["--data-parallel-size 2", "data parallelism"],
-    ["--quantization fp8", "quantized weights"],
+    ["--quantization awq", "it sizes weights in the model config's dtype, or in one byte"],
     [`--speculative-config '{"method":"ngram"}'`, "speculative decoding"],
     ["--max-num-partial-prefills 2", "concurrent partial prefills"],
     ["--kv-offloading-size 8", "KV cache offloading"],
@@ -244,5 +244,98 @@ describe("vllm_args read as vLLM reads its argv", () => {
     expect(text[63]).toBe("}");
     const [bare] = problems(`--kv-transfer-config '{"kv_connector":}'`);
     expect(bare).toMatch(/at position 16 of its value \(offset 38 in vllm_args\)/);
+  });
+});
+
+describe("vllm_args judged as vLLM's parser leaves them", () => {
+  it.each([
+    ["--enable-lora --no-enable-lora", "--enable-lora"],
+    ["-q fp8 -q None", "--quantization"],
+    ["--max-num-partial-prefills 2 --max-num-partial-prefills 1", "--max-num-partial-prefills"],
+    ["-pp 2 -pp 1", "--pipeline-parallel-size"],
+  ])("judges a refused flag given twice on its last value: %s", (text, flag) => {
+    expect(args(text).ignored).toEqual([flag]);
+  });
+
+  it("still refuses a refused flag whose last value is the refused one", () => {
+    expect(problems("--no-enable-lora --enable-lora")).toEqual([
+      "--enable-lora: pdsim does not model LoRA adapters",
+    ]);
+  });
+
+  it("takes --quantization fp8 for a check against the model, and refuses another method", () => {
+    expect(args("--quantization fp8")).toMatchObject({
+      quantization: "fp8",
+      ignored: ["--quantization"],
+    });
+    expect(problems("-q awq")).toEqual([
+      "-q: pdsim does not model --quantization awq: it sizes weights in the model config's dtype, or in one byte with a config.json whose quantization_config.quant_method is fp8 (then --quantization fp8 is accepted)",
+    ]);
+  });
+
+  it("refuses --block-size 2 and 4, which vLLM's parser does not offer", () => {
+    for (const size of [2, 4]) {
+      expect(problems(`--block-size ${size}`)[0]).toContain(`invalid choice: ${size}`);
+    }
+  });
+
+  it("refuses a value vLLM's parser refuses: --performance-mode's choices, a float", () => {
+    expect(problems("--performance-mode fast")).toEqual([
+      "--performance-mode: expected one of balanced, interactivity, throughput, got 'fast'",
+    ]);
+    expect(args("--performance-mode interactivity").performance_mode).toBe("interactivity");
+    expect(problems("--cpu-offload-gb abc")).toEqual([
+      "--cpu-offload-gb: expected a number, got 'abc'",
+    ]);
+    expect(args("--cpu-offload-gb 0.0").ignored).toEqual(["--cpu-offload-gb"]);
+    expect(problems("-pp two")).toEqual(["-pp: expected an integer, got 'two'"]);
+  });
+
+  it("reads --kv-cache-dtype float16 and bfloat16 as a 2-byte cache", () => {
+    expect(args("--kv-cache-dtype bfloat16")).toMatchObject({
+      cache_dtype: "auto",
+      cache_dtype_16bit: "bfloat16",
+    });
+    expect(args("--kv-cache-dtype float16 --kv-cache-dtype fp8").cache_dtype_16bit).toBeUndefined();
+  });
+
+  it("reads -O as --optimization-level only before a level from 0 to 3", () => {
+    expect(args("-O 3 --port 1").ignored).toEqual(["--optimization-level", "--port"]);
+    expect(args("-O3").ignored).toEqual(["--optimization-level"]);
+    expect(problems("-O --port 1")).toEqual([
+      "-O is not a flag of vllm serve by itself: give a level, as -O3, -O 3 or --optimization-level 3",
+    ]);
+  });
+
+  it("joins backslash line ends only outside quotes", () => {
+    expect(args("--served-model-name 'a \\ b' \\\n --port 1")).toMatchObject({
+      served_model_name: "a \\ b",
+      ignored: ["--port"],
+    });
+    expect(shellWords(`--served-model-name "a \\ b"`)).toEqual({
+      ok: true,
+      words: ["--served-model-name", "a \\ b"],
+    });
+  });
+
+  it("resolves an abbreviated JSON flag given key by key", () => {
+    expect(
+      args("--kv-transfer.kv_connector NixlConnector --kv-transfer.kv_role kv_both").kv_transfer,
+    ).toEqual({ connector: "nixl", role: "kv_both" });
+    expect(problems("--kv.kv_role kv_both")[0]).toMatch(/^ambiguous option --kv/);
+    expect(problems("--block.x 1")[0]).toContain("only a JSON flag");
+  });
+
+  it("lets a key given alone replace the whole JSON given before it, as vLLM does", () => {
+    const read = args(`--kv-transfer-config ${NIXL_BOTH} --kv-transfer-config.kv_role kv_producer`);
+    expect(read.kv_transfer).toBeNull();
+  });
+
+  it("points a malformed JSON's offset into the occurrence that has it", () => {
+    const good = `'{"kv_connector":"NixlConnector","kv_role":"kv_both"}'`;
+    const text = `--kv-transfer-config '{"kv_connector":}' --kv-transfer-config ${good}`;
+    const [message] = problems(text);
+    expect(message).toMatch(/at position 16 of its value \(offset 38 in vllm_args\)/);
+    expect(text[38]).toBe("}");
   });
 });
