@@ -1,9 +1,7 @@
-// Runs a sweep's pending runs on this machine, N at a time: one in this thread and N − 1 on a
-// pool of worker threads (piscina), each taking the next run when it finishes one. This thread
-// takes a share because it is already warm: a worker thread spends about a second loading the
-// simulator before its first run (docs/performance.md, the sweep benchmark). Each finished run
-// is handed back as it ends; a stop request lets the runs under way be abandoned (their results
-// are not kept, so a later --resume runs them again).
+// Runs a sweep's pending runs on this machine: in this thread with one worker, else on a pool
+// of worker threads (piscina), one run a thread at a time. Each finished run is handed back as
+// it ends; a stop request lets the runs under way be abandoned (their results are not kept, so
+// a later --resume runs them again).
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import { runOne, type Collect, type RunResult } from "./run-one.ts";
@@ -28,31 +26,28 @@ export async function runLocally(
   collect: Collect,
   options: LocalRunOptions,
 ): Promise<void> {
-  let next = 0;
-  const take = (): RunSpec | undefined =>
-    next < runs.length && !options.stopped() ? runs[next++] : undefined;
-  const here = async (): Promise<void> => {
-    for (;;) {
-      // A turn of the event loop between runs, so that a signal and the pool's results are heard.
+  if (options.workers <= 1) {
+    for (const spec of runs) {
+      // A turn of the event loop between runs, so that a signal is heard.
       await new Promise((resolve) => setImmediate(resolve));
-      const spec = take();
-      if (spec === undefined) return;
+      if (options.stopped()) return;
       options.onStart?.(spec);
       options.onResult(runOne(spec, collect, options.clock));
     }
-  };
-  const threads = Math.min(options.workers, runs.length) - 1;
-  if (threads <= 0) return here();
+    return;
+  }
   const pool = new Piscina({
     filename: WORKER,
-    minThreads: threads,
-    maxThreads: threads,
+    minThreads: options.workers,
+    maxThreads: options.workers,
     // One run a thread at a time: a run is CPU-bound from start to end.
     concurrentTasksPerWorker: 1,
   });
   const abort = new AbortController();
-  const pooled = async (): Promise<void> => {
-    for (let spec = take(); spec !== undefined; spec = take()) {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < runs.length && !options.stopped()) {
+      const spec = runs[next++]!;
       options.onStart?.(spec);
       try {
         const result = (await pool.run({ spec, collect }, { signal: abort.signal })) as RunResult;
@@ -67,7 +62,7 @@ export async function runLocally(
     if (options.stopped()) abort.abort();
   }, 50);
   try {
-    await Promise.all([here(), ...Array.from({ length: threads }, pooled)]);
+    await Promise.all(Array.from({ length: options.workers }, lane));
   } finally {
     clearInterval(watch);
     await pool.destroy();
