@@ -34,7 +34,7 @@ export {
   engineSchema,
   type EngineOverride,
 } from "./engine-schema.ts";
-import { parseMetricSelector, type MetricSelector } from "./selector.ts";
+import { metricSelectorSchema } from "./selector.ts";
 import { indexUnique } from "./unique.ts";
 import type { StepTimeConfig } from "./types.ts";
 import { engineSchema } from "./engine-schema.ts";
@@ -296,23 +296,10 @@ const metricsSchema = z.strictObject({
   job: nonEmptyText.default("pdsim"),
 });
 
-const selectorSchema = z
-  .string()
-  .describe("a metric selector such as 'vllm:prompt_tokens_total'")
-  .transform((metric, ctx): { metric: string; selector: MetricSelector } => {
-    const parsed = parseMetricSelector(metric);
-    if (parsed.ok) return { metric, selector: parsed.selector };
-    ctx.addIssue({
-      code: "custom",
-      message: `expected a metric selector like name{label="value"}, got '${metric}': ${parsed.reason}`,
-    });
-    return z.NEVER;
-  });
-
 const expectationSchema = z
   .strictObject({
     instance: text,
-    metric: selectorSchema,
+    metric: metricSelectorSchema,
     equals: finiteNumber.optional(),
     min: finiteNumber.optional(),
     max: finiteNumber.optional(),

@@ -1,5 +1,6 @@
 // Metric selectors as written in `expect` ('vllm:x_total{source="local_cache_hit"}'): a
 // Prometheus sample name with optional equality label matchers.
+import { z } from "zod";
 
 export interface MetricSelector {
   name: string;
@@ -46,3 +47,17 @@ export function parseMetricSelector(text: string): SelectorParse {
   }
   return { ok: true, selector: { name, labels } };
 }
+
+/** A selector in a scenario or sweep file: kept as written, with its parse beside it. */
+export const metricSelectorSchema = z
+  .string()
+  .describe("a metric selector such as 'vllm:prompt_tokens_total'")
+  .transform((metric, ctx): { metric: string; selector: MetricSelector } => {
+    const parsed = parseMetricSelector(metric);
+    if (parsed.ok) return { metric, selector: parsed.selector };
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a metric selector like name{label="value"}, got '${metric}': ${parsed.reason}`,
+    });
+    return z.NEVER;
+  });

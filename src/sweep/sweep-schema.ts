@@ -2,7 +2,7 @@
 // combination, or random draws from ranges), the seeds, and what to collect from each run.
 import { z } from "zod";
 import { nonEmptyText, nonNegativeInt, positiveInt, text } from "../scenario/primitives.ts";
-import { parseMetricSelector, type MetricSelector } from "../scenario/selector.ts";
+import { metricSelectorSchema } from "../scenario/selector.ts";
 
 /** A value a key of the scenario can take: anything YAML can write. */
 const value = z.unknown();
@@ -38,25 +38,12 @@ const randomSchema = z.strictObject({
     .describe("a mapping of scenario key paths to { min, max } or { choices }"),
 });
 
-const selectorSchema = z
-  .string()
-  .describe("a metric selector such as 'vllm:prompt_tokens_total'")
-  .transform((metric, ctx): { metric: string; selector: MetricSelector } => {
-    const parsed = parseMetricSelector(metric);
-    if (parsed.ok) return { metric, selector: parsed.selector };
-    ctx.addIssue({
-      code: "custom",
-      message: `expected a metric selector like name{label="value"}, got '${metric}': ${parsed.reason}`,
-    });
-    return z.NEVER;
-  });
-
 /** A metric's final value: one instance's, summed over a role's instances, or over all. */
 const metricCollectSchema = z
   .strictObject({
     /** The column's name; default the metric selector with the instance or role. */
     name: nonEmptyText.optional(),
-    metric: selectorSchema,
+    metric: metricSelectorSchema,
     instance: nonEmptyText.optional(),
     role: z.enum(["prefill", "decode", "unified"]).optional(),
   })
