@@ -140,9 +140,29 @@ export function perturbedDoc(base: CheckBase, p: Perturbation, profile: ProfileN
   doc.name = `${String(base.doc.name ?? base.scenario.name)}-perturbed`;
   if (p.seed !== null) doc.seed = p.seed;
   if (base.requests !== null) doc.workload = perturbedRequests(base.requests, base.scenario, p);
+  // A `vllm serve` line and the perturbation's engine keys would contradict each other at the
+  // same level, so a file with lines is written out as what they resolved to: each instance's
+  // whole engine, the served model, its cache dtype and the connector.
+  const lines =
+    doc.vllm_args !== undefined ||
+    (base.doc.instances as Record<string, unknown>[]).some((i) => i.vllm_args !== undefined);
+  if (lines) {
+    delete doc.vllm_args;
+    doc.model = {
+      ...((doc.model as Record<string, unknown> | undefined) ?? {}),
+      name: base.scenario.model.name,
+      cache_dtype: base.scenario.model.cache_dtype,
+    };
+    doc.kv_transfer = {
+      ...((doc.kv_transfer as Record<string, unknown> | undefined) ?? {}),
+      connector: base.scenario.kv_transfer.connector,
+    };
+  }
   doc.instances = base.scenario.instances.map((resolved, i) => {
-    const written = (base.doc.instances as Record<string, unknown>[])[i]!;
-    const engine = { ...((written.engine as Record<string, unknown> | undefined) ?? {}) };
+    const { vllm_args: _lines, ...written } = (base.doc.instances as Record<string, unknown>[])[i]!;
+    const engine: Record<string, unknown> = lines
+      ? { ...resolved.engine }
+      : { ...((written.engine as Record<string, unknown> | undefined) ?? {}) };
     const e = resolved.engine;
     const blockSize = p.blockSize ?? e.block_size;
     const minBlocks = Math.ceil(e.max_model_len / blockSize) + 1;

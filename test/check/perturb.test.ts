@@ -59,6 +59,26 @@ describe("perturbedDoc with the identity perturbation", () => {
     },
   );
 
+  it("replays a scenario of vllm serve lines, written out as the engine they resolved to", () => {
+    const base = baseOfFile("pd-p2p-nccl.yaml");
+    const doc = perturbedDoc(base, identity(base), "vllm-pr37460");
+    expect(JSON.stringify(doc)).not.toContain("vllm_args");
+    const replay = scenarioOfDoc(doc);
+    expect(replay.instances.map((i) => i.engine)).toEqual(
+      base.scenario.instances.map((i) => i.engine),
+    );
+    expect(replay.kv_transfer.connector).toBe("p2p_nccl");
+    const before = new WatchedRun(base.scenario, base.scenario.seed).run();
+    expect(new WatchedRun(replay, replay.seed).run().records).toEqual(before.records);
+    // A perturbation of the engine and the connector no longer contradicts a line.
+    const tight = perturbedDoc(
+      base,
+      { ...identity(base), tightCache: true, connector: "nixl" },
+      "vllm-pr37460",
+    );
+    expect(scenarioOfDoc(tight).kv_transfer.connector).toBe("nixl");
+  });
+
   it("reports under the given profile, without the file's expectations", () => {
     const base = baseOfFile("pd-basic.yaml");
     expect(base.doc.expect).toBeDefined();
