@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "csv-stringify/sync";
+import { OutputDirError } from "../output/output-dir.ts";
 import { parquetBytes } from "./parquet-table.ts";
 import { collectedColumns, type RunResult } from "./run-one.ts";
 import { runsTable, statusCounts } from "./runs-table.ts";
@@ -17,7 +18,18 @@ export class ResultsStore {
 
   constructor(readonly dir: string) {
     this.runsDir = path.join(dir, "runs");
-    fs.mkdirSync(this.runsDir, { recursive: true });
+    try {
+      fs.mkdirSync(this.runsDir, { recursive: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason =
+        code === "ENOTDIR" || code === "EEXIST"
+          ? "it or a folder above it is a file, not a directory"
+          : code === "EACCES"
+            ? "permission denied"
+            : (error as Error).message;
+      throw new OutputDirError(`--out ${dir}: cannot hold a sweep's results: ${reason}`);
+    }
   }
 
   /** The runs already done (failed runs are run again). */

@@ -240,6 +240,18 @@ describe("pdsim sweep on bad input", () => {
     );
   });
 
+  it("refuses an --out that is a file, in one line", async () => {
+    const file = writeScenario(dir, "plain.yaml", [
+      `scenario: ${path.join(REPO, "scenarios/pd-basic.yaml")}`,
+    ]);
+    const notDir = writeScenario(dir, "not-a-dir", ["x"]);
+    const result = await pdsim("sweep", file, "--out", notDir);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      `pdsim: --out ${notDir}: cannot hold a sweep's results: it or a folder above it is a file, not a directory\n`,
+    );
+  });
+
   it("refuses a key of the sweep itself with its line, and an instance that is not there", async () => {
     const { file, stderr } = await bad("keys.yaml", ["grids:", "  seed: [1]"]);
     expect(stderr).toMatch(new RegExp(`^${file}:2:1: grids: unknown key 'grids'`));
