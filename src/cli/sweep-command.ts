@@ -72,7 +72,7 @@ export async function sweepCommand(io: CliIo, opts: SweepOptions): Promise<numbe
       const pending = [
         ...new Map(specs.filter((r) => !results.has(r.key)).map((r) => [r.key, r])).values(),
       ];
-      alreadyDone += specs.length - pending.length;
+      alreadyDone += specs.filter((r) => results.has(r.key)).length;
       const progress = new SweepProgress(io.stderr, specs.length, specs.length - pending.length);
       const onResult = (result: RunResult) => {
         store.record(result);
@@ -174,8 +174,13 @@ function checkResume(dir: string, sweep: Sweep, resume: boolean): void {
     throw new UsageError(`--resume: ${dir} holds no results of a sweep to resume`);
   }
   if (!fs.existsSync(info)) return;
-  const previous = (JSON.parse(fs.readFileSync(info, "utf8")) as { sweep?: { name?: string } })
-    .sweep?.name;
+  let previous: string | undefined;
+  try {
+    previous = (JSON.parse(fs.readFileSync(info, "utf8")) as { sweep?: { name?: string } }).sweep
+      ?.name;
+  } catch {
+    throw new UsageError(`${info} is not a sweep.json pdsim wrote; choose another --out`);
+  }
   if (previous !== undefined && previous !== sweep.name) {
     throw new UsageError(
       `${dir} holds the results of sweep '${previous}', not '${sweep.name}'; choose another --out`,
@@ -188,14 +193,16 @@ function dryRunText(sweep: Sweep): string {
   if (sweep.search !== undefined) {
     const { key, min, max } = sweep.search;
     const lines = sweep.variants.map((v, i) => `${String(i).padStart(5)}  ${describeVariant(v)}`);
-    return `${lines.join("\n")}\n${sweep.variants.length} configurations of ${scenario}, each searched for its highest ${key} from ${min} to ${max} with ${sweep.seeds.length} seeds a probe; nothing run\n`;
+    return `${lines.join("\n")}\n${count(sweep.variants.length, "configuration")} of ${scenario}, each searched for its highest ${key} from ${min} to ${max} with ${count(sweep.seeds.length, "seed")} a probe; nothing run\n`;
   }
   const lines = sweep.runs.map(
     (r) =>
       `${String(r.index).padStart(5)}  ${r.key}  seed ${r.seed}  ${describeVariant(r.variant)}`,
   );
-  return `${lines.join("\n")}\n${sweep.runs.length} runs of ${scenario}; nothing run\n`;
+  return `${lines.join("\n")}\n${count(sweep.runs.length, "run")} of ${scenario}; nothing run\n`;
 }
+
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 /** Done, failed and running runs and the time left, on stderr when it is a terminal. */
 class SweepProgress {

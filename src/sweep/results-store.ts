@@ -32,15 +32,22 @@ export class ResultsStore {
     }
   }
 
-  /** The runs already done (failed runs are run again). */
+  /**
+   * The runs already done (failed runs are run again). A result file that cannot be read whole
+   * (written by hand, or by something other than pdsim) counts as not run: the run is simply
+   * run again and its file replaced.
+   */
   done(): Map<string, RunResult> {
     const done = new Map<string, RunResult>();
     for (const name of fs.readdirSync(this.runsDir)) {
       if (!name.endsWith(".json")) continue;
-      const result = JSON.parse(
-        fs.readFileSync(path.join(this.runsDir, name), "utf8"),
-      ) as RunResult;
-      if (result.status === "ok") done.set(result.key, result);
+      let result: RunResult;
+      try {
+        result = JSON.parse(fs.readFileSync(path.join(this.runsDir, name), "utf8")) as RunResult;
+      } catch {
+        continue;
+      }
+      if (result.status === "ok" && typeof result.key === "string") done.set(result.key, result);
     }
     return done;
   }
@@ -86,7 +93,8 @@ export interface SweepInfo {
   workers: number;
 }
 
-function writeWhole(file: string, data: string | Uint8Array): void {
+/** Written to a temporary file and renamed, so that an interrupted write leaves the old file. */
+export function writeWhole(file: string, data: string | Uint8Array): void {
   const temp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(temp, data);
   fs.renameSync(temp, file);

@@ -1,9 +1,9 @@
 // The result of a rate search: a row a configuration, with the highest rate that met the
 // objective, the lowest that did not, how many probes it took, and the objective's columns at
 // the highest passing rate.
-import * as fs from "node:fs";
 import { stringify } from "csv-stringify/sync";
 import type { SearchState } from "./rate-search.ts";
+import { writeWhole } from "./results-store.ts";
 import type { Sweep } from "./sweep-file.ts";
 import type { SearchSpec } from "./sweep-schema.ts";
 
@@ -37,9 +37,7 @@ export function searchTable(
 }
 
 export function writeSearchTable(file: string, table: SearchTable): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, stringify([table.header, ...table.rows]));
-  fs.renameSync(temp, file);
+  writeWhole(file, stringify([table.header, ...table.rows]));
 }
 
 /** Aligned columns for the terminal, rates to three significant figures. */

@@ -77,20 +77,41 @@ export function loadSweep(file: string, version: string): Sweep {
       ),
     ]);
   }
+  // A bound on a column no run collects would fail every probe.
+  for (const column of Object.keys(sweep.search?.objective ?? {})) {
+    if (columns.includes(column)) continue;
+    fail([
+      at(
+        ["search", "objective", column],
+        `'${column}' is not a collected column: add it to collect (latency, metrics or summary); the sweep collects ${columns.length === 0 ? "none" : columns.join(", ")}`,
+      ),
+    ]);
+  }
   const scenarioFile = resolve(dirname(file), sweep.scenario);
   // The base scenario's own problems are reported at its own lines.
   const scenario = loadScenario(scenarioFile);
   const baseData = loadScenarioData(scenarioFile);
+  // A trace replay's rate is its own key; a generated workload's is its arrival process's.
+  const workload = (baseData as { workload?: Record<string, unknown> }).workload ?? {};
+  const search: SearchSpec | undefined =
+    sweep.search === undefined
+      ? undefined
+      : {
+          ...sweep.search,
+          key:
+            sweep.search.key ??
+            ("trace" in workload ? "workload.trace.rate_per_s" : "workload.arrival.rate_per_s"),
+        };
   const section = sweep.random !== undefined ? "random" : "grid";
   const keys = Object.keys(sweep.random?.ranges ?? sweep.grid ?? {});
   const keyPath = (key: string): PathSegment[] =>
-    key === sweep.search?.key
+    key === search?.key
       ? ["search", "key"]
       : section === "random"
         ? ["random", "ranges", key]
         : ["grid", key];
   // Where a variant's problem is placed: at the varied key it falls under, or the rate's.
-  const placeable = sweep.search === undefined ? keys : [...keys, sweep.search.key];
+  const placeable = search === undefined ? keys : [...keys, search.key];
   const variants = expandVariants(sweep);
   const seeds = seedsOf(sweep, scenario.seed);
   const placed = (make: () => RunSpec[]): RunSpec[] => {
@@ -110,7 +131,6 @@ export function loadSweep(file: string, version: string): Sweep {
       ...r,
       index: r.index + from,
     }));
-  const search = sweep.search;
   if (search !== undefined) {
     // Both ends of the search, for every variant, are checked before any run.
     const ends = variants.flatMap((v) =>

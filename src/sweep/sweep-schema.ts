@@ -21,6 +21,10 @@ const rangeSchema = z.union([
       integer: z.boolean().default(false),
     })
     .refine((r) => r.max >= r.min, { message: "expected max to be at least min", path: ["max"] })
+    .refine((r) => !r.integer || Math.ceil(r.min) <= Math.floor(r.max), {
+      message: "an integer range needs a whole number between min and max",
+      path: ["max"],
+    })
     .refine((r) => r.scale === "linear" || r.min > 0, {
       message: "a log scale needs min above 0",
       path: ["min"],
@@ -96,8 +100,11 @@ const boundSchema = z
  * (each column averaged over the seeds), found by bisection between `min` and `max`.
  */
 const searchSchema = z.strictObject({
-  /** The key path of the rate: a generated workload's by default, a trace replay's otherwise. */
-  key: nonEmptyText.default("workload.arrival.rate_per_s"),
+  /**
+   * The key path of the rate; default workload.trace.rate_per_s for a trace replay, else
+   * workload.arrival.rate_per_s (sweep-file.ts fills it in from the base scenario).
+   */
+  key: nonEmptyText.optional(),
   min: z.number().positive().describe("a positive number of requests per second"),
   max: z.number().positive().describe("a positive number of requests per second"),
   /** Stop when the highest passing and lowest failing rates are within this ratio. */
@@ -141,4 +148,5 @@ export const sweepFileSchema = z
 export type SweepFile = z.output<typeof sweepFileSchema>;
 export type MetricCollect = SweepFile["collect"]["metrics"][number];
 export type RangeSpec = z.output<typeof rangeSchema>;
-export type SearchSpec = z.output<typeof searchSchema>;
+/** A search as the sweep runs it: its rate's key path settled from the base scenario. */
+export type SearchSpec = Omit<z.output<typeof searchSchema>, "key"> & { key: string };

@@ -73,6 +73,10 @@ export function splitPath(path: string): (string | number)[] {
     if (match === null || (match[1] === "" && match[2] === "")) {
       throw new KeyPathError(`'${path}' is not a key path such as engine.num_gpu_blocks`);
     }
+    // These would reach every object's prototype rather than a key of the scenario.
+    if (["__proto__", "constructor", "prototype"].includes(match[1]!)) {
+      throw new KeyPathError(`'${path}': '${match[1]}' is not a key a scenario has`);
+    }
     if (match[1] !== "") segments.push(/^\d+$/.test(match[1]!) ? Number(match[1]) : match[1]!);
     for (const index of match[2]!.matchAll(/\[(\d+)\]/g)) segments.push(Number(index[1]));
   }

@@ -160,6 +160,16 @@ describe("pdsim sweep", () => {
     expect(report(pooled)).toBe(report(out));
   });
 
+  it("runs again a run whose result file is damaged", async () => {
+    const damaged = path.join(dir, "damaged");
+    fs.cpSync(out, damaged, { recursive: true });
+    const first = fs.readdirSync(path.join(damaged, "runs"))[0]!;
+    fs.writeFileSync(path.join(damaged, "runs", first), '{"key": "trunc');
+    const result = await pdsim("sweep", sweepFile, "--out", damaged, "--workers", "1");
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain("4 runs: 3 already done, 1 run now");
+  });
+
   it("finishes an interrupted sweep with --resume, running only what is missing", async () => {
     const resumed = path.join(dir, "resumed");
     const running = pdsim("sweep", sweepFile, "--out", resumed, "--workers", "1");
@@ -237,6 +247,15 @@ describe("pdsim sweep on bad input", () => {
     ]);
     expect(stderr).toContain(
       `${file}:3:14: objective.column: 'ttft_p90' is not a collected column; the sweep collects requests.finished, simulated_seconds, ttft_p99`,
+    );
+  });
+
+  it("refuses a search bound on a column the sweep does not collect", async () => {
+    const { file, stderr } = await bad("bound.yaml", [
+      "search: { min: 1, max: 10, objective: { ttft_p99: { max: 2000 } } }",
+    ]);
+    expect(stderr).toContain(
+      `${file}:2:41: search.objective.ttft_p99: 'ttft_p99' is not a collected column`,
     );
   });
 

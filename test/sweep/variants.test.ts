@@ -103,6 +103,14 @@ describe("key paths into the scenario", () => {
     );
   });
 
+  it("refuses a path through an object's prototype", () => {
+    expect(() => applyVariant(base, { "__proto__.polluted": 1 })).toThrow(
+      "'__proto__.polluted': '__proto__' is not a key a scenario has",
+    );
+    expect(() => applyVariant(base, { "engine.constructor.prototype.x": 1 })).toThrow(KeyPathError);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it("copies the first instance of a role for replicas.ROLE", () => {
     const v = applyVariant(base, { "replicas.decode": 3 });
     expect(v.instances).toEqual([
