@@ -133,6 +133,15 @@ export async function sweepCommand(io: CliIo, opts: SweepOptions): Promise<numbe
         `  failed: run ${spec.index} (${describeVariant(spec.variant)}, seed ${spec.seed}): ${results.get(spec.key)?.error}\n`,
       );
     }
+    // A summary path or an instance name that matches nothing gives an empty column, not an error.
+    const ok = sweep.runs.map((r) => results.get(r.key)).filter((r) => r?.status === "ok");
+    for (const column of ok.length === 0 ? [] : columns) {
+      if (ok.every((r) => r!.values[column] === null || r!.values[column] === undefined)) {
+        io.stderr.write(
+          `pdsim: column ${column} has no value in any run: check its path, instance or role\n`,
+        );
+      }
+    }
     if (signals.received !== null) {
       io.stderr.write(
         `pdsim: interrupted by ${signals.received}; run again with --resume to finish\n`,

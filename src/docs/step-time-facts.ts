@@ -25,6 +25,7 @@ import {
   SOURCES,
 } from "./published-measurements.ts";
 import { scenarioFile } from "./scenario-runs.ts";
+import { percentile, tokenGaps } from "../sweep/run-one.ts";
 import { markdownTable } from "./template.ts";
 
 /** What a benchmark client would report of one run. */
@@ -40,25 +41,14 @@ export interface BenchResult {
 
 export function benchRun(scenario: Scenario): BenchResult {
   const records: RequestRecord[] = [];
-  const gapsUs: number[] = [];
-  const lastToken = new Map<string, number>();
+  const gapsMs: number[] = [];
   const cluster = new Cluster(
     scenario,
     scenario.seed,
     { onRequestFinished: (r) => records.push(r) },
     [PROFILES[scenario.metrics.profile]],
   );
-  cluster.observe({
-    onEngineStep: (_instance, step) => {
-      const t = step.outputs.timestamp;
-      for (const o of step.outputs.outputs) {
-        if (o.numNewTokens === 0) continue;
-        const before = lastToken.get(o.requestId);
-        if (before !== undefined) gapsUs.push(t - before);
-        lastToken.set(o.requestId, t);
-      }
-    },
-  });
+  cluster.observe(tokenGaps(gapsMs));
   cluster.run();
   const outputs = (r: RequestRecord) => r.legs.at(-1)!.num_output_tokens;
   const start = Math.min(...records.map((r) => r.arrival_s));
@@ -70,19 +60,16 @@ export function benchRun(scenario: Scenario): BenchResult {
     .map((r) => ((r.finish_s! - r.first_token_s!) * 1000) / (outputs(r) - 1));
   return {
     records,
-    medianTtftMs: median(records.map((r) => (r.first_token_s! - r.arrival_s) * 1000)),
+    medianTtftMs: percentile(
+      records.map((r) => (r.first_token_s! - r.arrival_s) * 1000),
+      50,
+    ),
     meanTpotMs: tpots.reduce((a, b) => a + b, 0) / tpots.length,
-    medianItlMs: median(gapsUs) / 1000,
+    medianItlMs: percentile(gapsMs, 50),
     durationS: end - start,
     outputTokensPerS: outputTokens / (end - start),
     totalTokensPerS: (outputTokens + promptTokens) / (end - start),
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const calibration = (name: string) => loadScenario(scenarioFile(`calibration/${name}`));

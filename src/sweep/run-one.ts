@@ -4,6 +4,7 @@
 // request records), so that a row equals what `pdsim run` reports for the same scenario.
 import { PROFILE_LIST, PROFILES } from "../accounting/profiles.ts";
 import { Cluster } from "../cluster/cluster.ts";
+import type { ClusterObserver } from "../cluster/observer.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
 import { buildSummary } from "../output/summary.ts";
@@ -47,7 +48,6 @@ function simulate(spec: RunSpec, collect: Collect): Record<string, number | null
   const scenario = resolveScenarioData(spec.scenario, spec.scenarioFile);
   const records: RequestRecord[] = [];
   const gapsMs: number[] = [];
-  const lastToken = new Map<string, number>();
   const byFinishReason = Object.fromEntries(FINISH_REASONS.map((r) => [r, 0])) as Record<
     FinishReason,
     number
@@ -60,20 +60,7 @@ function simulate(spec: RunSpec, collect: Collect): Record<string, number | null
         records.push(r);
         byFinishReason[r.finish_reason] += 1;
       },
-      ...(collect.latency.some((c) => c.startsWith("itl"))
-        ? {
-            onEngineStep: (instance, step) => {
-              const t = step.outputs.timestamp;
-              for (const o of step.outputs.outputs) {
-                if (o.numNewTokens === 0) continue;
-                const id = `${instance.name}\u0000${o.requestId}`;
-                const before = lastToken.get(id);
-                if (before !== undefined) gapsMs.push((t - before) / 1000);
-                lastToken.set(id, t);
-              }
-            },
-          }
-        : {}),
+      ...(collect.latency.some((c) => c.startsWith("itl")) ? tokenGaps(gapsMs) : {}),
     },
     [PROFILES[scenario.metrics.profile]],
   );
@@ -95,6 +82,26 @@ function simulate(spec: RunSpec, collect: Collect): Record<string, number | null
   for (const column of collect.latency) values[column] = latency(latencies, column);
   if (collect.truth_vs_reported) Object.assign(values, driftByProfile(records));
   return values;
+}
+
+/**
+ * An observer that adds to `gapsMs` every gap between two tokens of one request on the instance
+ * that generated them: the inter-token latencies `vllm bench serve` reports.
+ */
+export function tokenGaps(gapsMs: number[]): Required<Pick<ClusterObserver, "onEngineStep">> {
+  const lastToken = new Map<string, number>();
+  return {
+    onEngineStep: (instance, step) => {
+      const t = step.outputs.timestamp;
+      for (const o of step.outputs.outputs) {
+        if (o.numNewTokens === 0) continue;
+        const id = `${instance.name}\u0000${o.requestId}`;
+        const before = lastToken.get(id);
+        if (before !== undefined) gapsMs.push((t - before) / 1000);
+        lastToken.set(id, t);
+      }
+    },
+  };
 }
 
 /** A field of summary.json by dotted path; an instance in `instances` by its name. */

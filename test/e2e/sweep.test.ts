@@ -259,6 +259,19 @@ describe("pdsim sweep on bad input", () => {
     );
   });
 
+  it("warns of a collected column that no run has a value of", async () => {
+    const file = writeScenario(dir, "typo-column.yaml", [
+      `scenario: ${path.join(REPO, "scenarios/pd-basic.yaml")}`,
+      "collect: { summary: [requests.finishd, requests.finished] }",
+    ]);
+    const result = await pdsim("sweep", file, "--out", path.join(dir, "typo-column"));
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain(
+      "pdsim: column requests.finishd has no value in any run: check its path, instance or role\n",
+    );
+    expect(result.stderr).not.toContain("column requests.finished ");
+  });
+
   it("refuses an --out that is a file, in one line", async () => {
     const file = writeScenario(dir, "plain.yaml", [
       `scenario: ${path.join(REPO, "scenarios/pd-basic.yaml")}`,
