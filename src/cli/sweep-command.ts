@@ -1,10 +1,10 @@
 // `pdsim sweep SWEEP.yaml`: every run of a sweep on this machine's cores, or with --queue on the
-// `pdsim worker`s of a Redis queue, each result kept as it ends, then the tables. A run already done (the same key in --out) is not run again, so an
-// interrupted sweep is finished by running it again with --resume.
+// `pdsim worker`s of a Redis queue, each result kept as it ends, then the tables. A run already
+// done (the same key in --out) is not run again, so an interrupted sweep is finished by running
+// it again with --resume.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import cliProgress from "cli-progress";
 import { DEFAULT_WORKERS, runLocally } from "../sweep/local-runner.ts";
 import { type Collect, collectedColumns, type RunResult } from "../sweep/run-one.ts";
 import type { QueueRunOptions } from "../sweep/queue-runner.ts";
@@ -15,8 +15,9 @@ import { formatSearchTable, searchTable, writeSearchTable } from "../sweep/searc
 import { describeVariant, loadSweep, type Sweep } from "../sweep/sweep-file.ts";
 import { parseQueueUrl } from "../sweep/queue-url.ts";
 import { EXIT_OK, exitForBadInput, UsageError } from "./bad-input.ts";
-import type { CliIo, TextSink } from "./io.ts";
+import type { CliIo } from "./io.ts";
 import { SignalLatch } from "./signals.ts";
+import { SweepProgress } from "./sweep-progress.ts";
 
 /** A sweep with a failed run exits 1, as a run whose expectations fail does. */
 const EXIT_RUN_FAILED = 1;
@@ -211,60 +212,5 @@ function dryRunText(sweep: Sweep): string {
   return `${lines.join("\n")}\n${count(sweep.runs.length, "run")} of ${scenario}; nothing run\n`;
 }
 
+/** "1 run", "4 runs". */
 const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
-
-/** Done, failed and running runs and the time left, on stderr when it is a terminal. */
-class SweepProgress {
-  private readonly bar: cliProgress.SingleBar | null = null;
-  private done: number;
-  private failed = 0;
-  private running = 0;
-  private readonly startedAt = performance.now();
-  /** Runs that ended in this invocation. */
-  ranHere = 0;
-
-  constructor(
-    stream: TextSink,
-    private readonly total: number,
-    alreadyDone: number,
-  ) {
-    this.done = alreadyDone;
-    if (stream.isTTY !== true) return;
-    this.bar = new cliProgress.SingleBar(
-      {
-        stream: stream as NodeJS.WritableStream,
-        format:
-          "sweep {bar} {value}/{total} done | {failed} failed | {running} running | {left} left",
-        hideCursor: true,
-        clearOnComplete: true,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    this.bar.start(total, alreadyDone, this.payload());
-  }
-
-  /** Not called for a queue's runs: their start is a worker's business. */
-  started(): void {
-    this.running += 1;
-    this.bar?.update(this.done, this.payload());
-  }
-
-  finished(result: RunResult): void {
-    this.running = Math.max(0, this.running - 1);
-    this.done += 1;
-    this.ranHere += 1;
-    if (result.status === "failed") this.failed += 1;
-    this.bar?.update(this.done, this.payload());
-  }
-
-  stop(): void {
-    this.bar?.stop();
-  }
-
-  private payload(): { failed: number; running: number; left: string } {
-    if (this.ranHere === 0) return { failed: this.failed, running: this.running, left: "?" };
-    const perRun = (performance.now() - this.startedAt) / this.ranHere;
-    const seconds = Math.round((perRun * (this.total - this.done)) / 1000);
-    return { failed: this.failed, running: this.running, left: `${seconds} s` };
-  }
-}
