@@ -5,7 +5,7 @@
 
 import { toGib } from "../deployment/kv-cache-memory.ts";
 import { type ParameterCount, parameterCount } from "../deployment/model-config.ts";
-import { type StepShape, stepDuration } from "../engine/step-latency.ts";
+import { decodeShape, prefillShape, type StepShape, stepDuration } from "../engine/step-latency.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { MODEL_PRESETS, type ModelPresetName } from "../deployment/model-presets.ts";
 import { renderVllmArgs } from "../scenario/render-vllm-args.ts";
@@ -20,37 +20,13 @@ export interface ConfigOptions {
 
 /** A step of each shape pdsim reports: prefills of 1k and 8k tokens, decode batches of 1, 64, 256. */
 const SAMPLE_STEPS: readonly ({ name: string } & StepShape)[] = [
-  prefillStep("prefill 1k tokens", 1024),
-  prefillStep("prefill 8k tokens", 8192),
+  { name: "prefill 1k tokens", ...prefillShape(1024) },
+  { name: "prefill 8k tokens", ...prefillShape(8192) },
   // Each decoding request attends to a 1k-token context.
-  decodeStep("decode 1 seq", 1, 1024),
-  decodeStep("decode 64 seqs", 64, 1024),
-  decodeStep("decode 256 seqs", 256, 1024),
+  { name: "decode 1 seq", ...decodeShape(1, 1024) },
+  { name: "decode 64 seqs", ...decodeShape(64, 1024) },
+  { name: "decode 256 seqs", ...decodeShape(256, 1024) },
 ];
-
-/** One request's whole prompt, with nothing cached. */
-function prefillStep(name: string, tokens: number): { name: string } & StepShape {
-  return {
-    name,
-    numPrefillTokens: tokens,
-    numDecodeSeqs: 0,
-    numPrefillSeqs: 1,
-    numContextTokens: 0,
-    numAttentionPairs: (tokens * (tokens + 1)) / 2,
-  };
-}
-
-/** `seqs` requests each computing one token after `context` cached ones. */
-function decodeStep(name: string, seqs: number, context: number): { name: string } & StepShape {
-  return {
-    name,
-    numPrefillTokens: 0,
-    numDecodeSeqs: seqs,
-    numPrefillSeqs: 0,
-    numContextTokens: seqs * context,
-    numAttentionPairs: seqs * (context + 1),
-  };
-}
 
 interface Valued<T> {
   value: T;

@@ -9,6 +9,7 @@ import { DEFAULT_WORKERS, runLocally } from "../sweep/local-runner.ts";
 import { type Collect, collectedColumns, type RunResult } from "../sweep/run-one.ts";
 import type { QueueRunOptions } from "../sweep/queue-runner.ts";
 import { ResultsStore } from "../sweep/results-store.ts";
+import { statusCounts } from "../sweep/runs-table.ts";
 import { searchRates } from "../sweep/rate-search.ts";
 import type { RunSpec } from "../sweep/run-spec.ts";
 import { formatSearchTable, searchTable, writeSearchTable } from "../sweep/search-table.ts";
@@ -124,10 +125,10 @@ export async function sweepCommand(io: CliIo, opts: SweepOptions): Promise<numbe
       ended: new Date().toISOString(),
       workers,
     });
+    const counts = statusCounts(sweep, results);
     const failed = sweep.runs.filter((r) => results.get(r.key)?.status === "failed");
-    const notRun = sweep.runs.filter((r) => !results.has(r.key)).length;
     io.stderr.write(
-      `sweep ${sweep.name}: ${sweep.runs.length} runs: ${alreadyDone} already done, ${ranHere} run now, ${failed.length} failed, ${notRun} not run; ${path.join(dir, "runs.csv")}\n`,
+      `sweep ${sweep.name}: ${sweep.runs.length} runs: ${alreadyDone} already done, ${ranHere} run now, ${counts.failed} failed, ${counts.not_run} not run; ${path.join(dir, "runs.csv")}\n`,
     );
     for (const spec of failed.slice(0, 5)) {
       io.stderr.write(
@@ -149,7 +150,7 @@ export async function sweepCommand(io: CliIo, opts: SweepOptions): Promise<numbe
       );
       return EXIT_SIGNAL_BASE + os.constants.signals[signals.received];
     }
-    return failed.length > 0 ? EXIT_RUN_FAILED : EXIT_OK;
+    return counts.failed > 0 ? EXIT_RUN_FAILED : EXIT_OK;
   } catch (error) {
     return exitForBadInput(io, error);
   } finally {

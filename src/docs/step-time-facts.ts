@@ -9,10 +9,11 @@ import { toGib } from "../deployment/kv-cache-memory.ts";
 import { type CacheDtype, kvBytesPerToken, type ModelConfig } from "../deployment/model-config.ts";
 import { MODEL_PRESETS } from "../deployment/model-presets.ts";
 import { type RooflineCosts, rooflineCosts, weightsReadUs } from "../engine/roofline.ts";
-import { stepDuration } from "../engine/step-latency.ts";
+import { decodeShape, stepDuration } from "../engine/step-latency.ts";
 import { Cluster } from "../cluster/cluster.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 import { loadScenario } from "../scenario/index.ts";
+import { rooflineEfficiency } from "../scenario/resolve.ts";
 import { ROOFLINE_DEFAULTS } from "../scenario/schema.ts";
 import type { Scenario } from "../scenario/types.ts";
 import {
@@ -97,24 +98,13 @@ function defaultCosts(
     gpu: GPU_PRESETS[gpu],
     tensorParallelSize: tp,
     kvBytesPerToken: kvBytesPerToken(config, cacheDtype),
-    efficiency: {
-      computeEfficiency: ROOFLINE_DEFAULTS.compute_efficiency,
-      bandwidthEfficiency: ROOFLINE_DEFAULTS.bandwidth_efficiency,
-      overheadMs: ROOFLINE_DEFAULTS.overhead_ms,
-    },
+    efficiency: rooflineEfficiency(ROOFLINE_DEFAULTS),
   });
 }
 
 /** A step of `seqs` requests each decoding one token after `context` cached ones, in ms. */
 function decodeStepMs(costs: RooflineCosts, seqs: number, context: number): number {
-  const shape = {
-    numPrefillTokens: 0,
-    numDecodeSeqs: seqs,
-    numPrefillSeqs: 0,
-    numContextTokens: seqs * context,
-    numAttentionPairs: seqs * (context + 1),
-  };
-  return stepDuration(costs, shape) / 1000;
+  return stepDuration(costs, decodeShape(seqs, context)) / 1000;
 }
 
 export function stepTimeFacts(set: (name: string, value: string | number) => void): void {

@@ -54,6 +54,28 @@ export function stepShape(output: SchedulerOutput): StepShape {
   return { numPrefillTokens, numDecodeSeqs, numPrefillSeqs, numContextTokens, numAttentionPairs };
 }
 
+/** The step of one request's whole `tokens`-token prompt, with nothing cached. */
+export function prefillShape(tokens: number): StepShape {
+  return {
+    numPrefillTokens: tokens,
+    numDecodeSeqs: 0,
+    numPrefillSeqs: 1,
+    numContextTokens: 0,
+    numAttentionPairs: (tokens * (tokens + 1)) / 2,
+  };
+}
+
+/** The step of `seqs` requests each computing one token after `context` cached ones. */
+export function decodeShape(seqs: number, context: number): StepShape {
+  return {
+    numPrefillTokens: 0,
+    numDecodeSeqs: seqs,
+    numPrefillSeqs: 0,
+    numContextTokens: seqs * context,
+    numAttentionPairs: seqs * (context + 1),
+  };
+}
+
 /** Step duration in microseconds; at least 1 µs so that simulated time always moves. */
 export function stepDuration(model: StepTimeModel, shape: StepShape): SimTime {
   const us =

@@ -6,7 +6,7 @@ import { kvBytesPerToken, readModelConfig } from "../deployment/model-config.ts"
 import { MODEL_PRESETS } from "../deployment/model-presets.ts";
 import { gib, kvCacheMemory } from "../deployment/kv-cache-memory.ts";
 import type { GpuSpec } from "../deployment/gpu-presets.ts";
-import { rooflineCosts } from "../engine/roofline.ts";
+import { rooflineCosts, type RooflineEfficiency } from "../engine/roofline.ts";
 import type { StepTimeModel } from "../engine/step-latency.ts";
 import { ScenarioError } from "./errors.ts";
 import type { PathSegment } from "./paths.ts";
@@ -22,6 +22,7 @@ import type {
   ExplicitRequestConfig,
   InstanceConfig,
   ModelSpec,
+  RooflineStepTimeConfig,
   Scenario,
   WorkloadConfig,
 } from "./types.ts";
@@ -280,12 +281,19 @@ function stepTimeOf(
     gpu,
     tensorParallelSize: engine.tensor_parallel_size,
     kvBytesPerToken: model.kv_bytes_per_token,
-    efficiency: {
-      computeEfficiency: s.compute_efficiency,
-      bandwidthEfficiency: s.bandwidth_efficiency,
-      overheadMs: s.overhead_ms,
-    },
+    efficiency: rooflineEfficiency(s),
   });
+}
+
+/** A scenario's roofline keys (or ROOFLINE_DEFAULTS) as the roofline takes them. */
+export function rooflineEfficiency(
+  s: Pick<RooflineStepTimeConfig, "compute_efficiency" | "bandwidth_efficiency" | "overhead_ms">,
+): RooflineEfficiency {
+  return {
+    computeEfficiency: s.compute_efficiency,
+    bandwidthEfficiency: s.bandwidth_efficiency,
+    overheadMs: s.overhead_ms,
+  };
 }
 
 /** The instance's engine and GPU, and where its engine values came from. */

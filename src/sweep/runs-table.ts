@@ -3,6 +3,7 @@
 // same columns in the same order.
 import { collectedColumns, type RunResult } from "./run-one.ts";
 import type { Sweep } from "./sweep-file.ts";
+import { valueText } from "./variants.ts";
 
 /**
  * "int" holds safe integers, "double" any number (NaN and ±Infinity included), "string" text;
@@ -66,9 +67,7 @@ function variedColumn(name: string, raw: readonly unknown[]): TableColumn {
     const values = raw.map((v) => (typeof v === "number" ? v : null));
     return { name, type: numericType(values), nullable, values };
   }
-  const values = raw.map((v) =>
-    v === undefined || v === null ? null : typeof v === "string" ? v : JSON.stringify(v),
-  );
+  const values = raw.map((v) => (v === undefined || v === null ? null : valueText(v)));
   return { name, type: "string", nullable, values };
 }
 

@@ -3,6 +3,7 @@
 // the highest passing rate.
 import { stringify } from "csv-stringify/sync";
 import type { SearchState } from "./rate-search.ts";
+import { valueText } from "./variants.ts";
 import { writeWhole } from "./results-store.ts";
 import type { Sweep } from "./sweep-file.ts";
 import type { SearchSpec } from "./sweep-schema.ts";
@@ -59,6 +60,5 @@ export function formatSearchTable(table: SearchTable): string {
 }
 
 function cell(value: unknown): string | number {
-  if (typeof value === "number" || typeof value === "string") return value;
-  return JSON.stringify(value);
+  return typeof value === "number" ? value : valueText(value);
 }

@@ -16,7 +16,7 @@ import { validateAgainst } from "../scenario/validate.ts";
 import { collectedColumns } from "./run-one.ts";
 import { runSpecs, seedsOf, VariantError, type RunSpec } from "./run-spec.ts";
 import { type SearchSpec, sweepFileSchema, type SweepFile } from "./sweep-schema.ts";
-import { expandVariants, KeyPathError, type Variant } from "./variants.ts";
+import { expandVariants, KeyPathError, valueText, type Variant } from "./variants.ts";
 
 export interface Sweep {
   file: string;
@@ -179,9 +179,7 @@ function variantIssues(
 }
 
 export function describeVariant(variant: Variant): string {
-  const parts = Object.entries(variant).map(
-    ([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`,
-  );
+  const parts = Object.entries(variant).map(([k, v]) => `${k}=${valueText(v)}`);
   return parts.length === 0 ? "the base scenario" : parts.join(", ");
 }
 

@@ -55,6 +55,11 @@ function logUniform(min: number, max: number, u: number): number {
   return Math.exp(Math.log(min) + u * (Math.log(max) - Math.log(min)));
 }
 
+/** A varied value as tables and messages write it: a string as it is, anything else as JSON. */
+export function valueText(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
 /** A key path that cannot be set in this scenario, and why. */
 export class KeyPathError extends Error {}
 
