@@ -4,7 +4,7 @@
 // - sim, the kernel, knows nothing of LLMs; util's helpers know nothing of vLLM;
 // - deployment is arithmetic on a model's config, a GPU's datasheet and vLLM's sizing rules;
 // - engine is one vLLM engine, with the connector interface its scheduler calls; kv-transfer
-//   implements that interface;
+//   (P/D connectors) and kv-offload (external KV cache tiers and their connectors) implement it;
 // - accounting (the ground truth and what each vLLM version reports) and metrics (the stat
 //   loggers, which export both) read the engine's stats and the transfers; the cluster's
 //   instances build them, as vLLM's AsyncLLM builds its stat loggers, so they come before it;
@@ -18,7 +18,7 @@ export const LAYERS = [
   { name: "util", folders: ["src/util"] },
   { name: "deployment", folders: ["src/deployment"] },
   { name: "engine", folders: ["src/engine"] },
-  { name: "kv-transfer", folders: ["src/kv-transfer"] },
+  { name: "kv-transfer", folders: ["src/kv-transfer", "src/kv-offload"] },
   { name: "accounting/metrics", folders: ["src/accounting", "src/metrics"] },
   { name: "scenario", folders: ["src/scenario"] },
   { name: "workload", folders: ["src/workload"] },

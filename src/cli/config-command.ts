@@ -10,6 +10,7 @@ import { loadScenario } from "../scenario/index.ts";
 import { MODEL_PRESETS, type ModelPresetName } from "../deployment/model-presets.ts";
 import { renderVllmArgs } from "../scenario/render-vllm-args.ts";
 import type { EngineConfig, InstanceConfig, Scenario, StepTimeConfig } from "../scenario/types.ts";
+import { connectorSpecOf, pdConnectorOf } from "../scenario/connector-spec.ts";
 import { EXIT_OK, exitForBadInput } from "./bad-input.ts";
 import type { CliIo } from "./io.ts";
 
@@ -121,11 +122,11 @@ function vllmServeLine(
 ): { line: string; note: string | null } {
   const model = scenario.model;
   const { num_gpu_blocks, log_stats_interval_s: _, ...engine } = instance.engine;
-  const connector = scenario.kv_transfer.connector;
+  const connector = pdConnectorOf(connectorSpecOf(scenario.kv_transfer, instance));
   const role = instance.role;
   const given = instance.vllm_serve?.kv_role;
   const needed = role === "prefill" ? "kv_producer" : "kv_consumer";
-  const moves = connector !== "none" && role !== "unified";
+  const moved = role === "unified" ? null : connector;
   const line = renderVllmArgs({
     model:
       instance.vllm_serve?.model ??
@@ -135,10 +136,10 @@ function vllmServeLine(
     servedName: model.name,
     engine: derived ? engine : { num_gpu_blocks, ...engine },
     cacheDtype: model.cache_dtype,
-    ...(moves ? { kvTransfer: { connector, role: given ?? needed } } : {}),
+    ...(moved !== null ? { kvTransfer: { connector: moved, role: given ?? needed } } : {}),
   });
   const note =
-    moves && given === undefined
+    moved !== null && given === undefined
       ? `--kv-transfer-config is kv_transfer.connector ${connector}, with the kv_role a ${role} instance needs: ${instance.vllm_serve === undefined ? "the instance has no vllm_args" : "its command line gives none"}`
       : null;
   return { line, note };

@@ -14,7 +14,18 @@ import { NixlConnector } from "../kv-transfer/nixl-connector.ts";
 import { P2pNcclConnector } from "../kv-transfer/p2p-nccl-connector.ts";
 import { TransferFabric } from "../kv-transfer/transfer-fabric.ts";
 import { TransferMetrics } from "../metrics/transfer-metrics.ts";
-import type { Scenario } from "../scenario/types.ts";
+import type { ConnectorEntry, InstanceConfig, Scenario } from "../scenario/types.ts";
+import {
+  connectorEntriesOf,
+  connectorSpecOf,
+  pdConnectorOf,
+  usesTier,
+} from "../scenario/connector-spec.ts";
+import { KvCacheTier } from "../kv-offload/kv-cache-tier.ts";
+import { LmCacheConnector } from "../kv-offload/lmcache-connector.ts";
+import { MultiConnector } from "../kv-offload/multi-connector.ts";
+import { OffloadingConnector } from "../kv-offload/offloading-connector.ts";
+import type { LinkConfig } from "../kv-transfer/link.ts";
 import { type ClientRequest, workloadSource } from "../workload/workload.ts";
 import { Clients } from "./clients.ts";
 import { type ConnectorFactory, Instance } from "./instance.ts";
@@ -48,6 +59,8 @@ export class Cluster {
   private readonly observers = new ObserverList();
   /** Per instance, one per exposition (every profile exports the transfer families). */
   private readonly transferMetrics = new Map<string, TransferMetrics[]>();
+  /** External KV cache tiers by name (`tier@instance` for an instance-scoped one). */
+  readonly tiers = new Map<string, KvCacheTier>();
 
   /**
    * `observer` is the first to see the run's events (`observe` adds more); `profiles` lists the
@@ -68,10 +81,7 @@ export class Cluster {
     this.instances = scenario.instances.map(
       (config) =>
         new Instance(this.sim, config, scenario, {
-          makeConnector:
-            config.role === "unified"
-              ? null
-              : this.connectorFor(config.name, config.role, config.engine.block_size),
+          makeConnector: this.connectorFor(config),
           profiles,
           recordStats: options.recordStats ?? true,
           observer: this.observers,
@@ -95,7 +105,7 @@ export class Cluster {
       prefill: disaggregated ? makeRouter(p.prefill_policy, ofRole("prefill")) : null,
       decode: disaggregated ? makeRouter(p.decode_policy, ofRole("decode")) : null,
       pdMinPromptTokens: p.pd_min_prompt_tokens,
-      connector: scenario.kv_transfer.connector === "p2p_nccl" ? "p2p_nccl" : "nixl",
+      connector: pdKindOf(scenario),
     });
     const workload = workloadSource(scenario.workload, rng, {
       shortestTimerS: Math.min(
@@ -180,27 +190,67 @@ export class Cluster {
     );
   }
 
-  private connectorFor(
-    engineId: string,
-    role: "prefill" | "decode",
-    blockSize: number,
-  ): ConnectorFactory | null {
-    const fabric = this.fabric;
-    if (fabric === null) return null;
-    switch (this.scenario.kv_transfer.connector) {
+  /**
+   * The instance's connector: its P/D connector (none on a unified instance, which serves whole
+   * requests) and its tier connectors, behind a MultiConnector when there are several.
+   */
+  private connectorFor(config: InstanceConfig): ConnectorFactory | null {
+    const spec = connectorSpecOf(this.scenario.kv_transfer, config);
+    const entries = connectorEntriesOf(spec).filter(
+      (entry) => usesTier(entry) || config.role !== "unified",
+    );
+    if (entries.length === 0) {
+      // The loader refuses prefill and decode instances without a P/D connector.
+      if (config.role !== "unified") throw new Error(`instance ${config.name} has no connector`);
+      return null;
+    }
+    const makers = entries.map((entry) => this.connectorMaker(config, entry));
+    if (spec.connector !== "multi") return makers[0]!;
+    return (wake) => new MultiConnector(makers.map((make) => make(wake)));
+  }
+
+  private connectorMaker(config: InstanceConfig, entry: ConnectorEntry): ConnectorFactory {
+    const { name, role } = config;
+    const blockSize = config.engine.block_size;
+    const fabric = (): TransferFabric => {
+      if (this.fabric === null) throw new Error(`instance ${name}: ${entry.connector} without P/D`);
+      return this.fabric;
+    };
+    switch (entry.connector) {
       case "nixl":
-        return (wake) => new NixlConnector(engineId, blockSize, fabric, wake);
+        return (wake) => new NixlConnector(name, blockSize, fabric(), wake);
       case "p2p_nccl":
         return () =>
-          new P2pNcclConnector(
-            engineId,
-            role === "prefill" ? "kv_producer" : "kv_consumer",
-            fabric,
-          );
+          new P2pNcclConnector(name, role === "prefill" ? "kv_producer" : "kv_consumer", fabric());
+      case "offloading":
+        return (wake) => new OffloadingConnector(this.tierFor(entry.tier!, name), blockSize, wake);
+      case "lmcache":
+        return () => new LmCacheConnector(this.tierFor(entry.tier!, name));
       case "none":
-        // The loader refuses prefill and decode instances without a connector.
-        throw new Error(`instance ${engineId} has role ${role} but no connector`);
+      case "multi":
+        // The loader refuses both inside a multi list.
+        throw new Error(`instance ${name}: connector ${entry.connector} in a connector list`);
     }
+  }
+
+  /** The tier an instance uses: its own copy of an instance-scoped tier, or the shared one. */
+  private tierFor(tierName: string, instanceName: string): KvCacheTier {
+    const spec = this.scenario.kv_cache_tiers.find((t) => t.name === tierName);
+    if (spec === undefined) throw new Error(`no kv_cache_tiers entry named ${tierName}`);
+    const key = spec.scope === "cluster" ? spec.name : `${spec.name}@${instanceName}`;
+    let tier = this.tiers.get(key);
+    if (tier === undefined) {
+      tier = new KvCacheTier(this.sim, {
+        name: key,
+        capacityChunks: Math.floor(spec.capacity_tokens / spec.chunk_tokens),
+        chunkTokens: spec.chunk_tokens,
+        kvBytesPerToken: this.scenario.model.kv_bytes_per_token,
+        load: linkConfig(spec.load),
+        store: linkConfig(spec.store),
+      });
+      this.tiers.set(key, tier);
+    }
+    return tier;
   }
 
   private finish(client: ClientRequest, legs: InstanceLeg[]): void {
@@ -272,4 +322,15 @@ export class Cluster {
       );
     throw new Error(`simulation stalled at t=${usToSeconds(this.sim.now)}s: ${stuck.join("; ")}`);
   }
+}
+
+function linkConfig(path: { latency_ms: number; bandwidth_gb_per_s: number }): LinkConfig {
+  return { latencyUs: msToUs(path.latency_ms), bandwidthBytesPerS: path.bandwidth_gb_per_s * 1e9 };
+}
+
+/** How KV moves from prefill to decode instances: the loader makes them all agree. */
+function pdKindOf(scenario: Scenario): "nixl" | "p2p_nccl" {
+  const first = scenario.instances.find((i) => i.role !== "unified");
+  if (first === undefined) return "nixl";
+  return pdConnectorOf(connectorSpecOf(scenario.kv_transfer, first)) ?? "nixl";
 }

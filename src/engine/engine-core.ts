@@ -34,6 +34,7 @@ export class EngineCore {
   // change 9). At most one step is in flight, so its output waits in a field.
   private readonly stepNow = (): void => this.step();
   private readonly modelDone = (): void => this.onModelDone();
+  private readonly loadsDone = (): void => this.onLoadsDone();
   private readonly stepDone = (): void => this.finishStep();
   private inFlight: SchedulerOutput | null = null;
 
@@ -92,7 +93,13 @@ export class EngineCore {
   private onModelDone(): void {
     const loads = this.inFlight!.syncLoadRequestIds;
     if (loads.length > 0 && this.connector?.waitForLoads)
-      this.connector.waitForLoads(loads, this.stepDone);
+      this.connector.waitForLoads(loads, this.loadsDone);
+    else this.onLoadsDone();
+  }
+
+  /** The step's KV is all there; a connector that saves may hold the step for its saves. */
+  private onLoadsDone(): void {
+    if (this.connector?.waitForSave) this.connector.waitForSave(this.inFlight!, this.stepDone);
     else this.finishStep();
   }
 

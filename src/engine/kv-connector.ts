@@ -4,6 +4,7 @@
 // proxy passes between the prefill and the decode leg are part of the Request (request.ts).
 
 import type { KvTransferParams, Request } from "./request.ts";
+import type { SchedulerOutput } from "./scheduler-output.ts";
 
 export interface MatchedTokens {
   /** Tokens beyond the local hit that the connector can supply. */
@@ -47,4 +48,15 @@ export interface KVConnector {
    * that just ran) is all there; a step cannot end before its loads do.
    */
   waitForLoads?(requestIds: readonly string[], then: () => void): void;
+  /**
+   * vLLM's build_connector_meta, at the end of every schedule(): a connector that saves KV
+   * plans this step's saves from what was scheduled and preempted.
+   */
+  buildConnectorMeta?(output: SchedulerOutput): void;
+  /**
+   * vLLM's wait_for_save, once the step's forward pass (and its synchronous loads) ended: calls
+   * `then` when the step may end; a connector that saves synchronously holds the step until its
+   * saves are done, one that saves asynchronously starts them and lets the step end.
+   */
+  waitForSave?(output: SchedulerOutput, then: () => void): void;
 }

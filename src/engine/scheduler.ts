@@ -183,7 +183,7 @@ export class Scheduler {
       total += s.numNewTokens;
     }
     this.assertLimits(total, result.tokenBudget);
-    return {
+    const output: SchedulerOutput = {
       timestamp: now,
       scheduled: result.scheduled,
       totalNumScheduledTokens: total,
@@ -192,6 +192,8 @@ export class Scheduler {
       admissions: result.admissions,
       promotions: result.promotions,
     };
+    this.connector?.buildConnectorMeta?.(output);
+    return output;
   }
 
   /**

@@ -6,6 +6,7 @@ import { instanceEngine, type InstanceEngine } from "./instance-engine.ts";
 import type { ScenarioFile } from "./schema.ts";
 import { checkVllmArgs } from "./vllm-checks.ts";
 import { suggestOrList } from "./suggest.ts";
+import { checkConnectors } from "./kv-tier-checks.ts";
 import { generatedArrivalSpan } from "./workload-schema.ts";
 import type { EngineConfig } from "./types.ts";
 import { ENGINE_KEY_FLAGS } from "./vllm-args.ts";
@@ -133,7 +134,44 @@ export function checkRoles(file: ScenarioFile): Problem[] {
       message:
         "connector none cannot move KV from prefill to decode instances; use nixl or p2p_nccl, or make every instance unified",
     });
+    return problems;
   }
+  // A connector stated at either level must move KV on every prefill and decode instance, and
+  // all of them must move it the same way (one fabric).
+  const kinds = new Set<string>();
+  file.instances.forEach((instance, i) => {
+    if (instance.role === "unified") return;
+    const own = instance.kv_transfer;
+    const spec = own ?? file.kv_transfer;
+    if (spec.connector === undefined) {
+      kinds.add("nixl");
+      return;
+    }
+    const entries = spec.connector === "multi" ? (spec.connectors ?? []) : [spec];
+    const pd = entries.find((e) => e.connector === "nixl" || e.connector === "p2p_nccl");
+    if (pd === undefined) {
+      problems.push({
+        path:
+          own === undefined
+            ? ["kv_transfer", "connector"]
+            : ["instances", i, "kv_transfer", "connector"],
+        at: "value",
+        message: `${instance.role} instance '${instance.name}' runs ${spec.connector}, which cannot move KV from prefill to decode instances; use nixl or p2p_nccl, alone or in a multi connector's list`,
+      });
+      return;
+    }
+    kinds.add(pd.connector as string);
+    if (kinds.size > 1) {
+      problems.push({
+        path:
+          own === undefined
+            ? ["kv_transfer", "connector"]
+            : ["instances", i, "kv_transfer", "connector"],
+        at: "value",
+        message: `prefill and decode instances must share one P/D connector; '${instance.name}' runs ${pd.connector}, another runs ${[...kinds].find((k) => k !== pd.connector)}`,
+      });
+    }
+  });
   return problems;
 }
 
@@ -196,6 +234,7 @@ export function checkScenarioFile(file: ScenarioFile): Problem[] {
   return [
     ...checkEngineLimits(file),
     ...checkRoles(file),
+    ...checkConnectors(file),
     ...checkExpectedInstances(file),
     ...checkVllmArgs(file),
     ...checkPeriodicTicks(file),

@@ -3,7 +3,16 @@
 /** Accounting profiles: vLLM versions whose prompt-token metrics pdsim reproduces. */
 export { PROFILE_NAMES } from "../accounting/profiles.ts";
 
-export const CONNECTORS = ["nixl", "p2p_nccl", "none"] as const;
+export const CONNECTORS = ["nixl", "p2p_nccl", "none", "offloading", "lmcache", "multi"] as const;
+
+/** The connectors that move KV from a prefill instance to a decode instance. */
+export const PD_CONNECTORS = ["nixl", "p2p_nccl"] as const;
+
+/** The connectors that load from and save to a kv_cache_tiers entry. */
+export const TIER_CONNECTORS = ["offloading", "lmcache"] as const;
+
+/** instance: every instance that uses the tier has its own; cluster: all share one. */
+export const TIER_SCOPES = ["instance", "cluster"] as const;
 
 export const ROUTING_POLICIES = [
   "round_robin",

@@ -56,6 +56,7 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
         role: instance.role,
         ...engine,
         ...(vllmServe === undefined ? {} : { vllm_serve: vllmServe }),
+        ...(instance.kv_transfer === undefined ? {} : { kv_connector: instance.kv_transfer }),
         step_time: stepTimeOf(model, engine.engine, engine.gpu, {
           file,
           line,
@@ -82,6 +83,16 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
         claims.connector ??
         defaultConnector(instances.map((i) => i.role)),
     },
+    kv_cache_tiers: parsed.kv_cache_tiers.map((tier, i) => ({
+      name: tier.name,
+      scope: tier.scope,
+      capacity_tokens:
+        tier.capacity_tokens ?? Math.floor((tier.capacity_gb! * 1e9) / model.kv_bytes_per_token),
+      chunk_tokens: tier.chunk_tokens,
+      load: tier.load,
+      store: tier.store,
+      line: lineOf(["kv_cache_tiers", i]),
+    })),
     proxy: parsed.proxy,
     workload: resolveWorkload(parsed.workload, lineOf, context.file),
     metrics: {

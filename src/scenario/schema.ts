@@ -6,6 +6,7 @@
 // else "nixl"), `metrics.model_name` (model.name) and each instance's engine (DEFAULT_ENGINE or
 // vLLM's defaults, then the top-level `engine` and `vllm_args`, then the instance's own).
 import { z } from "zod";
+import { connectorEntrySchema, connectorSpecSchema, kvCacheTierSchema } from "./kv-tier-schema.ts";
 import {
   CONNECTORS,
   LOAD_FAILURE_POLICIES,
@@ -230,6 +231,8 @@ const instanceSchema = z.strictObject({
   vllm_args: vllmArgsSchema.optional(),
   /** This instance's GPU, instead of the scenario's. */
   gpu: gpuSchema.optional(),
+  /** This instance's connector, instead of the scenario's kv_transfer.connector. */
+  kv_transfer: connectorSpecSchema.optional(),
 });
 
 const instancesSchema = z
@@ -248,6 +251,10 @@ const instancesSchema = z
 
 const kvTransferSchema = z.strictObject({
   connector: z.enum(CONNECTORS).optional(), // default: "none" if every instance is unified, else "nixl"
+  /** For an offloading or lmcache connector: the kv_cache_tiers entry it uses. */
+  tier: z.string().optional(),
+  /** For `multi`: the connectors, asked in this order. */
+  connectors: z.array(connectorEntrySchema).optional(),
   link: z
     .strictObject({
       latency_ms: latencyMs.default(0.5),
@@ -342,6 +349,7 @@ export const scenarioFileSchema = z
     gpu: gpuSchema.optional(), // every instance's GPU unless it names its own
     instances: instancesSchema, // required
     kv_transfer: kvTransferSchema.prefault({}),
+    kv_cache_tiers: z.array(kvCacheTierSchema).default([]), // none
     proxy: proxySchema.prefault({}),
     workload: workloadSchema, // required
     metrics: metricsSchema.prefault({}),

@@ -11,9 +11,11 @@ import type { StepTimeModel } from "../engine/step-latency.ts";
 import type {
   CONNECTORS,
   LOAD_FAILURE_POLICIES,
+  PD_CONNECTORS,
   PROFILE_NAMES,
   ROLES,
   ROUTING_POLICIES,
+  TIER_SCOPES,
 } from "./names.ts";
 
 export type { ArrivalConfig, DistributionConfig, MetricSelector };
@@ -23,9 +25,11 @@ export type EngineSource = "default" | "vllm default" | "engine" | "vllm_args";
 
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 export type ConnectorName = (typeof CONNECTORS)[number];
+export type PdConnectorName = (typeof PD_CONNECTORS)[number];
 export type RoutingPolicy = (typeof ROUTING_POLICIES)[number];
 export type InstanceRole = (typeof ROLES)[number];
 export type LoadFailurePolicy = (typeof LOAD_FAILURE_POLICIES)[number];
+export type TierScope = (typeof TIER_SCOPES)[number];
 
 export interface Scenario {
   file: string;
@@ -38,6 +42,8 @@ export interface Scenario {
   /** In file order. */
   instances: InstanceConfig[];
   kv_transfer: KvTransferConfig;
+  /** External KV cache tiers that offloading and lmcache connectors use; in file order. */
+  kv_cache_tiers: KvCacheTierConfig[];
   proxy: ProxyConfig;
   workload: WorkloadConfig;
   metrics: MetricsConfig;
@@ -125,11 +131,39 @@ export interface InstanceConfig {
   kv_cache_memory?: KvCacheMemory;
   /** The step-time model with this instance's GPU and tensor parallelism filled in. */
   step_time: StepTimeModel;
+  /** The instance's own connector; absent: the scenario's kv_transfer. */
+  kv_connector?: ConnectorSpec;
+  line: number;
+}
+
+/** A connector and what it needs: the tier of an offloading or lmcache one, a multi's list. */
+export interface ConnectorSpec {
+  connector: ConnectorName;
+  tier?: string;
+  connectors?: ConnectorEntry[];
+}
+
+export interface ConnectorEntry {
+  connector: ConnectorName;
+  tier?: string;
+}
+
+export interface KvCacheTierConfig {
+  name: string;
+  scope: TierScope;
+  capacity_tokens: number;
+  chunk_tokens: number;
+  load: { latency_ms: number; bandwidth_gb_per_s: number };
+  store: { latency_ms: number; bandwidth_gb_per_s: number };
   line: number;
 }
 
 export interface KvTransferConfig {
   connector: ConnectorName;
+  /** For an offloading or lmcache connector: the kv_cache_tiers entry it uses. */
+  tier?: string;
+  /** For `multi`: the connectors, asked in this order. */
+  connectors?: ConnectorEntry[];
   link: { latency_ms: number; bandwidth_gb_per_s: number };
   load_failure_policy: LoadFailurePolicy;
   faults: { load_failure_probability: number };

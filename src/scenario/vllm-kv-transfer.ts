@@ -1,13 +1,13 @@
 // vLLM's --kv-transfer-config as pdsim reads it: which connector (NixlConnector is pdsim's nixl,
 // P2pNcclConnector its p2p_nccl), the instance's role in the transfer, and what to do when a load
 // fails. The keys are KVTransferConfig's in vllm/config/kv_transfer.py, which forbids others.
-import type { ConnectorName } from "./types.ts";
+import type { PdConnectorName } from "./types.ts";
 import { didYouMean } from "./suggest.ts";
 
 export type KvRole = "kv_producer" | "kv_consumer" | "kv_both";
 
 export interface KvTransferClaim {
-  connector: Exclude<ConnectorName, "none">;
+  connector: PdConnectorName;
   role: KvRole;
   load_failure_policy?: "fail" | "recompute";
 }

@@ -143,7 +143,7 @@ describe("wrong types and enum values", () => {
     const issue = onlyIssue(lines(...PD_BASE, "kv_transfer: { connector: nixel }"));
     expect(issue).toMatchObject({ line: 7, column: 27, path: "kv_transfer.connector" });
     expect(issue.message).toBe(
-      "expected one of nixl, p2p_nccl, none, got 'nixel'; did you mean 'nixl'?",
+      "expected one of nixl, p2p_nccl, none, offloading, lmcache, multi, got 'nixel'; did you mean 'nixl'?",
     );
   });
 

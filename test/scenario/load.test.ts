@@ -174,6 +174,7 @@ describe("loadScenario on valid files", () => {
         faults: { load_failure_probability: 0 },
         lease_s: 30,
       },
+      kv_cache_tiers: [],
       proxy: {
         prefill_policy: "round_robin",
         decode_policy: "round_robin",

@@ -1,0 +1,155 @@
+// The scheduler side of LMCacheConnectorV1 with LMCache's defaults; mirrors vLLM's wrapper
+// (vllm/distributed/kv_transfer/kv_connector/v1/lmcache_connector.py) around LMCache's
+// LMCacheConnectorV1Impl (lmcache/integration/vllm/vllm_v1_adapter.py). What it does, per
+// docs/vllm-reference.md ("LMCacheConnectorV1"):
+//
+// - looks up the prompt's whole chunks (256 tokens by default) from its start, keyed by the
+//   tokens themselves, so any instance that shares the tier can hit them; answers the hit minus
+//   the local hit, one token less when the hit covers the whole request, never below 0 and not
+//   rounded to vLLM's block size;
+// - loads synchronously, during the step that schedules the request (vLLM's wrapper always
+//   answers load_async = False);
+// - saves, at the end of each step (wait_for_save, which holds the step), the prompt chunks the
+//   step completed; no partial chunk (save_unfull_chunk = False) and no decode tokens
+//   (save_decode_cache = False).
+//
+// Leaves out: LMCache's asynchronous lookup (an answer of None), min_retrieve_tokens, its
+// producer/consumer roles, layer-wise saving and load failures (record_failed_blocks).
+
+import type { Request } from "../engine/request.ts";
+import {
+  type FinishedTransfers,
+  type KVConnector,
+  type MatchedTokens,
+  NOTHING_FINISHED,
+  type RequestFinishedResult,
+} from "../engine/kv-connector.ts";
+import type { SchedulerOutput } from "../engine/scheduler-output.ts";
+import type { ChunkKey, KvCacheTier } from "./kv-cache-tier.ts";
+
+interface LmCacheState {
+  /** Whole prompt chunks the tier holds or is being given for this request. */
+  savedChunks: number;
+  /** The local hit the last lookup started from: where a load after it begins. */
+  lookedUpFrom: number;
+  /** The chunks and tokens a load during the coming step brings in. */
+  load: { keys: readonly ChunkKey[]; tokens: number } | null;
+}
+
+export class LmCacheConnector implements KVConnector {
+  private readonly states = new Map<string, LmCacheState>();
+
+  constructor(private readonly tier: KvCacheTier) {}
+
+  getNumNewMatchedTokens(request: Request, numComputedTokens: number): MatchedTokens {
+    const keys = this.chunkKeys(request);
+    this.tier.touch(keys);
+    const hitChunks = this.tier.lookup(keys, 0);
+    const state = this.stateOf(request.requestId);
+    // What the tier holds is not saved again (LMCache's num_saved_tokens starts at its hit).
+    state.savedChunks = hitChunks;
+    state.lookedUpFrom = numComputedTokens;
+    let numHitTokens = hitChunks * this.tier.chunkTokens;
+    // A full hit leaves the last token to compute, for its logits.
+    if (numHitTokens === request.numTokens) numHitTokens -= 1;
+    const needToLoad = numHitTokens - numComputedTokens;
+    return { numExternalTokens: Math.max(0, needToLoad), loadAsync: false };
+  }
+
+  /** Remembers what to load during the step that schedules the request. */
+  updateStateAfterAlloc(
+    request: Request,
+    _blockIds: readonly number[],
+    numExternalTokens: number,
+  ): void {
+    const state = this.stateOf(request.requestId);
+    if (numExternalTokens === 0) {
+      state.load = null;
+      return;
+    }
+    const chunk = this.tier.chunkTokens;
+    const first = Math.floor(state.lookedUpFrom / chunk);
+    const end = Math.ceil((state.lookedUpFrom + numExternalTokens) / chunk);
+    const keys = this.chunkKeys(request).slice(first, end);
+    this.tier.startLoad(keys);
+    state.load = { keys, tokens: numExternalTokens };
+  }
+
+  /** The step's loads, each from the tier over its load path; the step ends when all are in. */
+  waitForLoads(requestIds: readonly string[], then: () => void): void {
+    const tier = this.tier;
+    let pending = requestIds.length;
+    const done = (): void => {
+      pending -= 1;
+      if (pending === 0) then();
+    };
+    for (const id of requestIds) {
+      const state = this.states.get(id);
+      const load = state?.load ?? null;
+      if (load === null) {
+        done();
+        continue;
+      }
+      state!.load = null;
+      tier.loadLink.start(tier.bytesOf(load.tokens), () => {
+        tier.endLoad(load.keys, load.tokens);
+        done();
+      });
+    }
+  }
+
+  /** Saves the prompt chunks this step completed; the step ends when they are in the tier. */
+  waitForSave(output: SchedulerOutput, then: () => void): void {
+    const tier = this.tier;
+    const chunk = tier.chunkTokens;
+    let pending = 1;
+    const done = (): void => {
+      pending -= 1;
+      if (pending === 0) then();
+    };
+    for (const s of output.scheduled) {
+      const request = s.request;
+      const promptTokensAfter = Math.min(
+        s.numComputedBefore + s.numNewTokens,
+        request.numPromptTokens,
+      );
+      const numChunks = Math.floor(promptTokensAfter / chunk);
+      const state = this.states.get(request.requestId);
+      if (state === undefined || numChunks <= state.savedChunks) continue;
+      const keys = this.chunkKeys(request).slice(state.savedChunks, numChunks);
+      const fresh = tier.prepareStore(keys);
+      if (fresh === null) continue;
+      state.savedChunks = numChunks;
+      if (fresh.length === 0) continue;
+      pending += 1;
+      tier.storeLink.start(tier.bytesOf(fresh.length * chunk), () => {
+        tier.completeStore(fresh);
+        done();
+      });
+    }
+    done();
+  }
+
+  requestFinished(request: Request, _blockIds: readonly number[]): RequestFinishedResult {
+    this.states.delete(request.requestId);
+    return { delayFreeBlocks: false, kvTransferParams: null };
+  }
+
+  takeFinished(): FinishedTransfers {
+    return NOTHING_FINISHED;
+  }
+
+  private stateOf(requestId: string): LmCacheState {
+    let state = this.states.get(requestId);
+    if (state === undefined) {
+      state = { savedChunks: 0, lookedUpFrom: 0, load: null };
+      this.states.set(requestId, state);
+    }
+    return state;
+  }
+
+  /** The prompt's whole chunks, keyed by their tokens: the same on every instance. */
+  private chunkKeys(request: Request): readonly ChunkKey[] {
+    return request.prompt.blockHashes(this.tier.chunkTokens);
+  }
+}
