@@ -122,7 +122,8 @@ export class PrefillLedger {
     }
     for (const a of step.admissions) {
       const t = this.get(a.request.requestId);
-      t.entry.recomputed.preemption += Math.max(0, t.lostAtPreemption - a.localHit);
+      // What the re-admission finds again, locally or through the connector, is not recomputed.
+      t.entry.recomputed.preemption += Math.max(0, t.lostAtPreemption - a.localHit - a.external);
       t.lostAtPreemption = 0;
       t.localHit = a.localHit;
       t.cappedTokens = a.cappedTokens;

@@ -114,8 +114,8 @@ export class LmCacheConnector implements KVConnector {
         request.numPromptTokens,
       );
       const numChunks = Math.floor(promptTokensAfter / chunk);
-      const state = this.states.get(request.requestId);
-      if (state === undefined || numChunks <= state.savedChunks) continue;
+      const state = this.stateOf(request.requestId);
+      if (numChunks <= state.savedChunks) continue;
       const keys = this.chunkKeys(request).slice(state.savedChunks, numChunks);
       const fresh = tier.prepareStore(keys);
       if (fresh === null) continue;

@@ -139,6 +139,7 @@ export function checkRoles(file: ScenarioFile): Problem[] {
   // A connector stated at either level must move KV on every prefill and decode instance, and
   // all of them must move it the same way (one fabric).
   const kinds = new Set<string>();
+  let reportedScenarioLevel = false;
   file.instances.forEach((instance, i) => {
     if (instance.role === "unified") return;
     const own = instance.kv_transfer;
@@ -148,8 +149,13 @@ export function checkRoles(file: ScenarioFile): Problem[] {
       return;
     }
     const entries = spec.connector === "multi" ? (spec.connectors ?? []) : [spec];
+    // An empty list is checkConnectors' to report; a connector shared by several instances is
+    // reported once, at the first of them.
+    if (entries.length === 0) return;
     const pd = entries.find((e) => e.connector === "nixl" || e.connector === "p2p_nccl");
     if (pd === undefined) {
+      if (own === undefined && reportedScenarioLevel) return;
+      if (own === undefined) reportedScenarioLevel = true;
       problems.push({
         path:
           own === undefined
