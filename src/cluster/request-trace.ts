@@ -29,6 +29,7 @@ export type TraceEvent =
       cappedTokens: number;
       external: number;
       loadAsync: boolean;
+      via?: string;
     }
   | {
       kind: "computed";
@@ -158,6 +159,7 @@ export class RequestTrace implements ClusterObserver {
           cappedTokens: a.cappedTokens,
           external: a.external,
           loadAsync: a.loadAsync,
+          ...(a.via === undefined ? {} : { via: a.via }),
         });
       }
       for (const s of schedule.scheduled) {

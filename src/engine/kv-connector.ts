@@ -11,6 +11,8 @@ export interface MatchedTokens {
   numExternalTokens: number;
   /** True: the KV arrives later (WAITING_FOR_REMOTE_KVS); false: it is loaded during the step. */
   loadAsync: boolean;
+  /** Where a tier connector found the tokens, for `pdsim explain`; absent for P/D connectors. */
+  via?: string;
 }
 
 /** What the connector's workers finished since the scheduler last asked. */

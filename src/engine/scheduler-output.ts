@@ -25,6 +25,8 @@ export interface Admission {
   /** What the connector said it could supply, and whether asynchronously. */
   external: number;
   loadAsync: boolean;
+  /** Where the connector found them, when it says (a tier connector). */
+  via?: string;
 }
 
 /** A running request sent back to waiting for lack of blocks; its KV is gone. */

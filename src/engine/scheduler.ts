@@ -68,6 +68,8 @@ interface ComputedTokens {
   numExternalComputedTokens: number;
   /** The connector loads the external tokens asynchronously: no tokens are scheduled now. */
   loadKvAsync: boolean;
+  /** Where the connector found the external tokens, when it says. */
+  via?: string;
   numComputedTokens: number;
 }
 
@@ -248,10 +250,12 @@ export class Scheduler {
     const numNewLocalComputedTokens = hit.numComputedTokens;
     let numExternalComputedTokens = 0;
     let loadKvAsync = false;
+    let via: string | undefined;
     if (this.connector !== null) {
       const matched = this.connector.getNumNewMatchedTokens(request, numNewLocalComputedTokens);
       numExternalComputedTokens = matched.numExternalTokens;
       loadKvAsync = matched.loadAsync;
+      via = matched.via;
       request.numExternalComputedTokens = numExternalComputedTokens;
     }
     if (!request.prefillStatsTaken) {
@@ -268,6 +272,7 @@ export class Scheduler {
       numCappedTokens: hit.numCappedTokens,
       numExternalComputedTokens,
       loadKvAsync,
+      ...(via === undefined ? {} : { via }),
       numComputedTokens: numNewLocalComputedTokens + numExternalComputedTokens,
     };
   }
@@ -329,6 +334,7 @@ export class Scheduler {
         cappedTokens: computed.numCappedTokens,
         external: numExternalComputedTokens,
         loadAsync: computed.loadKvAsync,
+        ...(computed.via === undefined ? {} : { via: computed.via }),
       });
     }
 

@@ -37,9 +37,14 @@ function describe(e: TraceEvent): string {
       const connector =
         e.external === 0
           ? ""
-          : e.loadAsync
-            ? `; connector: N − L = ${e.external} tokens to load asynchronously, blocks for all ${n} allocated, waits in WAITING_FOR_REMOTE_KVS`
-            : `; connector: ${e.external} tokens loaded in this step (it leaves the last token out)`;
+          : e.via !== undefined
+            ? `; connector: ${e.via}, so ${e.external} tokens beyond L to load ` +
+              (e.loadAsync
+                ? "asynchronously (waits in WAITING_FOR_REMOTE_KVS)"
+                : "during the step that computes the rest")
+            : e.loadAsync
+              ? `; connector: N − L = ${e.external} tokens to load asynchronously, blocks for all ${n} allocated, waits in WAITING_FOR_REMOTE_KVS`
+              : `; connector: ${e.external} tokens loaded in this step (it leaves the last token out)`;
       return lookup + connector;
     }
     case "computed": {

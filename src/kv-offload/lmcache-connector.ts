@@ -53,7 +53,13 @@ export class LmCacheConnector implements KVConnector {
     // A full hit leaves the last token to compute, for its logits.
     if (numHitTokens === request.numTokens) numHitTokens -= 1;
     const needToLoad = numHitTokens - numComputedTokens;
-    return { numExternalTokens: Math.max(0, needToLoad), loadAsync: false };
+    if (needToLoad <= 0) return { numExternalTokens: 0, loadAsync: false };
+    const full = numHitTokens < hitChunks * this.tier.chunkTokens ? ", less the last token" : "";
+    return {
+      numExternalTokens: needToLoad,
+      loadAsync: false,
+      via: `lmcache finds ${hitChunks} chunks of ${this.tier.chunkTokens} tokens in tier ${this.tier.name} (${numHitTokens} tokens${full})`,
+    };
   }
 
   /** Remembers what to load during the step that schedules the request. */

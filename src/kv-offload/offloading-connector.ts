@@ -73,7 +73,11 @@ export class OffloadingConnector implements KVConnector {
     const hits = this.tier.lookup(keys, start);
     const numHitTokens = (start + hits) * chunk - numComputedTokens;
     if (numHitTokens < chunk) return NO_MATCH;
-    return { numExternalTokens: numHitTokens, loadAsync: true };
+    return {
+      numExternalTokens: numHitTokens,
+      loadAsync: true,
+      via: `offloading finds chunks ${start}..${start + hits - 1} of ${chunk} tokens in tier ${this.tier.name} (up to token ${(start + hits) * chunk})`,
+    };
   }
 
   /** Loads the hit chunks; they are not saved again. */

@@ -58,7 +58,10 @@ describe("OffloadingConnector", () => {
     save(sim, c, stepOf(prompt("a", 300), 300)); // 4 whole chunks: 256 tokens
     expect(tier.totals.storedTokens).toBe(256);
     const b = prompt("b", 300);
-    expect(c.getNumNewMatchedTokens(b, 0)).toEqual({ numExternalTokens: 256, loadAsync: true });
+    expect(c.getNumNewMatchedTokens(b, 0)).toMatchObject({
+      numExternalTokens: 256,
+      loadAsync: true,
+    });
     // A local hit of one block: the hit still ends on the chunk boundary.
     expect(c.getNumNewMatchedTokens(b, 16).numExternalTokens).toBe(240);
     // Less than one chunk left to load: nothing.
@@ -118,7 +121,10 @@ describe("LmCacheConnector", () => {
     const c = new LmCacheConnector(tier);
     save(sim, c, stepOf(prompt("a", 512), 512));
     const full = prompt("b", 512);
-    expect(c.getNumNewMatchedTokens(full, 0)).toEqual({ numExternalTokens: 511, loadAsync: false });
+    expect(c.getNumNewMatchedTokens(full, 0)).toMatchObject({
+      numExternalTokens: 511,
+      loadAsync: false,
+    });
     expect(c.getNumNewMatchedTokens(full, 496).numExternalTokens).toBe(15);
     const longer = prompt("c", 700);
     expect(c.getNumNewMatchedTokens(longer, 100).numExternalTokens).toBe(412);
