@@ -1,8 +1,9 @@
 // fast-check generators of whole scenario files: every topology (unified, 1P1D, nPmD, mixed),
 // both connectors, block sizes, caches tight enough to evict and preempt, prompt lengths on the
 // block edges (N < B, N = k·B, N = k·B + 1), shared prefixes and repeated prompts, bursts, and
-// load failures under both policies. Every choice shrinks towards the simplest: one unified
-// instance, one short request arriving at 0, no faults.
+// load failures under both policies, and external KV cache tiers (offloading, lmcache, behind a
+// multi connector on P/D instances) small enough to evict. Every choice shrinks towards the
+// simplest: one unified instance, one short request arriving at 0, no faults, no tier.
 
 import fc from "fast-check";
 import type { ProfileName } from "../accounting/profiles.ts";
@@ -35,6 +36,18 @@ export interface FaultsDraw {
   shortLease: boolean;
 }
 
+export interface TierDraw {
+  connector: "offloading" | "lmcache";
+  /** lmcache only: one tier shared by every instance (offloading's tier is per instance). */
+  shared: boolean;
+  /** Chunks of this many blocks (the offloading connector needs a multiple of the block). */
+  chunkBlocks: number;
+  /** Room for so few chunks that stores evict. */
+  capacityChunks: number;
+  /** On P/D instances: the tier connector before the P/D one in the multi list. */
+  tierFirst: boolean;
+}
+
 export interface ScenarioDraw {
   topology: Topology;
   connector: "nixl" | "p2p_nccl";
@@ -45,6 +58,7 @@ export interface ScenarioDraw {
   smallBudget: boolean;
   requests: RequestDraw[];
   faults: FaultsDraw | null;
+  tier: TierDraw | null;
   seed: number;
 }
 
@@ -77,6 +91,14 @@ export const faultsDraw: fc.Arbitrary<FaultsDraw> = fc.record({
   shortLease: fc.boolean(),
 });
 
+export const tierDraw: fc.Arbitrary<TierDraw> = fc.record({
+  connector: fc.constantFrom<("offloading" | "lmcache")[]>("offloading", "lmcache"),
+  shared: fc.boolean(),
+  chunkBlocks: fc.integer({ min: 1, max: 3 }),
+  capacityChunks: fc.integer({ min: 1, max: 12 }),
+  tierFirst: fc.boolean(),
+});
+
 /** Draws over the given topologies (all by default), shrinking towards the first. */
 export function scenarioDraw(
   topologies: readonly Topology[] = TOPOLOGIES,
@@ -89,6 +111,7 @@ export function scenarioDraw(
     smallBudget: fc.boolean(),
     requests: fc.array(requestDraw, { minLength: 1, maxLength: 8 }),
     faults: fc.option(faultsDraw, { freq: 3 }),
+    tier: fc.option(tierDraw, { freq: 2 }),
     seed: fc.nat({ max: 999 }),
   });
 }
@@ -178,9 +201,35 @@ export function scenarioDocOf(draw: ScenarioDraw, profile: ProfileName): Scenari
     };
     if (draw.topology === "mixed") doc.proxy = { pd_min_prompt_tokens: 24 };
   }
+  if (draw.tier !== null) withTier(doc, draw.tier, b, disaggregated);
   doc.workload = { requests };
   doc.metrics = { profile };
   return doc;
+}
+
+/** Adds the drawn tier and its connector: alone on unified instances, in a multi list on P/D. */
+function withTier(doc: ScenarioDoc, tier: TierDraw, blockSize: number, pd: boolean): void {
+  const chunk = tier.chunkBlocks * blockSize;
+  doc.kv_cache_tiers = [
+    {
+      name: "tier",
+      scope: tier.connector === "lmcache" && tier.shared ? "cluster" : "instance",
+      capacity_tokens: tier.capacityChunks * chunk,
+      chunk_tokens: chunk,
+    },
+  ];
+  const entry = { connector: tier.connector, tier: "tier" };
+  const transfer = (doc.kv_transfer ?? {}) as Record<string, unknown>;
+  if (!pd) {
+    doc.kv_transfer = { ...transfer, ...entry };
+    return;
+  }
+  const pdEntry = { connector: transfer.connector as string };
+  doc.kv_transfer = {
+    ...transfer,
+    connector: "multi",
+    connectors: tier.tierFirst ? [entry, pdEntry] : [pdEntry, entry],
+  };
 }
 
 export function scenarioDocArbitrary(

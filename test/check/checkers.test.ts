@@ -729,6 +729,64 @@ describe("link-tokens-conserved", () => {
   });
 });
 
+describe("tier-tokens-conserved", () => {
+  const inv = invariant("tier-tokens-conserved");
+
+  it("reports nothing on an untampered run whose tier stored and evicted", () => {
+    const doc: ScenarioDoc = {
+      ...pdDoc([R1, R2, { ...R2, id: "r3", at_s: 0.5 }]),
+      kv_cache_tiers: [{ name: "cpu", capacity_tokens: 8, chunk_tokens: 4 }],
+      kv_transfer: {
+        connector: "multi",
+        connectors: [{ connector: "nixl" }, { connector: "offloading", tier: "cpu" }],
+      },
+    };
+    let stored = 0;
+    let evicted = 0;
+    const violations = checkRun(inv, doc, {
+      after: (run) => {
+        for (const tier of run.cluster.tiers.values()) {
+          stored += tier.totals.storedTokens;
+          evicted += tier.totals.evictedTokens;
+        }
+      },
+    });
+    expect(stored).toBeGreaterThan(0);
+    expect(evicted).toBeGreaterThan(0);
+    expect(violations).toEqual([]);
+  });
+
+  it("reports a tier whose stored less evicted tokens are not what it holds", () => {
+    const tier = (residentTokens: number) => ({
+      name: "cpu@decode-0",
+      capacityChunks: 4,
+      chunkTokens: 16,
+      totals: {
+        storedTokens: 64,
+        evictedTokens: 16,
+        residentTokens,
+        loadedTokens: 0,
+        storesRefused: 0,
+      },
+    });
+    const run = fakeRun({
+      cluster: {
+        tiers: new Map([
+          ["a", tier(48)],
+          ["b", tier(32)],
+        ]),
+      },
+    });
+    expect(inv.watch(run)()).toEqual([
+      {
+        subject: "simulator",
+        where: "cpu@decode-0",
+        message: "stored 64 − evicted 16 tokens, but it holds 32 (capacity 64)",
+      },
+    ]);
+  });
+});
+
 describe("clock-monotone", () => {
   const inv = invariant("clock-monotone");
 

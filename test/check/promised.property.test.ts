@@ -44,7 +44,10 @@ type Reached = Record<
   | "decodeLocalHit"
   | "fullHitCappedBlock"
   | "promptBelowOneBlock"
-  | "promptOneOverBlocks",
+  | "promptOneOverBlocks"
+  | "tierPartialHit"
+  | "tierEviction"
+  | "tierBeforePd",
   boolean
 >;
 
@@ -68,6 +71,16 @@ function reachedBy(run: WatchedRun): Reached {
     fullHitCappedBlock: legs.some((l) => (l.recomputed?.cache_hit_cap ?? 0) > 0),
     promptBelowOneBlock: records.some((r) => r.prompt_tokens < b),
     promptOneOverBlocks: records.some((r) => r.prompt_tokens > b && r.prompt_tokens % b === 1),
+    // A tier supplied part of a prompt that was not all there: some computed beyond the last token.
+    tierPartialHit:
+      run.cluster.tiers.size > 0 &&
+      legs.some(
+        (l) => (l.truth?.external_kv_transfer ?? 0) > 0 && (l.truth?.local_compute ?? 0) > 1,
+      ),
+    tierEviction: [...run.cluster.tiers.values()].some((t) => t.totals.evictedTokens > 0),
+    tierBeforePd:
+      scenario.kv_transfer.connectors?.[0]?.connector === "offloading" ||
+      scenario.kv_transfer.connectors?.[0]?.connector === "lmcache",
   };
 }
 
@@ -150,6 +163,7 @@ describe("every promised invariant holds over generated scenarios", () => {
     "blocks-released-at-drain",
     "one-finish-per-request",
     "link-tokens-conserved",
+    "tier-tokens-conserved",
     "clock-monotone",
     "run-completes",
     "same-seed-same-outputs",
@@ -182,6 +196,7 @@ describe("every promised invariant holds over generated scenarios", () => {
     expectKept(invariant("blocks-released-at-drain")));
   it("one-finish-per-request (simulator)", () => expectKept(invariant("one-finish-per-request")));
   it("link-tokens-conserved (simulator)", () => expectKept(invariant("link-tokens-conserved")));
+  it("tier-tokens-conserved (simulator)", () => expectKept(invariant("tier-tokens-conserved")));
   it("clock-monotone (simulator)", () => expectKept(invariant("clock-monotone")));
   it("run-completes (simulator)", () => expectKept(invariant("run-completes")));
   it("same-seed-same-outputs (simulator)", () => expectKept(invariant("same-seed-same-outputs")));

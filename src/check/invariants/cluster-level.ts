@@ -135,6 +135,30 @@ export const linkTokensConserved: Invariant = {
   },
 };
 
+export const tierTokensConserved: Invariant = {
+  id: "tier-tokens-conserved",
+  statement:
+    "In every external KV cache tier, the tokens stored less the tokens evicted are the tokens it holds, never more than its capacity; a load takes only chunks whose store has ended (a load of any other stops the run).",
+  level: "cluster",
+  subjects: ["simulator"],
+  promisedBy: ["simulator"],
+  watch: (run) => () => {
+    const violations: Violation[] = [];
+    for (const tier of run.cluster.tiers.values()) {
+      const t = tier.totals;
+      const capacity = tier.capacityChunks * tier.chunkTokens;
+      if (t.storedTokens - t.evictedTokens === t.residentTokens && t.residentTokens <= capacity)
+        continue;
+      violations.push({
+        subject: "simulator",
+        where: tier.name,
+        message: `stored ${t.storedTokens} − evicted ${t.evictedTokens} tokens, but it holds ${t.residentTokens} (capacity ${capacity})`,
+      });
+    }
+    return violations;
+  },
+};
+
 export const clockMonotone: Invariant = {
   id: "clock-monotone",
   statement:
@@ -162,5 +186,6 @@ export const clockMonotone: Invariant = {
 export const CLUSTER_INVARIANTS: readonly Invariant[] = [
   oneFinishPerRequest,
   linkTokensConserved,
+  tierTokensConserved,
   clockMonotone,
 ];

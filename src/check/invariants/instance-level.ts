@@ -91,7 +91,8 @@ export const externalQueriesMatchLookups: Invariant = {
       const before = last.get(instance) ?? { queries: 0, hits: 0 };
       last.set(instance, now);
       const looked = { queries: 0, hits: 0 };
-      if (instance.role !== "unified") {
+      // Every instance with a connector looks up: P/D instances, and unified ones with a tier.
+      if (instance.engine.scheduler.connector !== null) {
         for (const a of schedulerOutput?.admissions ?? []) {
           // vLLM counts a preempted request's lookups apart, in stats it does not export.
           if (a.request.numPreemptions > 0) continue;

@@ -3,6 +3,7 @@
 import type { InstanceLeg, ProfileSources, RequestRecord } from "../../cluster/request-record.ts";
 import type { ProfileName } from "../../accounting/profiles.ts";
 import type { Scenario } from "../../scenario/types.ts";
+import { connectorEntriesOf, connectorSpecOf, usesTier } from "../../scenario/connector-spec.ts";
 
 export interface LegView {
   record: RequestRecord;
@@ -12,10 +13,21 @@ export interface LegView {
   blockSize: number;
   /** `request@instance`, for reports. */
   where: string;
+  /**
+   * The instance's MultiConnector asks a tier connector before its P/D one, so a tier's hit, when
+   * there is one, is what a decode leg loads (and the P/D connector is told 0).
+   */
+  tierFirst: boolean;
 }
 
 export function legsOf(scenario: Scenario, records: readonly RequestRecord[]): LegView[] {
   const blockSize = new Map(scenario.instances.map((i) => [i.name, i.engine.block_size]));
+  const tierFirst = new Map(
+    scenario.instances.map((i) => {
+      const first = connectorEntriesOf(connectorSpecOf(scenario.kv_transfer, i))[0];
+      return [i.name, first !== undefined && usesTier(first)];
+    }),
+  );
   return records.flatMap((record) =>
     record.legs.map((leg) => ({
       record,
@@ -23,6 +35,7 @@ export function legsOf(scenario: Scenario, records: readonly RequestRecord[]): L
       n: record.prompt_tokens,
       blockSize: blockSize.get(leg.instance)!,
       where: `${record.id}@${leg.instance}`,
+      tierFirst: tierFirst.get(leg.instance)!,
     })),
   );
 }

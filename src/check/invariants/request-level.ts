@@ -109,13 +109,13 @@ export const decodeComputesOneToken = perLeg(
   {
     id: "decode-computes-one-token",
     statement:
-      "A decode leg whose KV load succeeded and that was never preempted computes exactly one prompt token: the last, whose transferred KV it overwrites.",
+      "A decode leg whose KV load succeeded and that was never preempted computes exactly one prompt token: the last, whose transferred KV it overwrites. (Not where a MultiConnector asks a KV cache tier first: a partial hit there wins, the P/D connector is told 0, and the decode side computes the rest.)",
     subjects: ["truth"],
     promisedBy: ["truth"],
   },
-  ({ leg, n }) => {
+  ({ leg, n, tierFirst }) => {
     const t = leg.truth;
-    if (leg.role !== "decode" || t === null || leg.num_preemptions > 0) return null;
+    if (leg.role !== "decode" || t === null || leg.num_preemptions > 0 || tierFirst) return null;
     if (leg.recomputed === null || leg.recomputed.failed_load > 0) return null;
     if (t.local_compute === 1) return null;
     return `the decode side computed ${t.local_compute} of ${n} prompt tokens (${sourcesText(t)})`;
