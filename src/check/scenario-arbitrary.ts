@@ -102,6 +102,8 @@ export const tierDraw: fc.Arbitrary<TierDraw> = fc.record({
 /** Draws over the given topologies (all by default), shrinking towards the first. */
 export function scenarioDraw(
   topologies: readonly Topology[] = TOPOLOGIES,
+  /** "always": every scenario has a KV cache tier (the known breaks drawn on those paths). */
+  tiers: "maybe" | "always" = "maybe",
 ): fc.Arbitrary<ScenarioDraw> {
   return fc.record({
     topology: fc.constantFrom(...topologies),
@@ -111,7 +113,7 @@ export function scenarioDraw(
     smallBudget: fc.boolean(),
     requests: fc.array(requestDraw, { minLength: 1, maxLength: 8 }),
     faults: fc.option(faultsDraw, { freq: 3 }),
-    tier: fc.option(tierDraw, { freq: 2 }),
+    tier: tiers === "always" ? tierDraw : fc.option(tierDraw, { freq: 2 }),
     seed: fc.nat({ max: 999 }),
   });
 }
@@ -235,6 +237,7 @@ function withTier(doc: ScenarioDoc, tier: TierDraw, blockSize: number, pd: boole
 export function scenarioDocArbitrary(
   profile: ProfileName,
   topologies: readonly Topology[] = TOPOLOGIES,
+  tiers: "maybe" | "always" = "maybe",
 ): fc.Arbitrary<ScenarioDoc> {
-  return scenarioDraw(topologies).map((draw) => scenarioDocOf(draw, profile));
+  return scenarioDraw(topologies, tiers).map((draw) => scenarioDocOf(draw, profile));
 }

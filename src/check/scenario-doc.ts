@@ -78,11 +78,16 @@ export function describeScenario(scenario: Scenario): string {
   if (u > 0) parts.push(u === 1 ? "unified" : `${u} unified`);
   let shape = parts.join(" + ");
   const kv = scenario.kv_transfer;
-  if (p + d > 0) {
-    shape += ` ${kv.connector}`;
-    if (kv.faults.load_failure_probability > 0) {
-      shape += `, load failures p=${kv.faults.load_failure_probability} ${kv.load_failure_policy}`;
-    }
+  if (p + d > 0 || kv.connector !== "none") shape += ` ${kv.connector}`;
+  if (kv.connector === "multi") {
+    shape += ` (${(kv.connectors ?? []).map((c) => c.connector).join(", ")})`;
+  }
+  if (p + d > 0 && kv.faults.load_failure_probability > 0) {
+    shape += `, load failures p=${kv.faults.load_failure_probability} ${kv.load_failure_policy}`;
+  }
+  for (const t of scenario.kv_cache_tiers) {
+    const chunks = Math.floor(t.capacity_tokens / t.chunk_tokens);
+    shape += `, tier of ${chunks}×${t.chunk_tokens} tokens${t.scope === "cluster" ? " shared" : ""}`;
   }
   const blockSizes = [...new Set(scenario.instances.map((i) => i.engine.block_size))];
   shape += `, B=${blockSizes.join("/")}`;

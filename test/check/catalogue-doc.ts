@@ -17,7 +17,7 @@ export interface CatalogueRow {
 export interface KnownBreakRow {
   profile: string;
   id: string;
-  drawnFrom: "every topology" | "P/D topologies";
+  drawnFrom: "every topology" | "P/D topologies" | "unified with a tier";
   counterexample: string;
 }
 

@@ -38,9 +38,11 @@ describe("known breaks", () => {
   for (const row of knownBreaks) {
     it(`${row.profile} breaks ${row.id} (${row.drawnFrom}): ${row.counterexample}`, () => {
       const pdOnly = row.drawnFrom === "P/D topologies";
+      const tiered = row.drawnFrom === "unified with a tier";
       const numRuns = propertyRuns(300);
+      const topologies = pdOnly ? PD_TOPOLOGIES : tiered ? (["unified"] as const) : TOPOLOGIES;
       const found = findBreak(
-        scenarioDocArbitrary(row.profile as ProfileName, pdOnly ? PD_TOPOLOGIES : TOPOLOGIES),
+        scenarioDocArbitrary(row.profile as ProfileName, topologies, tiered ? "always" : "maybe"),
         invariant(row.id),
         row.profile as ProfileName,
         { seed: propertySeed, numRuns, minimize: { keepRoles: pdOnly } },
