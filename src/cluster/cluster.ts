@@ -14,6 +14,7 @@ import { NixlConnector } from "../kv-transfer/nixl-connector.ts";
 import { P2pNcclConnector } from "../kv-transfer/p2p-nccl-connector.ts";
 import { TransferFabric } from "../kv-transfer/transfer-fabric.ts";
 import { TransferMetrics } from "../metrics/transfer-metrics.ts";
+import { OffloadMetrics } from "../metrics/offload-metrics.ts";
 import type { ConnectorEntry, InstanceConfig, Scenario } from "../scenario/types.ts";
 import {
   connectorEntriesOf,
@@ -59,6 +60,8 @@ export class Cluster {
   private readonly observers = new ObserverList();
   /** Per instance, one per exposition (every profile exports the transfer families). */
   private readonly transferMetrics = new Map<string, TransferMetrics[]>();
+  /** Per instance with an offloading connector, one per exposition. */
+  private readonly offloadMetrics = new Map<string, OffloadMetrics[]>();
   /** External KV cache tiers by name (`tier@instance` for an instance-scoped one). */
   readonly tiers = new Map<string, KvCacheTier>();
 
@@ -96,6 +99,14 @@ export class Cluster {
       this.transferMetrics.set(
         instance.name,
         instance.expositions.map((e) => new TransferMetrics(e, peers, send ? "send" : "recv")),
+      );
+    }
+    for (const instance of this.instances) {
+      const spec = connectorSpecOf(scenario.kv_transfer, instance.config);
+      if (!connectorEntriesOf(spec).some((e) => e.connector === "offloading")) continue;
+      this.offloadMetrics.set(
+        instance.name,
+        instance.expositions.map((e) => new OffloadMetrics(e)),
       );
     }
     const p = scenario.proxy;
@@ -223,7 +234,11 @@ export class Cluster {
         return () =>
           new P2pNcclConnector(name, role === "prefill" ? "kv_producer" : "kv_consumer", fabric());
       case "offloading":
-        return (wake) => new OffloadingConnector(this.tierFor(entry.tier!, name), blockSize, wake);
+        return (wake) =>
+          new OffloadingConnector(this.tierFor(entry.tier!, name), blockSize, wake, (type, t) => {
+            const seconds = (t.endTime - t.startTime) / 1e6;
+            for (const m of this.offloadMetrics.get(name)!) m.record(type, t.bytes, seconds);
+          });
       case "lmcache":
         return () => new LmCacheConnector(this.tierFor(entry.tier!, name));
       case "none":

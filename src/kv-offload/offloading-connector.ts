@@ -27,6 +27,13 @@ import {
 } from "../engine/kv-connector.ts";
 import type { SchedulerOutput } from "../engine/scheduler-output.ts";
 import type { ChunkKey, KvCacheTier } from "./kv-cache-tier.ts";
+import type { TransferTiming } from "../kv-transfer/link.ts";
+
+/** A finished copy, as vLLM's worker records it for its offload metrics. */
+export type OffloadTransferListener = (
+  transferType: "GPU_to_CPU" | "CPU_to_GPU",
+  timing: TransferTiming,
+) => void;
 
 /** One step's save of one request's chunks. */
 interface Save {
@@ -55,6 +62,7 @@ export class OffloadingConnector implements KVConnector {
     blockSize: number,
     /** Wakes this instance's engine when a load ends. */
     private readonly wake: () => void,
+    private readonly onTransfer: OffloadTransferListener = () => {},
   ) {
     if (tier.chunkTokens % blockSize !== 0) {
       // The loader refuses this with the scenario's line; here it is a programming error.
@@ -97,7 +105,8 @@ export class OffloadingConnector implements KVConnector {
     const tier = this.tier;
     tier.startLoad(keys);
     const requestId = request.requestId;
-    tier.loadLink.start(tier.bytesOf(numExternalTokens), () => {
+    tier.loadLink.start(tier.bytesOf(numExternalTokens), (timing) => {
+      this.onTransfer("CPU_to_GPU", timing);
       tier.endLoad(keys, numExternalTokens);
       this.recving.set(requestId, null);
       this.wake();
@@ -136,7 +145,8 @@ export class OffloadingConnector implements KVConnector {
   waitForSave(_output: SchedulerOutput, then: () => void): void {
     const tier = this.tier;
     for (const save of this.planned) {
-      tier.storeLink.start(tier.bytesOf(save.keys.length * tier.chunkTokens), () => {
+      tier.storeLink.start(tier.bytesOf(save.keys.length * tier.chunkTokens), (timing) => {
+        this.onTransfer("GPU_to_CPU", timing);
         this.finishSave(save);
       });
     }
