@@ -14,6 +14,7 @@ import { traceSourceOf } from "../workload/trace/trace-file.ts";
 import { traceStats } from "../workload/trace/trace-stats.ts";
 import { type GuideRun, runGuideScenario, SCENARIOS_DIR, scenarioFile } from "./scenario-runs.ts";
 import { stepTimeFacts } from "./step-time-facts.ts";
+import { tierFacts } from "./tier-facts.ts";
 import { markdownTable } from "./template.ts";
 
 const SOURCES = ["local_compute", "local_cache_hit", "external_kv_transfer"] as const;
@@ -432,5 +433,6 @@ export function guideFacts(): Map<string, string> {
   dashboards(sheet);
   realTraffic(sheet);
   stepTimeFacts((name, value) => sheet.set(name, value));
+  tierFacts((name, value) => sheet.set(name, value));
   return sheet.facts;
 }

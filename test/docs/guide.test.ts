@@ -11,7 +11,7 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 describe("the guide", () => {
   const files = generatedFiles();
 
-  it("has its seven chapters and the scenario table", () => {
+  it("has its eight chapters and the scenario table", () => {
     expect([...files.keys()].map((f) => path.relative(ROOT, f))).toEqual([
       "docs/guide/01-one-request.md",
       "docs/guide/02-sources-and-truth.md",
@@ -20,6 +20,7 @@ describe("the guide", () => {
       "docs/guide/05-reading-the-dashboard.md",
       "docs/guide/06-replaying-real-traffic.md",
       "docs/guide/07-step-times.md",
+      "docs/guide/08-three-tiers.md",
       "scenarios/README.md",
     ]);
   });
