@@ -39,6 +39,11 @@ export interface RunSummary {
   events: number;
   requests: { arrived: number; finished: number; by_finish_reason: Record<FinishReason, number> };
   instances: InstanceTotals[];
+  /**
+   * Each external KV cache tier (`name@instance` for an instance-scoped one), in tokens: stored −
+   * evicted = resident. Present only when the scenario has tiers.
+   */
+  kv_cache_tiers?: TierTotals[];
   expectations: { instance: string; metric: string; actual: number | null; passed: boolean }[];
   /** Increments the profiles' exporters would have refused, and the requests behind them. */
   exporter_errors: {
@@ -49,6 +54,31 @@ export interface RunSummary {
     amount: number;
     request_ids: string[];
   }[];
+}
+
+export interface TierTotals {
+  name: string;
+  capacity_tokens: number;
+  stored_tokens: number;
+  loaded_tokens: number;
+  evicted_tokens: number;
+  resident_tokens: number;
+  stores_refused: number;
+}
+
+function tierTotals(cluster: Cluster): TierTotals[] {
+  return [...cluster.tiers.values()].map((tier) => {
+    const t = tier.totals;
+    return {
+      name: tier.name,
+      capacity_tokens: tier.capacityChunks * tier.chunkTokens,
+      stored_tokens: t.storedTokens,
+      loaded_tokens: t.loadedTokens,
+      evicted_tokens: t.evictedTokens,
+      resident_tokens: t.residentTokens,
+      stores_refused: t.storesRefused,
+    };
+  });
 }
 
 export function instanceTotals(instance: Instance): InstanceTotals {
@@ -103,6 +133,7 @@ export function buildSummary(args: {
       by_finish_reason: args.byFinishReason,
     },
     instances: cluster.instances.map(instanceTotals),
+    ...(cluster.tiers.size === 0 ? {} : { kv_cache_tiers: tierTotals(cluster) }),
     expectations: args.expectations.map((r) => ({
       instance: r.expectation.instance,
       metric: r.expectation.metric,
