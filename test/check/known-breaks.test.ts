@@ -9,7 +9,8 @@ import {
   type Topology,
   scenarioDocArbitrary,
 } from "../../src/check/scenario-arbitrary.ts";
-import { describeScenario, scenarioOfDoc } from "../../src/check/scenario-doc.ts";
+import { describeScenario, type ScenarioDoc, scenarioOfDoc } from "../../src/check/scenario-doc.ts";
+import { WatchedRun } from "../../src/check/watched-run.ts";
 import { findBreak } from "../../src/check/search.ts";
 import { isProfile } from "../../src/check/subjects.ts";
 import type { ProfileName } from "../../src/accounting/profiles.ts";
@@ -17,6 +18,17 @@ import { propertyRuns, propertySeed } from "../support/property.ts";
 import { readCatalogue } from "./catalogue-doc.ts";
 
 const { knownBreaks } = readCatalogue();
+
+/** Legs preempted before their first token whose re-admission's e exceeds their first c. */
+function grownAnswers(doc: ScenarioDoc): number {
+  const scenario = scenarioOfDoc(doc);
+  const run = new WatchedRun(scenario, scenario.seed);
+  run.run();
+  return run.outputs.records
+    .flatMap((r) => r.legs)
+    .filter((l) => l.num_preemptions > 0 && l.num_external_computed_tokens > l.num_cached_tokens)
+    .length;
+}
 const PD_TOPOLOGIES: readonly Topology[] = TOPOLOGIES.filter(
   (t) => t !== "unified" && t !== "mixed",
 );
@@ -52,6 +64,9 @@ describe("known breaks", () => {
         `no break of ${row.id} for ${row.profile} in ${numRuns} scenarios drawn with seed ${propertySeed}`,
       ).not.toBeNull();
       expect(describeScenario(scenarioOfDoc(found!.doc))).toBe(row.counterexample);
+      // The coverage floor of the tier paths: within these draws the generator reached a request
+      // preempted before its first token whose connector answer grew past c.
+      if (tiered) expect(grownAnswers(found!.doc)).toBeGreaterThan(0);
     });
   }
 });
