@@ -176,9 +176,18 @@ export function perturbedDoc(base: CheckBase, p: Perturbation, profile: ProfileN
     const { engine: _engine, ...instance } = written;
     return Object.keys(engine).length === 0 ? instance : { ...instance, engine };
   });
+  if (p.blockSize !== null) fitTiersTo(doc, p.blockSize);
+  if (p.connector !== null) {
+    const instances = doc.instances as Record<string, unknown>[];
+    doc.instances = instances.map((i) =>
+      i.kv_transfer === undefined
+        ? i
+        : { ...i, kv_transfer: withPdConnector(i.kv_transfer as ConnectorSpec, p.connector!) },
+    );
+  }
   if (p.faults !== null || p.connector !== null) {
-    const kv = { ...((doc.kv_transfer as Record<string, unknown> | undefined) ?? {}) };
-    if (p.connector !== null) kv.connector = p.connector;
+    let kv = { ...((doc.kv_transfer as Record<string, unknown> | undefined) ?? {}) };
+    if (p.connector !== null) kv = withPdConnector(kv as ConnectorSpec, p.connector) as typeof kv;
     if (p.faults !== null) {
       kv.load_failure_policy = p.faults.policy;
       kv.faults = { load_failure_probability: p.faults.probability };
@@ -213,4 +222,34 @@ function perturbedRequests(
   });
   if (p.burst) requests = requests.map((r) => ({ ...r, at_s: requests[0]!.at_s }));
   return { requests };
+}
+
+type ConnectorSpec = { connector?: string; connectors?: { connector: string }[] };
+
+/** The spec with its P/D connector (alone, or in a multi list) replaced by `kind`. */
+function withPdConnector(spec: ConnectorSpec, kind: "nixl" | "p2p_nccl"): ConnectorSpec {
+  if (spec.connector !== "multi") return { ...spec, connector: kind };
+  const isPd = (c: string) => c === "nixl" || c === "p2p_nccl";
+  return {
+    ...spec,
+    connectors: (spec.connectors ?? []).map((e) =>
+      isPd(e.connector) ? { ...e, connector: kind } : e,
+    ),
+  };
+}
+
+/**
+ * Tiers' chunks rounded up to whole blocks of the perturbed size (the OffloadingConnector needs
+ * them whole), and their capacity to at least one chunk.
+ */
+function fitTiersTo(doc: ScenarioDoc, blockSize: number): void {
+  const tiers = doc.kv_cache_tiers as Record<string, unknown>[] | undefined;
+  if (tiers === undefined) return;
+  doc.kv_cache_tiers = tiers.map((tier) => {
+    const chunk = Math.ceil(Number(tier.chunk_tokens ?? 256) / blockSize) * blockSize;
+    const fitted: Record<string, unknown> = { ...tier, chunk_tokens: chunk };
+    if (tier.capacity_tokens !== undefined)
+      fitted.capacity_tokens = Math.max(Number(tier.capacity_tokens), chunk);
+    return fitted;
+  });
 }

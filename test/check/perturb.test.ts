@@ -135,10 +135,37 @@ describe("perturbedDoc's window", () => {
   });
 });
 
+/** 1P1D whose decode side asks a CPU tier first: connector swaps and block sizes must fit it. */
+const TIERED_PD: ScenarioDoc = {
+  name: "tiered-pd",
+  engine: { block_size: 16, num_gpu_blocks: 600, max_model_len: 512 },
+  instances: [
+    { name: "prefill-0", role: "prefill" },
+    {
+      name: "decode-0",
+      role: "decode",
+      kv_transfer: {
+        connector: "multi",
+        connectors: [{ connector: "offloading", tier: "cpu" }, { connector: "nixl" }],
+      },
+    },
+  ],
+  kv_cache_tiers: [{ name: "cpu", capacity_tokens: 16, chunk_tokens: 16 }],
+  workload: {
+    requests: [
+      { id: "r1", at_s: 0, prompt_tokens: 100, max_tokens: 4 },
+      { id: "r2", at_s: 1, prompt_from: "r1", max_tokens: 4 },
+    ],
+  },
+};
+
 describe("every drawn perturbation", () => {
-  const bases = ["pd-basic.yaml", "prefix-hits.yaml", "pd-2p4d-round-robin.yaml"].map(
-    (name) => [name, baseOfFile(name)] as const,
-  );
+  const bases = [
+    ...["pd-basic.yaml", "prefix-hits.yaml", "pd-2p4d-round-robin.yaml"].map(
+      (name) => [name, baseOfFile(name)] as const,
+    ),
+    ["a tiered 1P1D", baseOfDoc(TIERED_PD)] as const,
+  ];
 
   /** Checks `check` on `RUNS` perturbations of each base, with the document they stand for. */
   function forEveryPerturbation(
@@ -208,6 +235,18 @@ describe("every drawn perturbation", () => {
       });
     },
   );
+
+  it("swaps the P/D connector inside a multi list, and keeps the tier's chunks whole blocks", () => {
+    const base = baseOfDoc(TIERED_PD);
+    const p: Perturbation = { ...identity(base), connector: "p2p_nccl", blockSize: 32 };
+    const scenario = scenarioOfDoc(perturbedDoc(base, p, "vllm-pr37460"));
+    expect(scenario.instances[1]!.kv_connector!.connectors!.map((c) => c.connector)).toEqual([
+      "offloading",
+      "p2p_nccl",
+    ]);
+    expect(scenario.kv_transfer.connector).toBe("p2p_nccl");
+    expect(scenario.kv_cache_tiers[0]).toMatchObject({ chunk_tokens: 32, capacity_tokens: 32 });
+  });
 
   it("on a P/D scenario draws faults and the other connector", () => {
     const base = baseOfFile("pd-basic.yaml");
