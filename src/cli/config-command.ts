@@ -11,6 +11,7 @@ import { MODEL_PRESETS, type ModelPresetName } from "../deployment/model-presets
 import { renderVllmArgs } from "../scenario/render-vllm-args.ts";
 import type { EngineConfig, InstanceConfig, Scenario, StepTimeConfig } from "../scenario/types.ts";
 import { connectorSpecOf, pdConnectorOf } from "../scenario/connector-spec.ts";
+import { renderedKvTransfer } from "../scenario/render-kv-transfer.ts";
 import { EXIT_OK, exitForBadInput } from "./bad-input.ts";
 import type { CliIo } from "./io.ts";
 
@@ -127,6 +128,11 @@ function vllmServeLine(
   const given = instance.vllm_serve?.kv_role;
   const needed = role === "prefill" ? "kv_producer" : "kv_consumer";
   const moved = role === "unified" ? null : connector;
+  const rendered = renderedKvTransfer(
+    scenario,
+    instance,
+    given ?? (role === "unified" ? "kv_both" : needed),
+  );
   const line = renderVllmArgs({
     model:
       instance.vllm_serve?.model ??
@@ -136,13 +142,15 @@ function vllmServeLine(
     servedName: model.name,
     engine: derived ? engine : { num_gpu_blocks, ...engine },
     cacheDtype: model.cache_dtype,
-    ...(moved !== null ? { kvTransfer: { connector: moved, role: given ?? needed } } : {}),
+    ...(rendered === null ? {} : { kvTransferConfig: rendered.config }),
   });
-  const note =
+  const notes = [
     moved !== null && given === undefined
       ? `--kv-transfer-config is kv_transfer.connector ${connector}, with the kv_role a ${role} instance needs: ${instance.vllm_serve === undefined ? "the instance has no vllm_args" : "its command line gives none"}`
-      : null;
-  return { line, note };
+      : null,
+    rendered?.note ?? null,
+  ].filter((n) => n !== null);
+  return { line, note: notes.length === 0 ? null : notes.join("; ") };
 }
 
 export function configCommand(io: CliIo, opts: ConfigOptions): number {

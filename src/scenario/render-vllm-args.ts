@@ -19,6 +19,8 @@ export interface RenderInput {
   engine: Partial<EngineConfig>;
   cacheDtype?: CacheDtype;
   kvTransfer?: Pick<KvTransferClaim, "connector" | "role">;
+  /** A whole --kv-transfer-config, in place of `kvTransfer` (tiers, MultiConnector lists). */
+  kvTransferConfig?: Record<string, unknown>;
 }
 
 export interface RenderStyle {
@@ -47,7 +49,9 @@ export function renderVllmArgs(input: RenderInput, style: RenderStyle = {}): str
   if (input.cacheDtype !== undefined && input.cacheDtype !== "auto") {
     flag("--kv-cache-dtype", input.cacheDtype);
   }
-  if (input.kvTransfer !== undefined) {
+  if (input.kvTransferConfig !== undefined) {
+    flag("--kv-transfer-config", JSON.stringify(input.kvTransferConfig));
+  } else if (input.kvTransfer !== undefined) {
     const json = JSON.stringify({
       kv_connector: CONNECTOR_CLASSES[input.kvTransfer.connector],
       kv_role: input.kvTransfer.role,

@@ -112,3 +112,18 @@ it("prints a vllm serve line that says what each instance's command line gave, a
     "                      (--kv-transfer-config is kv_transfer.connector nixl, with the kv_role a decode instance needs: its command line gives none)\n",
   );
 });
+
+it("writes a tier as its connector's own settings in the vllm serve line", async () => {
+  const offload = await pdsim("config", "scenarios/cpu-offload.yaml");
+  expect(offload.status).toBe(0);
+  // 131,072 tokens of Qwen3-0.6B's 114,688 bytes a token, in offloaded blocks of 256 tokens.
+  const config = {
+    kv_connector: "OffloadingConnector",
+    kv_role: "kv_both",
+    kv_connector_extra_config: { block_size: 256, cpu_bytes_to_use: 131072 * 114688 },
+  };
+  expect(offload.stdout).toContain(`--kv-transfer-config '${JSON.stringify(config)}'`);
+  const shared = await pdsim("config", "scenarios/shared-cache-cold-warm.yaml");
+  expect(shared.stdout).toContain('"kv_connector":"LMCacheConnectorV1"');
+  expect(shared.stdout).toContain("tier lmcache is shared: LMCache needs a remote backend");
+});
