@@ -1,6 +1,7 @@
 // Exit codes and bad input, shared by every command: a bad scenario, argument, output
 // directory or queue gets one clear message on stderr and exit 2, never a stack trace.
 
+import { SimulationStalled } from "../cluster/cluster.ts";
 import { OutputDirError } from "../output/output-dir.ts";
 import { ScenarioError } from "../scenario/index.ts";
 import { QueueUnreachableError } from "../sweep/queue-url.ts";
@@ -8,6 +9,8 @@ import type { CliIo } from "./io.ts";
 
 export const EXIT_OK = 0;
 export const EXIT_EXPECTATION_FAILED = 1;
+/** The simulated deployment stopped short of its workload (a scheduling deadlock). */
+export const EXIT_STALLED = 3;
 export const EXIT_BAD_INPUT = 2;
 
 /** A command-line argument that makes no sense. */
@@ -29,6 +32,10 @@ export function exitForBadInput(io: CliIo, err: unknown): number {
     const prefix = err.issues[0]?.line === 0 ? "pdsim: " : "";
     io.stderr.write(prefix + err.format() + "\n");
     return EXIT_BAD_INPUT;
+  }
+  if (err instanceof SimulationStalled) {
+    io.stderr.write(`pdsim: ${err.message}\n`);
+    return EXIT_STALLED;
   }
   if (
     err instanceof OutputDirError ||

@@ -329,14 +329,40 @@ export class Cluster {
    */
   private assertProgressPossible(): void {
     if (this.sim.pendingWork > 0 || !this.hasWork()) return;
-    const stuck = this.instances
-      .filter((i) => i.numUnfinished > 0)
-      .map(
-        (i) =>
-          `${i.name}: ${i.numUnfinished} unfinished (running ${i.engine.scheduler.running.length}, waiting ${i.engine.scheduler.numWaiting})`,
-      );
-    throw new Error(`simulation stalled at t=${usToSeconds(this.sim.now)}s: ${stuck.join("; ")}`);
+    const stuck = this.instances.filter((i) => i.numUnfinished > 0).map(stallOf);
+    throw new SimulationStalled(
+      `the simulation stalled at t=${usToSeconds(this.sim.now)} s: ${stuck.join("; ")}`,
+    );
   }
+}
+
+/**
+ * The deployment cannot finish its workload: every instance with unfinished requests waits for
+ * something that will not happen. With async KV loads this is a deadlock vLLM's scheduler can
+ * reach as well: waiting requests hold the blocks their loads filled, and none has room to grow.
+ */
+export class SimulationStalled extends Error {}
+
+/** What an instance that cannot go on is waiting for, for the message. */
+function stallOf(instance: Instance): string {
+  const scheduler = instance.engine.scheduler;
+  const kv = instance.engine.kvCacheManager;
+  const waiting = scheduler.waitingRequests();
+  const holding = waiting.filter((r) => (r.kvBlocks?.ids.length ?? 0) > 0);
+  const held = holding.reduce((sum, r) => sum + r.kvBlocks!.ids.length, 0);
+  let text =
+    `${instance.name}: ${instance.numUnfinished} unfinished (running ${scheduler.running.length}, ` +
+    `waiting ${scheduler.numWaiting}), ${kv.blockPool.getNumFreeBlocks()} blocks free`;
+  if (holding.length > 0) {
+    const head = waiting[0]!;
+    const needed = Math.ceil(head.numTokens / kv.blockSize) - (head.kvBlocks?.ids.length ?? 0);
+    text +=
+      `; ${holding.length} waiting requests hold ${held} blocks their KV loads filled, and the ` +
+      `first in line, ${head.requestId}, needs ${needed} more: no request can grow and none ` +
+      `runs to be preempted (vLLM's scheduler waits the same way); give the instance more ` +
+      `blocks, or its tier connector less to load at once`;
+  }
+  return text;
 }
 
 function linkConfig(path: { latency_ms: number; bandwidth_gb_per_s: number }): LinkConfig {

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { pdsim, scratchDir } from "./cli.ts";
+import { fixture, pdsim, scratchDir } from "./cli.ts";
 
 const read = (dir: string, file: string) => fs.readFileSync(path.join(dir, file), "utf8");
 
@@ -80,6 +80,17 @@ describe("pdsim run with kv_cache_tiers", () => {
     expect(result.stderr).toContain(
       `${file}:3:49: kv_cache_tiers[0].capacity_tokens: tier 'cpu' holds 100 tokens, less than one chunk of 256`,
     );
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it("ends a run whose engine deadlocks with exit 3 and one line saying why, and writes nothing", async () => {
+    const out = path.join(scratchDir(), "out");
+    const result = await pdsim("run", fixture("offload-stall.yaml"), "--out", out, "--quiet");
+    expect(result.status).toBe(3);
+    expect(result.stderr).toMatch(
+      /^pdsim: the simulation stalled at t=[\d.]+ s: u0: \d+ unfinished \(running 0, waiting \d+\), \d+ blocks free; \d+ waiting requests hold \d+ blocks their KV loads filled/,
+    );
+    expect(result.stderr).not.toContain("    at ");
     expect(fs.existsSync(out)).toBe(false);
   });
 });
