@@ -43,6 +43,7 @@ export class P2pNcclConnector implements KVConnector {
 
   /** The producer pushes the whole prompt's KV and frees its blocks at once: nothing is held. */
   requestFinished(request: Request, _blockIds: readonly number[]): RequestFinishedResult {
+    if (this.role === "kv_consumer") this.fabric.dropPush(this.engineId, request.requestId);
     const target = request.kvTransferParams?.remote_engine_id;
     const failed = isFailure(finishReasonOf(request.status));
     if (this.role === "kv_producer" && target && !failed) {

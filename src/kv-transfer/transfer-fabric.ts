@@ -132,6 +132,11 @@ export class TransferFabric {
     return this.holds.size;
   }
 
+  /** Pushed KV waiting in (or on its way to) a receiver's buffer. */
+  get numPushes(): number {
+    return this.pushes.size;
+  }
+
   /** The prefill side keeps a finished request's blocks until a read completes or the lease runs out. */
   hold(engineId: string, requestId: string, onRelease: () => void): void {
     if (this.holds.has(engineId, requestId)) {
@@ -204,6 +209,15 @@ export class TransferFabric {
   /** True while pushed KV for the request is on its way to, or waiting in, the engine's buffer. */
   hasPush(engineId: string, requestId: string): boolean {
     return this.pushes.has(engineId, requestId);
+  }
+
+  /**
+   * Drops pushed KV the receiver never loaded (its request finished without needing it: a local
+   * hit or a KV cache tier supplied the prompt), as vLLM's receiver frees a finished request's
+   * buffers; a push still on its way lands in nothing.
+   */
+  dropPush(engineId: string, requestId: string): void {
+    this.pushes.delete(engineId, requestId);
   }
 
   /** Calls `then` once the pushed KV has arrived, then drops it from the receive buffer. */
