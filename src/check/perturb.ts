@@ -176,7 +176,7 @@ export function perturbedDoc(base: CheckBase, p: Perturbation, profile: ProfileN
     const { engine: _engine, ...instance } = written;
     return Object.keys(engine).length === 0 ? instance : { ...instance, engine };
   });
-  if (p.blockSize !== null) fitTiersTo(doc, p.blockSize);
+  if (p.blockSize !== null) fitTiersTo(doc, p.blockSize, base.scenario);
   if (p.connector !== null) {
     const instances = doc.instances as Record<string, unknown>[];
     doc.instances = instances.map((i) =>
@@ -242,14 +242,13 @@ function withPdConnector(spec: ConnectorSpec, kind: "nixl" | "p2p_nccl"): Connec
  * Tiers' chunks rounded up to whole blocks of the perturbed size (the OffloadingConnector needs
  * them whole), and their capacity to at least one chunk.
  */
-function fitTiersTo(doc: ScenarioDoc, blockSize: number): void {
+function fitTiersTo(doc: ScenarioDoc, blockSize: number, resolved: Scenario): void {
   const tiers = doc.kv_cache_tiers as Record<string, unknown>[] | undefined;
   if (tiers === undefined) return;
-  doc.kv_cache_tiers = tiers.map((tier) => {
+  doc.kv_cache_tiers = tiers.map((tier, i) => {
+    const { capacity_gb: _gb, ...rest } = tier;
     const chunk = Math.ceil(Number(tier.chunk_tokens ?? 256) / blockSize) * blockSize;
-    const fitted: Record<string, unknown> = { ...tier, chunk_tokens: chunk };
-    if (tier.capacity_tokens !== undefined)
-      fitted.capacity_tokens = Math.max(Number(tier.capacity_tokens), chunk);
-    return fitted;
+    const capacity = resolved.kv_cache_tiers[i]!.capacity_tokens;
+    return { ...rest, chunk_tokens: chunk, capacity_tokens: Math.max(capacity, chunk) };
   });
 }

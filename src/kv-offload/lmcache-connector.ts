@@ -11,7 +11,8 @@
 //   answers load_async = False);
 // - saves, at the end of each step (wait_for_save, which holds the step), the prompt chunks the
 //   step completed; no partial chunk (save_unfull_chunk = False) and no decode tokens
-//   (save_decode_cache = False).
+//   (save_decode_cache = False): once a step gives a request exactly one token, LMCache takes it
+//   as decoding for good and saves nothing more of it.
 //
 // Leaves out: LMCache's asynchronous lookup (an answer of None), min_retrieve_tokens, its
 // producer/consumer roles, layer-wise saving and load failures (record_failed_blocks).
@@ -32,6 +33,11 @@ interface LmCacheState {
   savedChunks: number;
   /** The local hit the last lookup started from: where a load after it begins. */
   lookedUpFrom: number;
+  /**
+   * Scheduled once with exactly one new token: LMCache's tracker takes the request for decoding
+   * from then on (the flag never clears) and, with save_decode_cache off, saves nothing more.
+   */
+  decodePhase: boolean;
   /** The chunks and tokens a load during the coming step brings in. */
   load: { keys: readonly ChunkKey[]; tokens: number } | null;
 }
@@ -115,12 +121,14 @@ export class LmCacheConnector implements KVConnector {
     };
     for (const s of output.scheduled) {
       const request = s.request;
+      const state = this.stateOf(request.requestId);
+      if (s.numNewTokens === 1) state.decodePhase = true;
+      if (state.decodePhase) continue;
       const promptTokensAfter = Math.min(
         s.numComputedBefore + s.numNewTokens,
         request.numPromptTokens,
       );
       const numChunks = Math.floor(promptTokensAfter / chunk);
-      const state = this.stateOf(request.requestId);
       if (numChunks <= state.savedChunks) continue;
       const keys = this.chunkKeys(request).slice(state.savedChunks, numChunks);
       const fresh = tier.prepareStore(keys);
@@ -148,7 +156,7 @@ export class LmCacheConnector implements KVConnector {
   private stateOf(requestId: string): LmCacheState {
     let state = this.states.get(requestId);
     if (state === undefined) {
-      state = { savedChunks: 0, lookedUpFrom: 0, load: null };
+      state = { savedChunks: 0, lookedUpFrom: 0, decodePhase: false, load: null };
       this.states.set(requestId, state);
     }
     return state;

@@ -38,6 +38,8 @@ export type OffloadTransferListener = (
 /** One step's save of one request's chunks. */
 interface Save {
   readonly keys: readonly ChunkKey[];
+  /** The saves in flight of the request it belongs to, which it leaves when done. */
+  readonly of: Set<Save>;
   done: boolean;
 }
 
@@ -118,8 +120,7 @@ export class OffloadingConnector implements KVConnector {
     for (const { request } of output.preempted) {
       const state = this.states.get(request.requestId);
       if (state === undefined) continue;
-      for (const save of state.storing) this.finishSave(save);
-      state.storing.clear();
+      for (const save of [...state.storing]) this.finishSave(save);
     }
     const chunk = this.tier.chunkTokens;
     for (const s of output.scheduled) {
@@ -133,9 +134,10 @@ export class OffloadingConnector implements KVConnector {
       // No room: vLLM skips this step's save and tries again at the next one.
       if (fresh === null) continue;
       state.nextStoredChunk = numChunks;
-      this.tier.touch(keys);
+      // vLLM touches all of the request's keys once it plans a save.
+      this.tier.touch(this.chunkKeys(request, numChunks));
       if (fresh.length === 0) continue;
-      const save: Save = { keys: fresh, done: false };
+      const save: Save = { keys: fresh, of: state.storing, done: false };
       state.storing.add(save);
       this.planned.push(save);
     }
@@ -171,6 +173,7 @@ export class OffloadingConnector implements KVConnector {
   private finishSave(save: Save): void {
     if (save.done) return;
     save.done = true;
+    save.of.delete(save);
     this.tier.completeStore(save.keys);
   }
 

@@ -42,6 +42,7 @@ export function checkConnectors(file: ScenarioFile): Problem[] {
         });
       }
       let pd = 0;
+      const tiersSeen = new Set<string>();
       list.forEach((entry, k) => {
         const path = [...at, "connectors", k];
         if (entry.connector === "multi" || entry.connector === "none") {
@@ -62,6 +63,16 @@ export function checkConnectors(file: ScenarioFile): Problem[] {
             at: "value",
             message: "a multi connector holds at most one P/D connector (nixl or p2p_nccl)",
           });
+        }
+        if (entry.tier !== undefined) {
+          if (tiersSeen.has(entry.tier)) {
+            problems.push({
+              path: [...path, "tier"],
+              at: "value",
+              message: `tier '${entry.tier}' is already in this list; give each connector of a multi connector its own tier`,
+            });
+          }
+          tiersSeen.add(entry.tier);
         }
         checkEntry(entry, path, instances);
       });
@@ -144,8 +155,22 @@ export function checkConnectors(file: ScenarioFile): Problem[] {
     .filter((i) => i !== -1);
   checkSpec(file.kv_transfer, ["kv_transfer"], usingScenarioLevel);
   file.instances.forEach((instance, i) => {
-    if (instance.kv_transfer !== undefined)
-      checkSpec(instance.kv_transfer, ["instances", i, "kv_transfer"], [i]);
+    const own = instance.kv_transfer;
+    if (own === undefined) return;
+    const at: PathSegment[] = ["instances", i, "kv_transfer"];
+    checkSpec(own, at, [i]);
+    if (instance.role !== "unified") return;
+    // The scenario-level connector may name a P/D one for its P/D instances; an instance's own
+    // may not, on an instance that serves whole requests.
+    const entries = own.connector === "multi" ? (own.connectors ?? []) : [own];
+    const k = entries.findIndex((e) => (PD_CONNECTORS as readonly string[]).includes(e.connector));
+    if (k === -1) return;
+    problems.push({
+      path:
+        own.connector === "multi" ? [...at, "connectors", k, "connector"] : [...at, "connector"],
+      at: "value",
+      message: `unified instance '${instance.name}' serves whole requests and moves no KV between instances; its own connectors can be offloading or lmcache, not ${entries[k]!.connector}`,
+    });
   });
   return problems;
 }

@@ -86,8 +86,7 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
     kv_cache_tiers: parsed.kv_cache_tiers.map((tier, i) => ({
       name: tier.name,
       scope: tier.scope,
-      capacity_tokens:
-        tier.capacity_tokens ?? Math.floor((tier.capacity_gb! * 1e9) / model.kv_bytes_per_token),
+      capacity_tokens: tierCapacityTokens(tier, i, model.kv_bytes_per_token, context),
       chunk_tokens: tier.chunk_tokens,
       load: tier.load,
       store: tier.store,
@@ -113,6 +112,28 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
       line: lineOf(["expect", i]),
     })),
   };
+}
+
+/** A tier's size in tokens; one given in GB must still hold a chunk of KV at the model's size. */
+function tierCapacityTokens(
+  tier: ScenarioFile["kv_cache_tiers"][number],
+  index: number,
+  kvBytesPerToken: number,
+  context: ResolveContext,
+): number {
+  if (tier.capacity_tokens !== undefined) return tier.capacity_tokens;
+  const tokens = Math.floor((tier.capacity_gb! * 1e9) / kvBytesPerToken);
+  if (tokens >= tier.chunk_tokens) return tokens;
+  const path = ["kv_cache_tiers", index, "capacity_gb"];
+  throw new ScenarioError([
+    {
+      file: context.file,
+      line: context.lineOf(path),
+      column: 1,
+      path: formatPath(path),
+      message: `tier '${tier.name}' holds ${tier.capacity_gb} GB, ${tokens} tokens at ${kvBytesPerToken} bytes a token, less than one chunk of ${tier.chunk_tokens}; expected at least ${((tier.chunk_tokens * kvBytesPerToken) / 1e9).toPrecision(3)} GB`,
+    },
+  ]);
 }
 
 function resolveWorkload(

@@ -129,7 +129,7 @@ export function checkVllmArgs(file: ScenarioFile): Problem[] {
     kv.connector,
     (s) => `--kv-transfer-config's kv_connector (pdsim's ${s.value})`,
     "kv_transfer.connector",
-    "pdsim has one KV connector for the whole scenario",
+    "pdsim moves KV from prefill to decode instances one way for the whole scenario",
     add,
   );
   all.forEach((claims, i) => checkConnector(file, i, claims.kvTransfer, add));

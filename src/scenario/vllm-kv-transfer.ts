@@ -52,6 +52,13 @@ const REGISTERED = [
 
 const ROLES: readonly KvRole[] = ["kv_producer", "kv_consumer", "kv_both"];
 
+/** The connectors pdsim models through scenario keys rather than the flag, and those keys. */
+const TIER_CONNECTOR_KEYS: Readonly<Record<string, string>> = {
+  OffloadingConnector: "kv_transfer.connector: offloading with a kv_cache_tiers entry",
+  LMCacheConnectorV1: "kv_transfer.connector: lmcache with a kv_cache_tiers entry",
+  MultiConnector: "kv_transfer.connector: multi with a connectors list",
+};
+
 export type KvTransferRead = { claim?: KvTransferClaim } | { message: string };
 
 /** `offset`: where the JSON starts within vllm_args, so that a parse error can point into it. */
@@ -103,7 +110,9 @@ export function readKvTransferConfig(text: string, typed: string, offset: number
   if (modelled === undefined) {
     return {
       message: REGISTERED.includes(connector)
-        ? `${typed}: pdsim does not model the ${connector} yet; it models NixlConnector (nixl) and P2pNcclConnector (p2p_nccl)`
+        ? TIER_CONNECTOR_KEYS[connector] !== undefined
+          ? `${typed}: the flag does not set up the ${connector} yet; state it in the scenario: ${TIER_CONNECTOR_KEYS[connector]}`
+          : `${typed}: pdsim does not model the ${connector} yet; it models NixlConnector (nixl) and P2pNcclConnector (p2p_nccl)`
         : `${typed}: '${connector}' is not a connector vLLM 0.19 registers${didYouMean(connector, REGISTERED)}`,
     };
   }

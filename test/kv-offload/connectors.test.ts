@@ -193,3 +193,23 @@ describe("MultiConnector", () => {
     expect(none.requestFinished(prompt("s", 10), []).delayFreeBlocks).toBe(false);
   });
 });
+
+describe("LmCacheConnector's decode phase", () => {
+  it("saves nothing more once a step gave the request a single token, as LMCache's tracker", () => {
+    const { sim, tier } = setup(256);
+    const c = new LmCacheConnector(tier);
+    const a = prompt("a", 700);
+    c.getNumNewMatchedTokens(a, 0);
+    // A chunked prefill whose second step happens to carry one token: LMCache calls it decoding.
+    save(sim, c, stepOf(a, 255));
+    save(sim, c, {
+      ...stepOf(a, 1),
+      scheduled: [{ request: a, numNewTokens: 1, numComputedBefore: 255 }],
+    });
+    save(sim, c, {
+      ...stepOf(a, 444),
+      scheduled: [{ request: a, numNewTokens: 444, numComputedBefore: 256 }],
+    });
+    expect(tier.totals.storedTokens).toBe(0);
+  });
+});

@@ -91,3 +91,47 @@ describe("external KV cache tiers and their connectors: bad input", () => {
     expect(none.message).toBe("a tier needs its size: capacity_tokens or capacity_gb");
   });
 });
+
+describe("external KV cache tiers: more bad input", () => {
+  const UNIFIED = [
+    "instances: [ { name: u, role: unified } ]",
+    "workload: { requests: [ { id: r1, at_s: 0, prompt_tokens: 17, max_tokens: 5 } ] }",
+  ];
+
+  it("refuses a tier given in GB that holds less than one chunk at the model's KV size", () => {
+    const issue = onlyIssue(
+      lines(
+        ...UNIFIED,
+        "kv_cache_tiers: [ { name: cpu, capacity_gb: 0.000001, chunk_tokens: 256 } ]",
+        "kv_transfer: { connector: lmcache, tier: cpu }",
+      ),
+    );
+    expect(issue).toMatchObject({ line: 3, path: "kv_cache_tiers[0].capacity_gb" });
+    expect(issue.message).toBe(
+      "tier 'cpu' holds 0.000001 GB, 0 tokens at 114688 bytes a token, less than one chunk of 256; expected at least 0.0294 GB",
+    );
+  });
+
+  it("refuses one tier under two connectors of a multi list", () => {
+    const issue = onlyIssue(
+      lines(
+        ...UNIFIED,
+        TIER,
+        "kv_transfer: { connector: multi, connectors: [ { connector: offloading, tier: cpu }, { connector: lmcache, tier: cpu } ] }",
+      ),
+    );
+    expect(issue.path).toBe("kv_transfer.connectors[1].tier");
+    expect(issue.message).toMatch(/^tier 'cpu' is already in this list/);
+  });
+
+  it("refuses a P/D connector of a unified instance's own", () => {
+    const issue = onlyIssue(
+      lines(
+        "instances: [ { name: u, role: unified, kv_transfer: { connector: nixl } } ]",
+        "workload: { requests: [ { id: r1, at_s: 0, prompt_tokens: 17, max_tokens: 5 } ] }",
+      ),
+    );
+    expect(issue.path).toBe("instances[0].kv_transfer.connector");
+    expect(issue.message).toMatch(/^unified instance 'u' serves whole requests/);
+  });
+});

@@ -234,7 +234,7 @@ describe("vllm_args that contradict the scenario", () => {
       ),
     );
     expect(disagree[0]).toMatchObject({ line: 7, path: "instances[1].vllm_args" });
-    expect(disagree[0]?.message).toContain("one KV connector for the whole scenario");
+    expect(disagree[0]?.message).toContain("one way for the whole scenario");
   });
 
   it("refuses a model, served name or cache dtype that is not the scenario's", () => {

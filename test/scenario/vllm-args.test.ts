@@ -221,7 +221,12 @@ describe("vllm_args read as vLLM reads its argv", () => {
     expect(
       problems(`--kv-transfer-config '{"kv_connector":"LMCacheConnectorV1","kv_role":"kv_both"}'`),
     ).toEqual([
-      "--kv-transfer-config: pdsim does not model the LMCacheConnectorV1 yet; it models NixlConnector (nixl) and P2pNcclConnector (p2p_nccl)",
+      "--kv-transfer-config: the flag does not set up the LMCacheConnectorV1 yet; state it in the scenario: kv_transfer.connector: lmcache with a kv_cache_tiers entry",
+    ]);
+    expect(
+      problems(`--kv-transfer-config '{"kv_connector":"MooncakeConnector","kv_role":"kv_both"}'`),
+    ).toEqual([
+      "--kv-transfer-config: pdsim does not model the MooncakeConnector yet; it models NixlConnector (nixl) and P2pNcclConnector (p2p_nccl)",
     ]);
     expect(
       problems(`--kv-transfer-config '{"kv_connector":"NixConnector","kv_role":"kv_both"}'`)[0],
