@@ -42,6 +42,8 @@ export interface TierDraw {
   shared: boolean;
   /** Chunks of this many blocks (the offloading connector needs a multiple of the block). */
   chunkBlocks: number;
+  /** lmcache only: tokens past the whole blocks, so that its hits end mid-block. */
+  chunkExtra: number;
   /** Room for so few chunks that stores evict. */
   capacityChunks: number;
   /** On P/D instances: the tier connector before the P/D one in the multi list. */
@@ -95,6 +97,7 @@ export const tierDraw: fc.Arbitrary<TierDraw> = fc.record({
   connector: fc.constantFrom<("offloading" | "lmcache")[]>("offloading", "lmcache"),
   shared: fc.boolean(),
   chunkBlocks: fc.integer({ min: 1, max: 3 }),
+  chunkExtra: fc.constantFrom(0, 1, 3),
   capacityChunks: fc.integer({ min: 1, max: 12 }),
   tierFirst: fc.boolean(),
 });
@@ -109,8 +112,10 @@ export function scenarioDraw(
     topology: fc.constantFrom(...topologies),
     connector: fc.constantFrom<("nixl" | "p2p_nccl")[]>("nixl", "p2p_nccl"),
     blockSize: fc.constantFrom(4, 8, 16),
-    tightCache: fc.boolean(),
-    smallBudget: fc.boolean(),
+    // With a tier always there, the draws aim at what tiers change most: chunked prefills that
+    // save as they go, on a cache tight enough to preempt them.
+    tightCache: tiers === "always" ? fc.constant(true) : fc.boolean(),
+    smallBudget: tiers === "always" ? fc.constant(true) : fc.boolean(),
     requests: fc.array(requestDraw, { minLength: 1, maxLength: 8 }),
     faults: fc.option(faultsDraw, { freq: 3 }),
     tier: tiers === "always" ? tierDraw : fc.option(tierDraw, { freq: 2 }),
@@ -211,7 +216,7 @@ export function scenarioDocOf(draw: ScenarioDraw, profile: ProfileName): Scenari
 
 /** Adds the drawn tier and its connector: alone on unified instances, in a multi list on P/D. */
 function withTier(doc: ScenarioDoc, tier: TierDraw, blockSize: number, pd: boolean): void {
-  const chunk = tier.chunkBlocks * blockSize;
+  const chunk = tier.chunkBlocks * blockSize + (tier.connector === "lmcache" ? tier.chunkExtra : 0);
   doc.kv_cache_tiers = [
     {
       name: "tier",

@@ -73,6 +73,17 @@ export class KvCacheTier {
     return this.chunks.size;
   }
 
+  /** Chunks whose store has not ended, and chunks pinned by loads in flight (a scan). */
+  inFlight(): { storing: number; pinned: number } {
+    let storing = 0;
+    let pinned = 0;
+    for (const ref of this.chunks.values()) {
+      if (ref === STORING) storing += 1;
+      else if (ref > 0) pinned += 1;
+    }
+    return { storing, pinned };
+  }
+
   /** How many of `keys`, from `start`, are ready in a row: the hit a prefix lookup finds. */
   lookup(keys: readonly ChunkKey[], start: number): number {
     let hits = 0;

@@ -756,32 +756,45 @@ describe("tier-tokens-conserved", () => {
     expect(violations).toEqual([]);
   });
 
+  /** A tier with these totals and what is still in flight on it. */
+  const fakeTier = (residentTokens: number, inFlight = { storing: 0, pinned: 0, copies: 0 }) => ({
+    name: "cpu@decode-0",
+    capacityChunks: 4,
+    chunkTokens: 16,
+    totals: {
+      storedTokens: 64,
+      evictedTokens: 16,
+      residentTokens,
+      loadedTokens: 0,
+      storesRefused: 0,
+    },
+    inFlight: () => ({ storing: inFlight.storing, pinned: inFlight.pinned }),
+    loadLink: { activeTransfers: inFlight.copies },
+    storeLink: { activeTransfers: 0 },
+  });
+  const runWith = (...tiers: ReturnType<typeof fakeTier>[]) =>
+    fakeRun({
+      cluster: { tiers: new Map(tiers.map((t, i) => [String(i), t])) },
+      outputs: { error: null },
+    });
+
   it("reports a tier whose stored less evicted tokens are not what it holds", () => {
-    const tier = (residentTokens: number) => ({
-      name: "cpu@decode-0",
-      capacityChunks: 4,
-      chunkTokens: 16,
-      totals: {
-        storedTokens: 64,
-        evictedTokens: 16,
-        residentTokens,
-        loadedTokens: 0,
-        storesRefused: 0,
-      },
-    });
-    const run = fakeRun({
-      cluster: {
-        tiers: new Map([
-          ["a", tier(48)],
-          ["b", tier(32)],
-        ]),
-      },
-    });
-    expect(inv.watch(run)()).toEqual([
+    expect(inv.watch(runWith(fakeTier(48), fakeTier(32)))()).toEqual([
       {
         subject: "simulator",
         where: "cpu@decode-0",
         message: "stored 64 − evicted 16 tokens, but it holds 32 (capacity 64)",
+      },
+    ]);
+  });
+
+  it("reports a tier left with a chunk being stored, a pinned chunk or a copy after the run", () => {
+    expect(inv.watch(runWith(fakeTier(48, { storing: 1, pinned: 2, copies: 1 })))()).toEqual([
+      {
+        subject: "simulator",
+        where: "cpu@decode-0",
+        message:
+          "after the run, 1 chunks still being stored, 2 pinned by loads and 1 copies in flight",
       },
     ]);
   });

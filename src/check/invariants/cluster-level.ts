@@ -138,7 +138,7 @@ export const linkTokensConserved: Invariant = {
 export const tierTokensConserved: Invariant = {
   id: "tier-tokens-conserved",
   statement:
-    "In every external KV cache tier, the tokens stored less the tokens evicted are the tokens it holds, never more than its capacity; a load takes only chunks whose store has ended (a load of any other stops the run).",
+    "In every external KV cache tier, the tokens stored less the tokens evicted are the tokens it holds, never more than its capacity; a load takes only chunks whose store has ended (a load of any other stops the run); once the run drains, no chunk is still being stored or pinned by a load, and no copy is on the tier's paths.",
   level: "cluster",
   subjects: ["simulator"],
   promisedBy: ["simulator"],
@@ -147,12 +147,22 @@ export const tierTokensConserved: Invariant = {
     for (const tier of run.cluster.tiers.values()) {
       const t = tier.totals;
       const capacity = tier.capacityChunks * tier.chunkTokens;
-      if (t.storedTokens - t.evictedTokens === t.residentTokens && t.residentTokens <= capacity)
-        continue;
+      if (t.storedTokens - t.evictedTokens !== t.residentTokens || t.residentTokens > capacity) {
+        violations.push({
+          subject: "simulator",
+          where: tier.name,
+          message: `stored ${t.storedTokens} − evicted ${t.evictedTokens} tokens, but it holds ${t.residentTokens} (capacity ${capacity})`,
+        });
+      }
+      // A run that stopped short (an error) is run-completes' to report.
+      if (run.outputs.error !== null) continue;
+      const { storing, pinned } = tier.inFlight();
+      const copies = tier.loadLink.activeTransfers + tier.storeLink.activeTransfers;
+      if (storing === 0 && pinned === 0 && copies === 0) continue;
       violations.push({
         subject: "simulator",
         where: tier.name,
-        message: `stored ${t.storedTokens} − evicted ${t.evictedTokens} tokens, but it holds ${t.residentTokens} (capacity ${capacity})`,
+        message: `after the run, ${storing} chunks still being stored, ${pinned} pinned by loads and ${copies} copies in flight`,
       });
     }
     return violations;
