@@ -213,3 +213,53 @@ describe("LmCacheConnector's decode phase", () => {
     expect(tier.totals.storedTokens).toBe(0);
   });
 });
+
+describe("MultiConnector's holds and loads", () => {
+  /** A child that holds a finished request's blocks and reports them read when told to. */
+  function holdingChild() {
+    const sending: string[] = [];
+    const connector: KVConnector = {
+      getNumNewMatchedTokens: () => ({ numExternalTokens: 0, loadAsync: false }),
+      updateStateAfterAlloc: () => {},
+      requestFinished: () => ({ delayFreeBlocks: true, kvTransferParams: null }),
+      takeFinished: () => ({ recving: new Map(), sending: sending.splice(0) }),
+    };
+    return { connector, read: (id: string) => sending.push(id) };
+  }
+
+  it("frees blocks two children hold only once both have reported them read", () => {
+    const [a, b] = [holdingChild(), holdingChild()];
+    const multi = new MultiConnector([a.connector, b.connector]);
+    expect(multi.requestFinished(prompt("r", 10), [1]).delayFreeBlocks).toBe(true);
+    a.read("r");
+    expect(multi.takeFinished().sending).toEqual([]);
+    b.read("r");
+    expect(multi.takeFinished().sending).toEqual(["r"]);
+  });
+
+  it("lets a step end when the child that loads has no synchronous loads to wait for", () => {
+    const async: KVConnector = {
+      getNumNewMatchedTokens: () => ({ numExternalTokens: 32, loadAsync: true }),
+      updateStateAfterAlloc: () => {},
+      requestFinished: () => ({ delayFreeBlocks: false, kvTransferParams: null }),
+      takeFinished: () => ({ recving: new Map(), sending: [] }),
+    };
+    const multi = new MultiConnector([async]);
+    multi.getNumNewMatchedTokens(prompt("r", 64), 0);
+    let ended = false;
+    multi.waitForLoads(["r"], () => (ended = true));
+    expect(ended).toBe(true);
+  });
+
+  it("unpins a tier's chunks once the loads through it end", () => {
+    const { sim, tier } = setup(64);
+    const offload = new OffloadingConnector(tier, B, () => {});
+    save(sim, offload, stepOf(prompt("a", 200), 200));
+    const b = prompt("b", 200);
+    const matched = offload.getNumNewMatchedTokens(b, 0);
+    offload.updateStateAfterAlloc(b, [], matched.numExternalTokens);
+    expect(tier.inFlight().pinned).toBe(3);
+    sim.run();
+    expect(tier.inFlight()).toEqual({ storing: 0, pinned: 0 });
+  });
+});
