@@ -153,14 +153,15 @@ export function checkRoles(file: ScenarioFile): Problem[] {
     // reported once, at the first of them.
     if (entries.length === 0) return;
     const pd = entries.find((e) => e.connector === "nixl" || e.connector === "p2p_nccl");
+    const path =
+      own === undefined
+        ? ["kv_transfer", "connector"]
+        : ["instances", i, "kv_transfer", "connector"];
     if (pd === undefined) {
       if (own === undefined && reportedScenarioLevel) return;
       if (own === undefined) reportedScenarioLevel = true;
       problems.push({
-        path:
-          own === undefined
-            ? ["kv_transfer", "connector"]
-            : ["instances", i, "kv_transfer", "connector"],
+        path,
         at: "value",
         message: `${instance.role} instance '${instance.name}' runs ${spec.connector}, which cannot move KV from prefill to decode instances; use nixl or p2p_nccl, alone or in a multi connector's list`,
       });
@@ -169,10 +170,7 @@ export function checkRoles(file: ScenarioFile): Problem[] {
     kinds.add(pd.connector as string);
     if (kinds.size > 1) {
       problems.push({
-        path:
-          own === undefined
-            ? ["kv_transfer", "connector"]
-            : ["instances", i, "kv_transfer", "connector"],
+        path,
         at: "value",
         message: `prefill and decode instances must share one P/D connector; '${instance.name}' runs ${pd.connector}, another runs ${[...kinds].find((k) => k !== pd.connector)}`,
       });
