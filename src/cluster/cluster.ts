@@ -359,7 +359,7 @@ function stallOf(instance: Instance): string {
     text +=
       `; ${holding.length} waiting requests hold ${held} blocks their KV loads filled, and the ` +
       `first in line, ${head.requestId}, needs ${needed} more: no request can grow and none ` +
-      `runs to be preempted (vLLM's scheduler waits the same way); give the instance more ` +
+      `runs to be preempted (vLLM's scheduler admits and preempts the same way); give the instance more ` +
       `blocks, or its tier connector less to load at once`;
   }
   return text;
