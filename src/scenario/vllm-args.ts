@@ -85,7 +85,9 @@ const NOT_MODELLED: Readonly<Record<string, NotModelled>> = {
         : `--quantization ${String(v)}: it sizes weights in the model config's dtype, or in one byte with a config.json whose quantization_config.quant_method is fp8 (then --quantization fp8 is accepted)`,
   },
   "--speculative-config": given("speculative decoding"),
-  "--kv-offloading-size": given("KV cache offloading to CPU memory"),
+  "--kv-offloading-size": given(
+    "KV cache offloading set up by this flag yet; give the scenario a kv_cache_tiers entry and kv_transfer.connector: offloading (or lmcache) instead",
+  ),
   "--kv-cache-memory-bytes": given(
     "a KV cache sized in bytes (give --num-gpu-blocks-override instead)",
   ),

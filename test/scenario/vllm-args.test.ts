@@ -181,7 +181,7 @@ describe("vllm_args read as vLLM reads its argv", () => {
     ["--quantization awq", "it sizes weights in the model config's dtype, or in one byte"],
     [`--speculative-config '{"method":"ngram"}'`, "speculative decoding"],
     ["--max-num-partial-prefills 2", "concurrent partial prefills"],
-    ["--kv-offloading-size 8", "KV cache offloading"],
+    ["--kv-offloading-size 8", "give the scenario a kv_cache_tiers entry"],
     ["--cpu-offload-gb 4", "offloading weights"],
     ["--kv-cache-memory-bytes 8G", "give --num-gpu-blocks-override instead"],
     ["--enable-lora", "LoRA adapters"],
