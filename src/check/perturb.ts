@@ -5,6 +5,7 @@
 
 import fc from "fast-check";
 import type { ProfileName } from "../accounting/profiles.ts";
+import { isPdConnector } from "../scenario/names.ts";
 import type { Scenario } from "../scenario/types.ts";
 import { type FaultsDraw, faultsDraw } from "./scenario-arbitrary.ts";
 import { type RequestEntry, type ScenarioDoc, explicitRequests } from "./scenario-doc.ts";
@@ -229,11 +230,10 @@ type ConnectorSpec = { connector?: string; connectors?: { connector: string }[] 
 /** The spec with its P/D connector (alone, or in a multi list) replaced by `kind`. */
 function withPdConnector(spec: ConnectorSpec, kind: "nixl" | "p2p_nccl"): ConnectorSpec {
   if (spec.connector !== "multi") return { ...spec, connector: kind };
-  const isPd = (c: string) => c === "nixl" || c === "p2p_nccl";
   return {
     ...spec,
     connectors: (spec.connectors ?? []).map((e) =>
-      isPd(e.connector) ? { ...e, connector: kind } : e,
+      isPdConnector(e.connector) ? { ...e, connector: kind } : e,
     ),
   };
 }

@@ -15,13 +15,11 @@ import { traceStats } from "../workload/trace/trace-stats.ts";
 import { type GuideRun, runGuideScenario, SCENARIOS_DIR, scenarioFile } from "./scenario-runs.ts";
 import { stepTimeFacts } from "./step-time-facts.ts";
 import { tierFacts } from "./tier-facts.ts";
-import { markdownTable } from "./template.ts";
+import { int, markdownTable, pct } from "./template.ts";
 
 const SOURCES = ["local_compute", "local_cache_hit", "external_kv_transfer"] as const;
 const ms = (us: number) => (us / 1000).toFixed(3);
 const msOfSeconds = (s: number) => (s * 1000).toFixed(3);
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const int = (n: number) => n.toLocaleString("en-US");
 
 class FactSheet {
   readonly facts = new Map<string, string>();

@@ -27,7 +27,7 @@ import {
 } from "./published-measurements.ts";
 import { scenarioFile } from "./scenario-runs.ts";
 import { percentile, tokenGaps } from "../sweep/run-one.ts";
-import { markdownTable } from "./template.ts";
+import { int, markdownTable } from "./template.ts";
 
 /** What a benchmark client would report of one run. */
 export interface BenchResult {
@@ -125,7 +125,7 @@ export function stepTimeFacts(set: (name: string, value: string | number) => voi
         const pdsim = ((r.finish_s! - r.first_token_s!) * 1000) / (n - 1);
         const published = fit.interceptMs + fit.msPerContextToken * (r.prompt_tokens + n / 2);
         return [
-          r.prompt_tokens.toLocaleString("en-US"),
+          int(r.prompt_tokens),
           fixed(published, 3),
           fixed(pdsim, 3),
           error(pdsim, published),

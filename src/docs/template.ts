@@ -27,3 +27,9 @@ export function markdownTable(
   const line = (cells: readonly (string | number)[]) => `| ${cells.join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
+
+/** A whole number as the guide writes it: thousands separated, a true minus sign. */
+export const int = (n: number): string => n.toLocaleString("en-US").replace("-", "−");
+
+/** A share as a percentage with one decimal. */
+export const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;

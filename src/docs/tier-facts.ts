@@ -8,12 +8,9 @@ import { storyLines } from "../explain/story.ts";
 import { loadScenario } from "../scenario/index.ts";
 import type { Scenario } from "../scenario/types.ts";
 import { runGuideScenario, scenarioFile } from "./scenario-runs.ts";
-import { markdownTable } from "./template.ts";
+import { int, markdownTable, pct } from "./template.ts";
 
 type SetFact = (name: string, value: string | number) => void;
-
-const int = (n: number) => n.toLocaleString("en-US").replace("-", "−");
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** The CPU tier's sizes the table tries, in tokens; 0 runs without a connector. */
 const TIER_TOKENS = [0, 16_384, 32_768, 65_536, 131_072];

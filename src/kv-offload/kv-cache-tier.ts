@@ -115,9 +115,10 @@ export class KvCacheTier {
    * room: vLLM then skips the store for this step.
    */
   prepareStore(keys: readonly ChunkKey[]): ChunkKey[] | null {
-    const fresh = [...new Set(keys)].filter((key) => !this.chunks.has(key));
+    const wanted = new Set(keys);
+    const fresh = [...wanted].filter((key) => !this.chunks.has(key));
     const needed = this.chunks.size + fresh.length - this.capacityChunks;
-    if (needed > 0 && !this.evict(needed, new Set(keys))) {
+    if (needed > 0 && !this.evict(needed, wanted)) {
       this.counts.storesRefused += 1;
       return null;
     }

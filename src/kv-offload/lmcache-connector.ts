@@ -26,6 +26,7 @@ import {
   type RequestFinishedResult,
 } from "../engine/kv-connector.ts";
 import type { SchedulerOutput } from "../engine/scheduler-output.ts";
+import { Countdown } from "../util/countdown.ts";
 import type { ChunkKey, KvCacheTier } from "./kv-cache-tier.ts";
 
 interface LmCacheState {
@@ -90,35 +91,26 @@ export class LmCacheConnector implements KVConnector {
   /** The step's loads, each from the tier over its load path; the step ends when all are in. */
   waitForLoads(requestIds: readonly string[], then: () => void): void {
     const tier = this.tier;
-    let pending = requestIds.length;
-    const done = (): void => {
-      pending -= 1;
-      if (pending === 0) then();
-    };
+    const loads = new Countdown(then);
     for (const id of requestIds) {
       const state = this.states.get(id);
       const load = state?.load ?? null;
-      if (load === null) {
-        done();
-        continue;
-      }
+      if (load === null) continue;
       state!.load = null;
+      const done = loads.expect();
       tier.loadLink.start(tier.bytesOf(load.tokens), () => {
         tier.endLoad(load.keys, load.tokens);
         done();
       });
     }
+    loads.seal();
   }
 
   /** Saves the prompt chunks this step completed; the step ends when they are in the tier. */
   waitForSave(output: SchedulerOutput, then: () => void): void {
     const tier = this.tier;
     const chunk = tier.chunkTokens;
-    let pending = 1;
-    const done = (): void => {
-      pending -= 1;
-      if (pending === 0) then();
-    };
+    const saves = new Countdown(then);
     for (const s of output.scheduled) {
       const request = s.request;
       const state = this.stateOf(request.requestId);
@@ -135,13 +127,13 @@ export class LmCacheConnector implements KVConnector {
       if (fresh === null) continue;
       state.savedChunks = numChunks;
       if (fresh.length === 0) continue;
-      pending += 1;
+      const done = saves.expect();
       tier.storeLink.start(tier.bytesOf(fresh.length * chunk), () => {
         tier.completeStore(fresh);
         done();
       });
     }
-    done();
+    saves.seal();
   }
 
   requestFinished(request: Request, _blockIds: readonly number[]): RequestFinishedResult {

@@ -13,6 +13,7 @@ import type {
   RequestFinishedResult,
 } from "../engine/kv-connector.ts";
 import type { SchedulerOutput } from "../engine/scheduler-output.ts";
+import { Countdown } from "../util/countdown.ts";
 
 const NO_BLOCKS: readonly number[] = [];
 
@@ -95,18 +96,12 @@ export class MultiConnector implements KVConnector {
       ids.push(id);
       byChild.set(i, ids);
     }
-    let pending = 1;
-    const done = (): void => {
-      pending -= 1;
-      if (pending === 0) then();
-    };
+    const loads = new Countdown(then);
     for (const [i, ids] of byChild) {
       const child = this.children[i]!;
-      if (child.waitForLoads === undefined) continue;
-      pending += 1;
-      child.waitForLoads(ids, done);
+      if (child.waitForLoads !== undefined) child.waitForLoads(ids, loads.expect());
     }
-    done();
+    loads.seal();
   }
 
   buildConnectorMeta(output: SchedulerOutput): void {
@@ -115,16 +110,10 @@ export class MultiConnector implements KVConnector {
 
   /** Every child saves; the step ends when the last of them lets it. */
   waitForSave(output: SchedulerOutput, then: () => void): void {
-    let pending = 1;
-    const done = (): void => {
-      pending -= 1;
-      if (pending === 0) then();
-    };
+    const saves = new Countdown(then);
     for (const child of this.children) {
-      if (child.waitForSave === undefined) continue;
-      pending += 1;
-      child.waitForSave(output, done);
+      if (child.waitForSave !== undefined) child.waitForSave(output, saves.expect());
     }
-    done();
+    saves.seal();
   }
 }

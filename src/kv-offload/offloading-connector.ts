@@ -129,13 +129,13 @@ export class OffloadingConnector implements KVConnector {
       const numChunks = Math.min(Math.floor(tokensAfter / chunk), this.numFullChunks(request));
       const state = this.stateOf(request.requestId);
       if (numChunks <= state.nextStoredChunk) continue;
-      const keys = this.chunkKeys(request, numChunks).slice(state.nextStoredChunk);
-      const fresh = this.tier.prepareStore(keys);
+      const keys = this.chunkKeys(request, numChunks);
+      const fresh = this.tier.prepareStore(keys.slice(state.nextStoredChunk));
       // No room: vLLM skips this step's save and tries again at the next one.
       if (fresh === null) continue;
       state.nextStoredChunk = numChunks;
       // vLLM touches all of the request's keys once it plans a save.
-      this.tier.touch(this.chunkKeys(request, numChunks));
+      this.tier.touch(keys);
       if (fresh.length === 0) continue;
       const save: Save = { keys: fresh, of: state.storing, done: false };
       state.storing.add(save);

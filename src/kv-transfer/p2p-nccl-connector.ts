@@ -13,6 +13,7 @@ import {
   NOTHING_FINISHED,
   type RequestFinishedResult,
 } from "../engine/kv-connector.ts";
+import { Countdown } from "../util/countdown.ts";
 import type { TransferFabric } from "./transfer-fabric.ts";
 
 export type P2pRole = "kv_producer" | "kv_consumer";
@@ -62,12 +63,8 @@ export class P2pNcclConnector implements KVConnector {
   }
 
   waitForLoads(requestIds: readonly string[], then: () => void): void {
-    let pending = requestIds.length;
-    for (const id of requestIds) {
-      this.fabric.loadPush(this.engineId, id, () => {
-        pending -= 1;
-        if (pending === 0) then();
-      });
-    }
+    const loads = new Countdown(then);
+    for (const id of requestIds) this.fabric.loadPush(this.engineId, id, loads.expect());
+    loads.seal();
   }
 }

@@ -7,6 +7,7 @@ import type { ScenarioFile } from "./schema.ts";
 import { checkVllmArgs } from "./vllm-checks.ts";
 import { suggestOrList } from "./suggest.ts";
 import { checkConnectors } from "./kv-tier-checks.ts";
+import { isPdConnector } from "./names.ts";
 import { generatedArrivalSpan } from "./workload-schema.ts";
 import type { EngineConfig } from "./types.ts";
 import { ENGINE_KEY_FLAGS } from "./vllm-args.ts";
@@ -152,7 +153,7 @@ export function checkRoles(file: ScenarioFile): Problem[] {
     // An empty list is checkConnectors' to report; a connector shared by several instances is
     // reported once, at the first of them.
     if (entries.length === 0) return;
-    const pd = entries.find((e) => e.connector === "nixl" || e.connector === "p2p_nccl");
+    const pd = entries.find((e) => isPdConnector(e.connector));
     const path =
       own === undefined
         ? ["kv_transfer", "connector"]

@@ -1,7 +1,7 @@
 // Which connector each instance runs: its own `kv_transfer`, else the scenario's; and the parts
 // of it the cluster builds on: the P/D connector that moves KV between prefill and decode
 // instances, and the connectors that use an external tier.
-import { PD_CONNECTORS, TIER_CONNECTORS } from "./names.ts";
+import { isPdConnector, isTierConnector } from "./names.ts";
 import type {
   ConnectorEntry,
   ConnectorSpec,
@@ -32,14 +32,13 @@ export function connectorEntriesOf(spec: ConnectorSpec): ConnectorEntry[] {
 
 /** The connector of the spec that moves KV from prefill to decode instances; null: none. */
 export function pdConnectorOf(spec: ConnectorSpec): PdConnectorName | null {
-  for (const entry of connectorEntriesOf(spec)) {
-    if ((PD_CONNECTORS as readonly string[]).includes(entry.connector))
-      return entry.connector as PdConnectorName;
+  for (const { connector } of connectorEntriesOf(spec)) {
+    if (isPdConnector(connector)) return connector;
   }
   return null;
 }
 
 /** Whether the entry loads from and saves to a kv_cache_tiers entry. */
 export function usesTier(entry: ConnectorEntry): boolean {
-  return (TIER_CONNECTORS as readonly string[]).includes(entry.connector);
+  return isTierConnector(entry.connector);
 }

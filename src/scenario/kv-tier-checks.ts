@@ -4,7 +4,7 @@ import type { PathSegment, Problem } from "./paths.ts";
 import type { ScenarioFile } from "./schema.ts";
 import { instanceEngine } from "./instance-engine.ts";
 import { suggestOrList } from "./suggest.ts";
-import { PD_CONNECTORS } from "./names.ts";
+import { isPdConnector } from "./names.ts";
 import type { ConnectorEntry } from "./types.ts";
 
 type SpecSource = { connector?: string; tier?: string; connectors?: ConnectorEntry[] };
@@ -56,8 +56,7 @@ export function checkConnectors(file: ScenarioFile): Problem[] {
           });
           return;
         }
-        if ((PD_CONNECTORS as readonly string[]).includes(entry.connector)) pd += 1;
-        if (pd === 2 && (PD_CONNECTORS as readonly string[]).includes(entry.connector)) {
+        if (isPdConnector(entry.connector) && ++pd === 2) {
           problems.push({
             path: [...path, "connector"],
             at: "value",
@@ -163,7 +162,7 @@ export function checkConnectors(file: ScenarioFile): Problem[] {
     // The scenario-level connector may name a P/D one for its P/D instances; an instance's own
     // may not, on an instance that serves whole requests.
     const entries = own.connector === "multi" ? (own.connectors ?? []) : [own];
-    const k = entries.findIndex((e) => (PD_CONNECTORS as readonly string[]).includes(e.connector));
+    const k = entries.findIndex((e) => isPdConnector(e.connector));
     if (k === -1) return;
     problems.push({
       path:

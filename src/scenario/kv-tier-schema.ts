@@ -3,7 +3,7 @@
 // OffloadingConnector, a cache service behind LMCache, several connectors behind a MultiConnector.
 import { z } from "zod";
 import { latencyMs, positiveInt } from "./primitives.ts";
-import { CONNECTORS, TIER_CONNECTORS, TIER_SCOPES } from "./names.ts";
+import { CONNECTORS, TIER_SCOPES } from "./names.ts";
 
 const tierPathSchema = z
   .strictObject({
@@ -79,6 +79,3 @@ export const connectorSpecSchema = z.strictObject({
 });
 
 export type ConnectorSpecFile = z.output<typeof connectorSpecSchema>;
-
-export const isTierConnector = (name: string): name is (typeof TIER_CONNECTORS)[number] =>
-  (TIER_CONNECTORS as readonly string[]).includes(name);

@@ -11,6 +11,14 @@ export const PD_CONNECTORS = ["nixl", "p2p_nccl"] as const;
 /** The connectors that load from and save to a kv_cache_tiers entry. */
 export const TIER_CONNECTORS = ["offloading", "lmcache"] as const;
 
+export const isPdConnector = (name: string | undefined): name is (typeof PD_CONNECTORS)[number] =>
+  (PD_CONNECTORS as readonly (string | undefined)[]).includes(name);
+
+export const isTierConnector = (
+  name: string | undefined,
+): name is (typeof TIER_CONNECTORS)[number] =>
+  (TIER_CONNECTORS as readonly (string | undefined)[]).includes(name);
+
 /** instance: every instance that uses the tier has its own; cluster: all share one. */
 export const TIER_SCOPES = ["instance", "cluster"] as const;
 

@@ -2,6 +2,7 @@
 // array) and collect the issues a bad file raises.
 import { expect } from "vitest";
 import { parseScenario, ScenarioError, type ScenarioIssue } from "../../src/scenario/index.ts";
+import type { Scenario } from "../../src/scenario/types.ts";
 
 export function lines(...text: string[]): string {
   return `${text.join("\n")}\n`;
@@ -41,4 +42,9 @@ export function columnOf(line: string, needle: string): number {
   const index = line.indexOf(needle);
   if (index === -1) throw new Error(`'${needle}' is not in '${line}'`);
   return index + 1;
+}
+
+/** A scenario from its text, as `pdsim run` would load it from s.yaml. */
+export function loadScenarioText(text: string): Scenario {
+  return parseScenario(text, "s.yaml");
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lines, onlyIssue, PD_BASE } from "./helpers.ts";
-import { loadScenarioText } from "./tier-helpers.ts";
+import { lines, loadScenarioText, onlyIssue, PD_BASE } from "./helpers.ts";
 
 const TIER = "kv_cache_tiers: [ { name: cpu, capacity_tokens: 4096, chunk_tokens: 64 } ]";
 
