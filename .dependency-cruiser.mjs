@@ -9,8 +9,9 @@
 //   loggers, which export both) read the engine's stats and the transfers; the cluster's
 //   instances build them, as vLLM's AsyncLLM builds its stat loggers, so they come before it;
 // - a scenario names the accounting profiles, and the workload is drawn from a scenario;
-// - cluster runs a scenario; explain, check and output read what it ran; a sweep runs many
-//   variants of one and tabulates them; docs runs and renders all of them; cli is the edge.
+// - cluster runs a scenario; explain, check and output read what it ran; the playground runs it
+//   in a browser; a sweep runs many variants of one and tabulates them; docs runs and renders
+//   all of them; cli is the edge.
 
 /** The layers, lowest first, each with the folders it is made of. */
 export const LAYERS = [
@@ -26,6 +27,7 @@ export const LAYERS = [
   { name: "explain", folders: ["src/explain"] },
   { name: "check", folders: ["src/check"] },
   { name: "output", folders: ["src/output"] },
+  { name: "playground", folders: ["src/playground"] },
   { name: "sweep", folders: ["src/sweep"] },
   { name: "docs", folders: ["src/docs"] },
   { name: "cli", folders: ["src/cli"] },

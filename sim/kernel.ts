@@ -42,6 +42,11 @@ export class Simulation {
     return this.queue.size;
   }
 
+  /** When the next pending event is due, or null when none is. */
+  get nextEventTime(): SimTime | null {
+    return this.queue.peek()?.time ?? null;
+  }
+
   /** Pending events that are not daemons: while there are none, only periodic timers tick. */
   get pendingWork(): number {
     return this.queue.size - this.pendingDaemons;

@@ -4,7 +4,7 @@
 // what the kernel computes.
 
 import cliProgress from "cli-progress";
-import type { Cluster, ClusterRunResult } from "../cluster/cluster.ts";
+import type { Cluster, ClusterRunResult, RunSampler } from "../cluster/cluster.ts";
 import type { TextSink } from "./io.ts";
 import { Interrupted } from "./signals.ts";
 
@@ -16,6 +16,8 @@ export interface ProgressOptions {
   showAfterMs?: number;
   /** Checked between slices: a signal's name stops the run with Interrupted. */
   interrupted?: () => NodeJS.Signals | null;
+  /** Reads the run at fixed simulated times (the report's charts). */
+  sampler?: RunSampler | null;
 }
 
 export async function runWithProgress(
@@ -28,8 +30,8 @@ export async function runWithProgress(
   let bar: cliProgress.SingleBar | null = null;
   cluster.start();
   try {
-    while (cluster.sim.pendingEvents > 0) {
-      cluster.sim.run({ maxEvents: EVENTS_PER_SLICE });
+    for (let more = true; more;) {
+      more = cluster.advance(EVENTS_PER_SLICE, options.sampler ?? null);
       if (bar === null && stream?.isTTY === true && performance.now() - started >= showAfterMs) {
         bar = startBar(stream);
         bar.start(cluster.workloadSize, 0, { simulated: "0.0" });

@@ -8,6 +8,7 @@ import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
 import { type ScrapeTarget, SeriesRecorder } from "../metrics/series-recorder.ts";
 import { OutputDir } from "../output/output-dir.ts";
 import { ReportCollector } from "../output/report-data.ts";
+import { ReportSampler } from "../output/report-sampler.ts";
 import { renderReport } from "../output/report-page.ts";
 import { TraceRecorder } from "../output/trace-recorder.ts";
 import { buildSummary } from "../output/summary.ts";
@@ -50,6 +51,7 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
     let series: SeriesRecorder | null = null;
     let trace: TraceRecorder | null = null;
     let reportCollector: ReportCollector | null = null;
+    let sampler: ReportSampler | null = null;
     const byFinishReason = Object.fromEntries(FINISH_REASONS.map((r) => [r, 0])) as Record<
       FinishReason,
       number
@@ -96,6 +98,7 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
         links(cluster),
       );
       reportCollector = new ReportCollector();
+      sampler = new ReportSampler(cluster.instances.map((i) => i.statLoggers.prometheus));
     }
 
     const wallStart = performance.now();
@@ -103,6 +106,7 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
       // Log lines on the same terminal would tear the bar: it shows only when they are off.
       stream: printLog ? null : io.stderr,
       interrupted: () => signals.received,
+      sampler,
     });
     const wallSeconds = (performance.now() - wallStart) / 1000;
 
@@ -142,12 +146,17 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
         }),
       );
       trace!.finish();
-      const reportData = reportCollector!.build(series!, cluster.instances, {
-        scenario: scenario.name,
-        profile,
-        seed,
-        hasSplit: PROFILES[profile].hasSourceSplit,
-      });
+      const reportData = reportCollector!.build(
+        sampler!,
+        cluster.sim.lastWorkTime,
+        cluster.instances,
+        {
+          scenario: scenario.name,
+          profile,
+          seed,
+          hasSplit: PROFILES[profile].hasSourceSplit,
+        },
+      );
       out.writeStreamed("report.html", (write) => write(renderReport(reportData)));
       out.writeSummary(summary);
       out.commit();

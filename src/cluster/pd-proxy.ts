@@ -7,7 +7,7 @@
 
 import { isFailure } from "../engine/request-status.ts";
 import type { KvTransferParams } from "../engine/request.ts";
-import type { ClientRequest } from "../workload/workload.ts";
+import type { ClientRequest } from "../workload/client-request.ts";
 import type { LegRequest } from "./instance.ts";
 import type { Router } from "./routers.ts";
 import type { InstanceLeg } from "./request-record.ts";

@@ -1,15 +1,16 @@
-// What DIR/report.html draws, gathered during a run: per instance, the scraped series turned
-// into rates per interval (prompt tokens by source in truth and as the selected version reports
-// them, hit rates) and gauges (KV usage, running, waiting); per request, the sources on each
-// instance of the first requests to finish; and the spans of a few P/D requests.
+// What DIR/report.html and the playground's run view draw, gathered during a run: per instance,
+// the report sampler's series turned into rates per interval (prompt tokens by source in truth
+// and as the selected version reports them, hit rates) and gauges (KV usage, running, waiting);
+// per request, the sources on each instance of the first requests to finish; and the spans of
+// a few P/D requests.
 
-import { usToSeconds } from "../../sim/index.ts";
+import { type SimTime, usToSeconds } from "../../sim/index.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 import { ChurnMap } from "../util/churn-map.ts";
 import type { TransferRecord } from "../kv-transfer/transfer-fabric.ts";
 import type { ProfileName } from "../accounting/profiles.ts";
 import { PROMPT_SOURCES } from "../accounting/prompt-source-counters.ts";
-import type { SeriesRecorder } from "../metrics/series-recorder.ts";
+import type { ReportSampler, SampledValues } from "./report-sampler.ts";
 
 /** Requests (the first to finish) drawn as stacked bars of their sources on each instance. */
 export const REPORT_REQUESTS = 40;
@@ -21,7 +22,7 @@ export type Source = (typeof PROMPT_SOURCES)[number];
 export interface InstanceSeries {
   name: string;
   role: string;
-  /** Prompt tokens per second over each interval, by source. */
+  /** Prompt tokens per second over each interval, by source (interval i ends at times[i + 1]). */
   truth: Record<Source, number[]>;
   /** The selected version's split, or null for a version without one (then `reportedTotal`). */
   reported: Record<Source, number[]> | null;
@@ -29,6 +30,7 @@ export interface InstanceSeries {
   /** Hits over queries in each interval, null where nothing was queried. */
   prefixHitRate: (number | null)[];
   externalHitRate: (number | null)[];
+  /** Gauges at each sample time. */
   kvCacheUsage: number[];
   running: number[];
   waiting: number[];
@@ -52,8 +54,13 @@ export interface ReportData {
   scenario: string;
   profile: ProfileName;
   seed: number;
-  /** End of each interval between scrapes, in simulated seconds. */
+  /**
+   * The sample times in simulated seconds: 0, then every `intervalS`, and last `end`, where the
+   * run's work ended (the last interval may be shorter).
+   */
   times: number[];
+  intervalS: number;
+  end: number;
   instances: InstanceSeries[];
   requests: RequestSources[];
   spans: Span[];
@@ -102,49 +109,49 @@ export class ReportCollector {
   }
 
   build(
-    series: SeriesRecorder,
+    sampler: ReportSampler,
+    end: SimTime,
     instances: readonly { name: string; role: string }[],
     header: { scenario: string; profile: ProfileName; seed: number; hasSplit: boolean },
   ): ReportData {
-    const times = series.scrapeTimes.map(usToSeconds);
-    const perSecond = (cumulative: number[]) =>
-      cumulative.slice(1).map((v, i) => (v - cumulative[i]!) / (times[i + 1]! - times[i]!));
+    const sampled = sampler.finish(end);
+    const times = sampled.times.map(usToSeconds);
     const deltas = (cumulative: number[]) => cumulative.slice(1).map((v, i) => v - cumulative[i]!);
-    const ratio = (hits: number[], queries: number[]) =>
-      deltas(queries).map((q, i) => (q > 0 ? deltas(hits)[i]! / q : null));
+    const perSecond = (cumulative: number[]) =>
+      deltas(cumulative).map((d, i) => d / (times[i + 1]! - times[i]!));
+    const ratio = (hits: number[], queries: number[]) => {
+      const h = deltas(hits);
+      return deltas(queries).map((q, i) => (q > 0 ? h[i]! / q : null));
+    };
+    const series = (sampledValues: SampledValues, name: string, role: string): InstanceSeries => {
+      const values = (key: string) => sampledValues[key]!;
+      const sources = (side: "truth" | "reported") =>
+        Object.fromEntries(
+          PROMPT_SOURCES.map((source) => [source, perSecond(values(`${side}:${source}`))]),
+        ) as Record<Source, number[]>;
+      return {
+        name,
+        role,
+        truth: sources("truth"),
+        reported: header.hasSplit ? sources("reported") : null,
+        reportedTotal: perSecond(values("reportedTotal")),
+        prefixHitRate: ratio(values("prefixHits"), values("prefixQueries")),
+        externalHitRate: ratio(values("externalHits"), values("externalQueries")),
+        kvCacheUsage: values("kvCacheUsage"),
+        running: values("running"),
+        waiting: values("waiting"),
+      };
+    };
     return {
       scenario: header.scenario,
       profile: header.profile,
       seed: header.seed,
-      times: times.slice(1),
-      instances: instances.map((instance, t) => {
-        const sources = (sampleName: string) =>
-          Object.fromEntries(
-            PROMPT_SOURCES.map((source) => [
-              source,
-              perSecond(series.sum(t, sampleName, { source })),
-            ]),
-          ) as Record<Source, number[]>;
-        const gauge = (sampleName: string) => series.sum(t, sampleName).slice(1);
-        return {
-          name: instance.name,
-          role: instance.role,
-          truth: sources("pdsim:prompt_tokens_by_source_total"),
-          reported: header.hasSplit ? sources("vllm:prompt_tokens_by_source_total") : null,
-          reportedTotal: perSecond(series.sum(t, "vllm:prompt_tokens_total")),
-          prefixHitRate: ratio(
-            series.sum(t, "vllm:prefix_cache_hits_total"),
-            series.sum(t, "vllm:prefix_cache_queries_total"),
-          ),
-          externalHitRate: ratio(
-            series.sum(t, "vllm:external_prefix_cache_hits_total"),
-            series.sum(t, "vllm:external_prefix_cache_queries_total"),
-          ),
-          kvCacheUsage: gauge("vllm:kv_cache_usage_perc"),
-          running: gauge("vllm:num_requests_running"),
-          waiting: gauge("vllm:num_requests_waiting"),
-        };
-      }),
+      times,
+      intervalS: usToSeconds(sampled.intervalUs),
+      end: usToSeconds(end),
+      instances: instances.map((instance, i) =>
+        series(sampled.values[i]!, instance.name, instance.role),
+      ),
       requests: this.requests,
       spans: this.spans,
     };

@@ -7,6 +7,7 @@ import type { RequestRecord } from "../../src/cluster/request-record.ts";
 import { runWithProgress } from "../../src/cli/progress.ts";
 import { Interrupted } from "../../src/cli/signals.ts";
 import { loadScenario } from "../../src/scenario/index.ts";
+import { REPORT_MAX_POINTS, ReportSampler } from "../../src/output/report-sampler.ts";
 
 class Capture extends Writable {
   text = "";
@@ -36,6 +37,19 @@ describe("runWithProgress", () => {
     expect(stream.text).toContain("400/400 requests");
     expect(a).toEqual(b);
     expect(withBar).toEqual(plain);
+  });
+
+  it("computes the same run while a report sampler reads it at fixed times", async () => {
+    const sampled: RequestRecord[] = [];
+    const plain: RequestRecord[] = [];
+    const run = cluster(sampled);
+    const sampler = new ReportSampler(run.instances.map((i) => i.statLoggers.prometheus));
+    const a = await runWithProgress(run, { stream: null, sampler });
+    const b = cluster(plain).run();
+    expect(a).toEqual(b);
+    expect(sampled).toEqual(plain);
+    const { times } = sampler.finish(run.sim.lastWorkTime);
+    expect(times.length).toBeGreaterThan(REPORT_MAX_POINTS / 2);
   });
 
   it("writes nothing when the stream is not a terminal", async () => {

@@ -4,11 +4,17 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ReportData } from "../../src/output/report-data.ts";
+import { REPORT_MAX_POINTS } from "../../src/output/report-sampler.ts";
+import { reportFiguresHtml } from "../../src/playground/report-figures.ts";
 import { pdsim, removeDir, scratchDir } from "./cli.ts";
 
 let dir = "";
 let html = "";
 let data: ReportData;
+let summary: {
+  simulated_seconds: number;
+  instances: { name: string; prompt_tokens: number; prompt_tokens_computed: number }[];
+};
 
 beforeAll(async () => {
   dir = scratchDir();
@@ -18,6 +24,7 @@ beforeAll(async () => {
   html = fs.readFileSync(path.join(out, "report.html"), "utf8");
   const json = /<script type="application\/json" id="pdsim-data">(.*?)<\/script>/s.exec(html)![1]!;
   data = JSON.parse(json) as ReportData;
+  summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8")) as typeof summary;
 });
 afterAll(() => removeDir(dir));
 
@@ -26,10 +33,13 @@ describe("report.html", () => {
     expect(html.startsWith("<!doctype html>")).toBe(true);
     expect(html).not.toMatch(/<(script|img|link|iframe)[^>]*\s(src|href)=/i);
     expect(html).toContain("Chart.js v4.6.1");
+    // The charts' code, bundled from the playground's module.
+    expect(html).toContain("pdsimCharts");
   });
 
   it("has four charts per instance, the requests' sources and the timeline", () => {
-    const ids = [...html.matchAll(/<canvas id="([^"]+)"/g)].map((m) => m[1]);
+    const figures = reportFiguresHtml(data);
+    const ids = [...figures.matchAll(/<canvas id="([^"]+)"/g)].map((m) => m[1]);
     expect(ids).toEqual([
       "sources-0",
       "hits-0",
@@ -67,6 +77,34 @@ describe("report.html", () => {
       "decode",
     ]);
     expect(data.instances.map((i) => i.name)).toEqual(["prefill-0", "decode-0"]);
-    expect(data.instances[1]!.truth.external_kv_transfer.length).toBe(data.times.length);
+    expect(data.instances[1]!.truth.external_kv_transfer.length).toBe(data.times.length - 1);
+  });
+
+  // The scenario's scrape interval is 15 s, longer than the whole run: the report does not use it.
+  it("samples a 2 s run at a resolution that fits it, up to where its work ended", () => {
+    const { times, intervalS, end } = data;
+    expect(end).toBe(summary.simulated_seconds);
+    expect(times[0]).toBe(0);
+    expect(times.at(-1)).toBe(end);
+    expect(times.length).toBeGreaterThanOrEqual(REPORT_MAX_POINTS / 2);
+    expect(times.length).toBeLessThanOrEqual(REPORT_MAX_POINTS + 1);
+    times.slice(1).forEach((t, i) => {
+      const width = t - times[i]!;
+      expect(width).toBeGreaterThan(0);
+      // Every interval is one grid step, the last one (to the end) at most one.
+      if (i < times.length - 2) expect(width).toBeCloseTo(intervalS, 9);
+      else expect(width).toBeLessThanOrEqual(intervalS + 1e-9);
+    });
+  });
+
+  it("has per-interval rates that add up to each instance's prompt tokens", () => {
+    for (const instance of data.instances) {
+      const tokens = (rates: number[]) =>
+        rates.reduce((sum, r, i) => sum + r * (data.times[i + 1]! - data.times[i]!), 0);
+      const truth = Object.values(instance.truth).map(tokens);
+      const totals = summary.instances.find((i) => i.name === instance.name)!;
+      expect(truth.reduce((a, b) => a + b, 0)).toBeCloseTo(totals.prompt_tokens, 6);
+      expect(tokens(instance.truth.local_compute)).toBeCloseTo(totals.prompt_tokens_computed, 6);
+    }
   });
 });

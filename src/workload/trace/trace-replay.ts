@@ -20,6 +20,7 @@ import { Prompt } from "../../engine/prompt.ts";
 import { promptMaker } from "../prompts.ts";
 import { keySeed, tokenAt } from "../token-ids.ts";
 import type { ClientRequest, WorkloadSource } from "../client-request.ts";
+import type { ReplayLimits } from "../in-memory-workload.ts";
 import { traceRecords } from "./trace-file.ts";
 import { type TraceRecord, traceFileError, traceLineError } from "./trace-record.ts";
 import { type TraceTokenizer, loadTraceTokenizer, tokenized } from "./trace-tokenizer.ts";
@@ -38,15 +39,6 @@ export interface TraceSurvey {
   periodS: number;
   /** When the last request arrives, in replayed seconds. */
   lastArrivalS: number;
-}
-
-/** What the rest of the scenario allows a replay. */
-export interface ReplayLimits {
-  /**
-   * The shortest period of the timers that tick while requests arrive (log lines, scrapes);
-   * the loader's limit on intervals applies to a trace once its span is known.
-   */
-  shortestTimerS: number;
 }
 
 /** Reads the whole file once: every line checked, the window counted and timed. */

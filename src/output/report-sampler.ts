@@ -1,0 +1,96 @@
+// The report's time series, sampled from every instance at a resolution that fits the run: the
+// first sample at time 0, then one every REPORT_FIRST_INTERVAL_US; whenever the samples pass
+// REPORT_MAX_POINTS, every other one is dropped and the interval doubles. A run of any length
+// so ends with between REPORT_MAX_POINTS / 2 and REPORT_MAX_POINTS intervals (fewer only when it
+// is shorter than that many first intervals), and a last sample where the run's work ended.
+// The Prometheus scrape series (metrics.om) is a different thing: it keeps the scenario's own
+// scrape interval, as a real Prometheus server would.
+
+import type { SimTime } from "../../sim/index.ts";
+import type { RunSampler } from "../cluster/cluster-core.ts";
+import type { Labels } from "../metrics/metric-family.ts";
+import { PROMPT_SOURCES } from "../accounting/prompt-source-counters.ts";
+
+export const REPORT_FIRST_INTERVAL_US = 1_000;
+/** Even, so that the last sample of a full grid is kept when every other one is dropped. */
+export const REPORT_MAX_POINTS = 240;
+
+/** What the sampler reads: an instance's selected exposition. */
+export interface SampledExposition {
+  sampleValue(name: string, labels?: Labels): number | undefined;
+}
+
+/** The samples the report draws, in the order of a reading. */
+export const SAMPLED = [
+  ...PROMPT_SOURCES.map((source) => ({
+    key: `truth:${source}`,
+    name: "pdsim:prompt_tokens_by_source_total",
+    labels: { source },
+  })),
+  ...PROMPT_SOURCES.map((source) => ({
+    key: `reported:${source}`,
+    name: "vllm:prompt_tokens_by_source_total",
+    labels: { source },
+  })),
+  { key: "reportedTotal", name: "vllm:prompt_tokens_total", labels: {} },
+  { key: "prefixHits", name: "vllm:prefix_cache_hits_total", labels: {} },
+  { key: "prefixQueries", name: "vllm:prefix_cache_queries_total", labels: {} },
+  { key: "externalHits", name: "vllm:external_prefix_cache_hits_total", labels: {} },
+  { key: "externalQueries", name: "vllm:external_prefix_cache_queries_total", labels: {} },
+  { key: "kvCacheUsage", name: "vllm:kv_cache_usage_perc", labels: {} },
+  { key: "running", name: "vllm:num_requests_running", labels: {} },
+  { key: "waiting", name: "vllm:num_requests_waiting", labels: {} },
+] as const;
+
+export class ReportSampler implements RunSampler {
+  private interval = REPORT_FIRST_INTERVAL_US;
+  private readonly times: SimTime[] = [];
+  /** Per sample, per instance, the values of SAMPLED in order. */
+  private readonly readings: number[][][] = [];
+  nextTime: SimTime = 0;
+
+  constructor(private readonly expositions: readonly SampledExposition[]) {}
+
+  sample(time: SimTime): void {
+    this.times.push(time);
+    this.readings.push(this.read());
+    if (this.times.length > REPORT_MAX_POINTS) {
+      // The grid was k·interval for k = 0…MAX_POINTS: keep the even k.
+      const keep = (_: unknown, i: number) => i % 2 === 0;
+      const times = this.times.filter(keep);
+      const readings = this.readings.filter(keep);
+      this.times.splice(0, Infinity, ...times);
+      this.readings.splice(0, Infinity, ...readings);
+      this.interval *= 2;
+    }
+    this.nextTime = time + this.interval;
+  }
+
+  /**
+   * The samples up to `end`, where the run's work ended, with a last one there: nothing changes
+   * after it, so the state read now is the state then.
+   */
+  finish(end: SimTime): { times: SimTime[]; intervalUs: number; values: SampledValues[] } {
+    let n = this.times.length;
+    while (n > 0 && this.times[n - 1]! > end) n -= 1;
+    const times = this.times.slice(0, n);
+    const readings = this.readings.slice(0, n);
+    if (times.at(-1) !== end) {
+      times.push(end);
+      readings.push(this.read());
+    }
+    const values = this.expositions.map((_, e) =>
+      Object.fromEntries(SAMPLED.map((s, k) => [s.key, readings.map((r) => r[e]![k]!)])),
+    ) as SampledValues[];
+    return { times, intervalUs: this.interval, values };
+  }
+
+  private read(): number[][] {
+    return this.expositions.map((exposition) =>
+      SAMPLED.map((s) => exposition.sampleValue(s.name, s.labels) ?? 0),
+    );
+  }
+}
+
+/** One instance's samples, by SAMPLED key, one value per sample time. */
+export type SampledValues = Readonly<Record<string, number[]>>;

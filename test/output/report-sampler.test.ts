@@ -1,0 +1,60 @@
+// The report's sampler: a grid that starts fine and coarsens by doubling, so that a run of any
+// length gets between half of and all of REPORT_MAX_POINTS intervals.
+import { describe, expect, it } from "vitest";
+import {
+  REPORT_FIRST_INTERVAL_US,
+  REPORT_MAX_POINTS,
+  ReportSampler,
+} from "../../src/output/report-sampler.ts";
+
+/** An exposition whose every counter reads the simulated time it is read at. */
+function clockExposition(clock: { now: number }) {
+  return { sampleValue: () => clock.now };
+}
+
+/** Samples as Cluster.advance would, until `end` µs; returns what the report gets. */
+function sampleUntil(end: number) {
+  const clock = { now: 0 };
+  const sampler = new ReportSampler([clockExposition(clock)]);
+  while (sampler.nextTime <= end) {
+    clock.now = sampler.nextTime;
+    sampler.sample(sampler.nextTime);
+  }
+  clock.now = end;
+  return sampler.finish(end);
+}
+
+describe("ReportSampler", () => {
+  it("keeps the first interval for a run shorter than the grid's capacity", () => {
+    const { times, intervalUs } = sampleUntil(50 * REPORT_FIRST_INTERVAL_US + 300);
+    expect(intervalUs).toBe(REPORT_FIRST_INTERVAL_US);
+    expect(times).toHaveLength(52);
+    expect(times.at(-2)).toBe(50 * REPORT_FIRST_INTERVAL_US);
+    expect(times.at(-1)).toBe(50 * REPORT_FIRST_INTERVAL_US + 300);
+  });
+
+  it.each([0.3, 2, 17, 3_600, 86_400])(
+    "gives a %s s run between half and all of the maximum number of intervals",
+    (seconds) => {
+      const end = seconds * 1e6;
+      const { times, intervalUs, values } = sampleUntil(end);
+      const intervals = times.length - 1;
+      expect(intervals).toBeGreaterThanOrEqual(REPORT_MAX_POINTS / 2);
+      expect(intervals).toBeLessThanOrEqual(REPORT_MAX_POINTS);
+      // A grid of whole intervals from 0, and the end.
+      expect(times[0]).toBe(0);
+      times.slice(0, -1).forEach((t, i) => expect(t).toBe(i * intervalUs));
+      expect(times.at(-1)).toBe(end);
+      // Each kept sample is the reading taken at its own time, the last one's at the end.
+      expect(values[0]!.running).toEqual(times);
+    },
+  );
+
+  it("drops the samples taken after the work ended", () => {
+    const clock = { now: 0 };
+    const sampler = new ReportSampler([clockExposition(clock)]);
+    for (let i = 0; i < 10; i++) sampler.sample(sampler.nextTime);
+    const { times } = sampler.finish(4_500);
+    expect(times).toEqual([0, 1_000, 2_000, 3_000, 4_000, 4_500]);
+  });
+});
