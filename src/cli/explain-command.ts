@@ -2,6 +2,7 @@
 // tokens by source under the truth and every accounting profile, with the reason for each
 // difference.
 
+import { workloadSource } from "../workload/workload.ts";
 import { explainRequest, renderExplanation } from "../explain/explanation.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { didYouMean } from "../scenario/suggest.ts";
@@ -19,7 +20,7 @@ export function explainCommand(io: CliIo, opts: ExplainOptions): number {
   try {
     const scenario = loadScenario(opts.scenario);
     const seed = opts.seed === undefined ? scenario.seed : parseSeed(opts.seed);
-    const explained = explainRequest(scenario, seed, opts.request);
+    const explained = explainRequest(scenario, seed, opts.request, workloadSource);
     if ("missing" in explained) {
       const ids = explained.missing.slice().sort();
       throw new UsageError(

@@ -3,25 +3,19 @@
 import * as os from "node:os";
 import { Cluster } from "../cluster/cluster.ts";
 import type { InstanceExporterError } from "../cluster/instance.ts";
-import type { RequestRecord } from "../cluster/request-record.ts";
-import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
 import { type ScrapeTarget, SeriesRecorder } from "../metrics/series-recorder.ts";
 import { OutputDir } from "../output/output-dir.ts";
-import { ReportCollector } from "../output/report-data.ts";
-import { ReportSampler } from "../output/report-sampler.ts";
 import { renderReport } from "../output/report-page.ts";
+import { ScenarioRun } from "../output/scenario-run.ts";
 import { TraceRecorder } from "../output/trace-recorder.ts";
-import { buildSummary } from "../output/summary.ts";
 import { formatLogLine, formatSummary } from "../output/console-report.ts";
-import { checkExpectations, type SampleLookup } from "../scenario/expectations.ts";
 import { loadScenario } from "../scenario/index.ts";
-import { PROFILE_NAMES, PROFILES, type ProfileName } from "../accounting/profiles.ts";
+import { PROFILES, type ProfileName } from "../accounting/profiles.ts";
 import { EXPORTER_ERROR_MESSAGE } from "../accounting/prompt-source-counters.ts";
 import { formatSeconds } from "../../sim/index.ts";
 import type { CliIo } from "./io.ts";
 import { runWithProgress } from "./progress.ts";
 import { Interrupted, SignalLatch } from "./signals.ts";
-import { validateExpectationMetrics } from "./validate.ts";
 import { EXIT_EXPECTATION_FAILED, EXIT_OK, exitForBadInput, parseSeed } from "./bad-input.ts";
 
 export interface RunOptions {
@@ -40,56 +34,33 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
   try {
     const scenario = loadScenario(opts.scenario);
     const seed = opts.seed === undefined ? scenario.seed : parseSeed(opts.seed);
-    // `all` exports every profile side by side; the scenario's own profile stays the selected one.
-    const profile =
-      opts.profile === undefined || opts.profile === "all"
-        ? scenario.metrics.profile
-        : (opts.profile as ProfileName);
-    const profiles: ProfileName[] =
-      opts.profile === "all" ? [profile, ...PROFILE_NAMES.filter((p) => p !== profile)] : [profile];
-    const exporterErrors: InstanceExporterError[] = [];
-    let series: SeriesRecorder | null = null;
-    let trace: TraceRecorder | null = null;
-    let reportCollector: ReportCollector | null = null;
-    let sampler: ReportSampler | null = null;
-    const byFinishReason = Object.fromEntries(FINISH_REASONS.map((r) => [r, 0])) as Record<
-      FinishReason,
-      number
-    >;
     const printLog = !opts.quiet && !opts.json;
-
-    const cluster = new Cluster(
+    const run = new ScenarioRun(
       scenario,
-      seed,
       {
+        seed,
+        profile: opts.profile as ProfileName | "all" | undefined,
+        report: opts.out !== undefined,
         onLog: printLog ? (line) => io.stdout.write(formatLogLine(line) + "\n") : undefined,
-        onRequestFinished: (record: RequestRecord) => {
-          byFinishReason[record.finish_reason] += 1;
+        onRequestFinished: (record) => {
           out?.appendRequest(record);
           trace?.requestFinished(record, cluster.sim.now);
-          reportCollector?.requestFinished(record);
         },
-        onExporterError: (error) => {
-          exporterErrors.push(error);
-          io.stderr.write(formatExporterError(error) + "\n");
-        },
-        ...(opts.out === undefined
-          ? {}
-          : {
-              onScrape: (time: number) => series?.scrape(time),
-              onEngineStep: (instance, { schedulerOutput }) =>
-                trace?.step(instance.name, schedulerOutput, cluster.sim.now),
-              onTransfer: (record) => {
-                trace?.transfer(record);
-                reportCollector?.transfer(record);
-              },
-            }),
+        onExporterError: (error) => io.stderr.write(formatExporterError(error) + "\n"),
       },
-      profiles.map((p) => PROFILES[p]),
+      (s, seed, observer, profiles) =>
+        new Cluster(
+          s,
+          seed,
+          observer,
+          profiles.map((p) => PROFILES[p]),
+        ),
     );
-    validateExpectationMetrics(scenario, cluster);
-    if (opts.out !== undefined) out = new OutputDir(opts.out);
-    if (out !== null) {
+    const cluster = run.cluster;
+    let series: SeriesRecorder | null = null;
+    let trace: TraceRecorder | null = null;
+    if (opts.out !== undefined) {
+      out = new OutputDir(opts.out);
       series = new SeriesRecorder(scrapeTargets(cluster));
       const traceFile = out.stream("trace.json");
       trace = new TraceRecorder(
@@ -97,8 +68,12 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
         cluster.instances.map((i) => i.name),
         links(cluster),
       );
-      reportCollector = new ReportCollector();
-      sampler = new ReportSampler(cluster.instances.map((i) => i.statLoggers.prometheus));
+      cluster.observe({
+        onScrape: (time) => series?.scrape(time),
+        onEngineStep: (instance, { schedulerOutput }) =>
+          trace?.step(instance.name, schedulerOutput, cluster.sim.now),
+        onTransfer: (record) => trace?.transfer(record),
+      });
     }
 
     const wallStart = performance.now();
@@ -106,31 +81,16 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
       // Log lines on the same terminal would tear the bar: it shows only when they are off.
       stream: printLog ? null : io.stderr,
       interrupted: () => signals.received,
-      sampler,
+      sampler: run.sampler,
     });
     const wallSeconds = (performance.now() - wallStart) / 1000;
-
-    const lookup: SampleLookup = (instance, name, labels) =>
-      cluster.instances
-        .find((i) => i.name === instance)
-        ?.statLoggers.prometheus.sampleValue(name, labels);
-    const expectations = checkExpectations(scenario.expect, lookup);
-    const summary = buildSummary({
-      cluster,
-      result,
-      byFinishReason,
-      profiles,
-      seed,
-      wallSeconds,
-      expectations,
-      exporterErrors,
-    });
+    const { summary, expectations, report } = run.finish(result, wallSeconds);
 
     if (out !== null) {
       for (const instance of cluster.instances) {
         if (signals.received !== null) throw new Interrupted(signals.received);
         out.writeMetrics(instance.name, instance.statLoggers.prometheus.exposition());
-        if (profiles.length > 1) {
+        if (run.profiles.length > 1) {
           for (const exposition of instance.expositions) {
             out.writeMetrics(
               `${exposition.profile.name}/${instance.name}`,
@@ -146,18 +106,7 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
         }),
       );
       trace!.finish();
-      const reportData = reportCollector!.build(
-        sampler!,
-        cluster.sim.lastWorkTime,
-        cluster.instances,
-        {
-          scenario: scenario.name,
-          profile,
-          seed,
-          hasSplit: PROFILES[profile].hasSourceSplit,
-        },
-      );
-      out.writeStreamed("report.html", (write) => write(renderReport(reportData)));
+      out.writeStreamed("report.html", (write) => write(renderReport(report!)));
       out.writeSummary(summary);
       out.commit();
       out = null;

@@ -1,6 +1,7 @@
 // Every number, table and picture the guide quotes, computed from the scenarios in scenarios/.
 // Each fact has a name the chapters use as `{{name}}`.
 
+import { workloadSource } from "../workload/workload.ts";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { explainRequest, renderAccounting } from "../explain/explanation.ts";
@@ -52,7 +53,7 @@ function explained(name: string, id: string): Explanation {
 
 function explainUncached(name: string, id: string): Explanation {
   const scenario = loadScenario(scenarioFile(name));
-  const result = explainRequest(scenario, scenario.seed, id);
+  const result = explainRequest(scenario, scenario.seed, id, workloadSource);
   if ("missing" in result) throw new Error(`${name}: no request ${id}`);
   return result;
 }

@@ -2,6 +2,7 @@
 // (the GPU's own prefix cache, an external tier, a prefill instance), shown on the scenarios of
 // scenarios/ that use kv_cache_tiers, and the same traffic with tiers of growing size.
 
+import { workloadSource } from "../workload/workload.ts";
 import { Cluster } from "../cluster/cluster.ts";
 import { explainRequest, renderAccounting } from "../explain/explanation.ts";
 import { storyLines } from "../explain/story.ts";
@@ -80,7 +81,7 @@ function growingTier(set: SetFact): void {
 /** partial-external-hit's last request: 600 local, 200 from the shared cache, 200 computed. */
 function partialHit(set: SetFact): void {
   const scenario = loadScenario(scenarioFile("partial-external-hit"));
-  const result = explainRequest(scenario, scenario.seed, "doc-1000");
+  const result = explainRequest(scenario, scenario.seed, "doc-1000", workloadSource);
   if ("missing" in result) throw new Error("partial-external-hit: no request doc-1000");
   set(
     "tiers.partial.story",

@@ -2,11 +2,12 @@
 // request, then tell its story and show its accounting on every instance it visited. Used by
 // `pdsim explain` and by the guide's generator.
 
-import { Cluster } from "../cluster/cluster.ts";
+import { ClusterCore } from "../cluster/cluster-core.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 import { RequestTrace, type TraceEvent } from "../cluster/request-trace.ts";
 import { PROFILE_LIST } from "../accounting/profiles.ts";
 import type { Scenario } from "../scenario/types.ts";
+import type { WorkloadOpener } from "../workload/in-memory-workload.ts";
 import { type LegAccounting, legAccounting } from "./accounting.ts";
 import { storyLines } from "./story.ts";
 
@@ -16,15 +17,19 @@ export interface Explanation {
   accounting: LegAccounting[];
 }
 
-/** The explanation of request `id`, or the ids the run did finish when it has no such request. */
+/**
+ * The explanation of request `id`, or the ids the run did finish when it has no such request;
+ * `openWorkload` opens the scenario's workload (the CLI's reads traces too).
+ */
 export function explainRequest(
   scenario: Scenario,
   seed: number,
   id: string,
+  openWorkload: WorkloadOpener,
 ): Explanation | { missing: string[] } {
   const ids: string[] = [];
   let record: RequestRecord | null = null;
-  const cluster = new Cluster(
+  const cluster = new ClusterCore(
     scenario,
     seed,
     {
@@ -34,6 +39,7 @@ export function explainRequest(
       },
     },
     PROFILE_LIST,
+    { openWorkload },
   );
   const trace = new RequestTrace(id);
   cluster.observe(trace);

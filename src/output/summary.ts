@@ -1,7 +1,7 @@
 // Builds summary.json: run info and per-instance totals read back from each instance's exported
 // metrics, so the summary shows exactly what a scrape would.
 
-import type { Cluster, ClusterRunResult } from "../cluster/cluster.ts";
+import type { ClusterCore, ClusterRunResult } from "../cluster/cluster-core.ts";
 import type { Instance } from "../cluster/instance.ts";
 import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
 import type { ExpectationResult } from "../scenario/expectations.ts";
@@ -66,7 +66,7 @@ export interface TierTotals {
   stores_refused: number;
 }
 
-function tierTotals(cluster: Cluster): TierTotals[] {
+function tierTotals(cluster: ClusterCore): TierTotals[] {
   return [...cluster.tiers.values()].map((tier) => {
     const t = tier.totals;
     return {
@@ -109,7 +109,7 @@ export function instanceTotals(instance: Instance): InstanceTotals {
 }
 
 export function buildSummary(args: {
-  cluster: Cluster;
+  cluster: ClusterCore;
   result: ClusterRunResult;
   byFinishReason: Record<FinishReason, number>;
   profiles: readonly ProfileName[];

@@ -1,7 +1,5 @@
 // Turns a validated scenario file into the resolved Scenario: fills the defaults that depend
 // on other keys, merges each instance's engine settings and records source lines.
-import { readFileSync } from "node:fs";
-import { basename, dirname, extname, resolve } from "node:path";
 import { kvBytesPerToken, readModelConfig } from "../deployment/model-config.ts";
 import { MODEL_PRESETS } from "../deployment/model-presets.ts";
 import { gib, kvCacheMemory } from "../deployment/kv-cache-memory.ts";
@@ -37,8 +35,17 @@ export function defaultConnector(roles: readonly InstanceConfig["role"][]): Conn
   return roles.every((role) => role === "unified") ? "none" : "nixl";
 }
 
+/** How a scenario reaches the files it names: a model's config.json is read, a trace's placed. */
+export interface ScenarioFiles {
+  /** `relative` (or an absolute path) as seen from the scenario file `from`. */
+  resolve(from: string, relative: string): string;
+  /** The file's UTF-8 text; throws an error with `code` ENOENT when there is no such file. */
+  readText(path: string): string;
+}
+
 export interface ResolveContext {
   file: string;
+  files: ScenarioFiles;
   lineOf(path: readonly PathSegment[]): number;
 }
 
@@ -70,7 +77,7 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
   });
   return {
     file,
-    name: parsed.name ?? basename(file, extname(file)),
+    name: parsed.name ?? fileStem(file),
     description: parsed.description,
     lesson: parsed.lesson,
     seed: parsed.seed,
@@ -93,7 +100,7 @@ export function resolveScenario(parsed: ScenarioFile, context: ResolveContext): 
       line: lineOf(["kv_cache_tiers", i]),
     })),
     proxy: parsed.proxy,
-    workload: resolveWorkload(parsed.workload, lineOf, context.file),
+    workload: resolveWorkload(parsed.workload, lineOf, context),
     metrics: {
       profile: parsed.metrics.profile,
       model_name: parsed.metrics.model_name ?? model.name,
@@ -139,7 +146,7 @@ function tierCapacityTokens(
 function resolveWorkload(
   workload: WorkloadSpec,
   lineOf: ResolveContext["lineOf"],
-  scenarioFile: string,
+  { file: scenarioFile, files }: ResolveContext,
 ): WorkloadConfig {
   switch (workload.kind) {
     case "sessions":
@@ -147,10 +154,10 @@ function resolveWorkload(
     case "trace":
       return {
         ...workload,
-        file: resolve(dirname(scenarioFile), workload.path),
+        file: files.resolve(scenarioFile, workload.path),
         ...(workload.tokenizer === undefined
           ? {}
-          : { tokenizer_file: resolve(dirname(scenarioFile), workload.tokenizer) }),
+          : { tokenizer_file: files.resolve(scenarioFile, workload.tokenizer) }),
       };
     case "generated":
       return workload;
@@ -239,7 +246,7 @@ function modelSource(model: ParsedModel, context: ResolveContext): ModelSpec["so
     return { kind: "preset", name: model.preset, config: MODEL_PRESETS[model.preset].config };
   }
   if (model.config === undefined) return undefined;
-  const file = resolve(dirname(context.file), model.config);
+  const file = context.files.resolve(context.file, model.config);
   const fail = (message: string): never => {
     throw new ScenarioError([
       {
@@ -253,9 +260,9 @@ function modelSource(model: ParsedModel, context: ResolveContext): ModelSpec["so
   };
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, "utf8"));
+    json = JSON.parse(context.files.readText(file));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = (error as { code?: unknown }).code;
     return fail(
       code === "ENOENT"
         ? `no config.json at '${model.config}' (${file})`
@@ -386,4 +393,11 @@ function sizedFromMemory(instance: InstanceConfig, model: ModelSpec, file: strin
   }
   if (override) return { ...instance, kv_cache_memory: memory };
   return { ...instance, engine: { ...e, num_gpu_blocks: blocks }, kv_cache_memory: memory };
+}
+
+/** The file's name without its directory and extension: `scenarios/pd-basic.yaml` → `pd-basic`. */
+function fileStem(file: string): string {
+  const name = file.slice(file.lastIndexOf("/") + 1);
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(0, dot) : name;
 }

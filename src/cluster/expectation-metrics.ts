@@ -1,12 +1,12 @@
 // A check of a loaded scenario that needs the built cluster: every `expect` names a metric that
 // its instance actually exports.
 
-import type { Cluster } from "../cluster/cluster.ts";
-import { ScenarioError, type ScenarioIssue } from "../scenario/index.ts";
+import type { ClusterCore } from "./cluster-core.ts";
+import { ScenarioError, type ScenarioIssue } from "../scenario/errors.ts";
 import { didYouMean } from "../scenario/suggest.ts";
 import type { Scenario } from "../scenario/types.ts";
 
-export function validateExpectationMetrics(scenario: Scenario, cluster: Cluster): void {
+export function validateExpectationMetrics(scenario: Scenario, cluster: ClusterCore): void {
   const issues: ScenarioIssue[] = [];
   scenario.expect.forEach((e, index) => {
     const instance = cluster.instances.find((i) => i.name === e.instance);
