@@ -78,7 +78,10 @@ export default {
       comment:
         "The playground runs in a browser: nothing it imports, however indirectly, may reach a Node built-in (files, processes). Put the Node part behind an interface the CLI fills (as ScenarioFiles and WorkloadOpener are).",
       from: { path: "^src/playground/" },
-      to: { path: "^(node:)?(fs|path|os|url|module|crypto|child_process|worker_threads|stream|net|http|https|zlib|readline|process)$", reachable: true },
+      to: {
+        path: "^(node:)?(fs|path|os|url|module|crypto|child_process|worker_threads|stream|net|http|https|zlib|readline|process)$",
+        reachable: true,
+      },
     },
   ],
   options: {
