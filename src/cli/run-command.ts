@@ -2,16 +2,14 @@
 
 import * as os from "node:os";
 import { Cluster } from "../cluster/cluster.ts";
-import type { InstanceExporterError } from "../cluster/instance.ts";
 import { type ScrapeTarget, SeriesRecorder } from "../metrics/series-recorder.ts";
 import { OutputDir } from "../output/output-dir.ts";
 import { renderReport } from "../output/report-page.ts";
 import { ScenarioRun } from "../output/scenario-run.ts";
 import { TraceRecorder } from "../output/trace-recorder.ts";
-import { formatLogLine, formatSummary } from "../output/console-report.ts";
+import { formatExporterError, formatLogLine, formatSummary } from "../output/console-report.ts";
 import { loadScenario } from "../scenario/index.ts";
 import { PROFILES, type ProfileName } from "../accounting/profiles.ts";
-import { EXPORTER_ERROR_MESSAGE } from "../accounting/prompt-source-counters.ts";
 import { formatSeconds } from "../../sim/index.ts";
 import type { CliIo } from "./io.ts";
 import { runWithProgress } from "./progress.ts";
@@ -149,15 +147,4 @@ function links(cluster: Cluster): { from: string; to: string }[] {
   const named = (role: string) =>
     cluster.instances.filter((i) => i.role === role).map((i) => i.name);
   return named("prefill").flatMap((from) => named("decode").map((to) => ({ from, to })));
-}
-
-/**
- * What vLLM's front end would have logged before its output handler died; pdsim carries on.
- * `[t=0.009s decode-0] ERROR vllm-pr33290: AsyncLLM output_handler failed: ValueError: …`
- */
-export function formatExporterError(e: InstanceExporterError): string {
-  return (
-    `[t=${formatSeconds(e.time)}s ${e.instance}] ERROR ${e.profile}: AsyncLLM output_handler failed: ` +
-    `ValueError: ${EXPORTER_ERROR_MESSAGE} (${e.metric} += ${e.amount}; requests ${e.requestIds.join(", ")})`
-  );
 }

@@ -2,7 +2,8 @@
 // totals, one row per instance, then the expectations.
 
 import { formatSeconds } from "../../sim/index.ts";
-import type { LogLine } from "../cluster/instance.ts";
+import type { InstanceExporterError, LogLine } from "../cluster/instance.ts";
+import { EXPORTER_ERROR_MESSAGE } from "../accounting/prompt-source-counters.ts";
 import type { ExpectationResult } from "../scenario/expectations.ts";
 import { describeExpected } from "../scenario/expectations.ts";
 import type { RunSummary } from "./summary.ts";
@@ -86,4 +87,15 @@ function table(header: string[], rows: string[][]): string {
 /** `[t=20.000s unified-0] Engine 000: Avg prompt throughput: …` */
 export function formatLogLine(line: LogLine): string {
   return `[t=${formatSeconds(line.time)}s ${line.instance}] ${line.message}`;
+}
+
+/**
+ * What vLLM's front end would have logged before its output handler died; pdsim carries on.
+ * `[t=0.009s decode-0] ERROR vllm-pr33290: AsyncLLM output_handler failed: ValueError: …`
+ */
+export function formatExporterError(e: InstanceExporterError): string {
+  return (
+    `[t=${formatSeconds(e.time)}s ${e.instance}] ERROR ${e.profile}: AsyncLLM output_handler failed: ` +
+    `ValueError: ${EXPORTER_ERROR_MESSAGE} (${e.metric} += ${e.amount}; requests ${e.requestIds.join(", ")})`
+  );
 }
