@@ -1,5 +1,6 @@
 // Lint rules: typescript-eslint's recommended set, plus the determinism rule that keeps the
-// wall clock and Math.random out of the simulation (they are allowed only at the CLI edge).
+// wall clock and Math.random out of the simulation (they are allowed only at the edges: the CLI
+// and the playground's page, which times its runs).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
@@ -18,7 +19,7 @@ const wallClock = [
 ];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "coverage/", "out/", "**/*.js", "!eslint.config.js"] },
+  { ignores: ["node_modules/", "coverage/", "out/", "site/dist/", "**/*.js", "!eslint.config.js"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -31,7 +32,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/cli/**", "test/**", "docs/floors/**"],
+    files: ["src/cli/**", "src/playground/main.ts", "test/**", "docs/floors/**"],
     rules: { "no-restricted-properties": "off" },
   },
 );

@@ -150,7 +150,10 @@ export const EXERCISES: readonly Exercise[] = [
 
 /** A typed answer: digits with optional thousands separators, a decimal point, a sign. */
 export function parseAnswer(text: string): number | null {
-  const cleaned = text.trim().replace(/[,_\s]/g, "").replace(/%$/, "");
+  const cleaned = text
+    .trim()
+    .replace(/[,_\s]/g, "")
+    .replace(/%$/, "");
   if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(cleaned)) return null;
   return Number(cleaned);
 }

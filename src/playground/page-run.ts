@@ -1,6 +1,6 @@
 // A run as the playground makes it, in its Web Worker: the scenario's text parsed as `pdsim run`
-// parses a file, the same ScenarioRun, the kernel driven in slices so that progress shows and
-// Stop is heard, and a result the page can draw (all of it plain data, to cross postMessage).
+// parses a file, the same ScenarioRun, the kernel driven in slices so that progress shows (Stop
+// ends the worker), and a result the page can draw (all of it plain data, to cross postMessage).
 // No DOM here: the tests run it in Node and compare it with the CLI.
 
 import { ClusterCore } from "../cluster/cluster-core.ts";
@@ -48,8 +48,6 @@ export interface PageRunOptions {
 export interface PageRunHooks {
   /** Between slices: requests finished of the workload's total, and the simulated time. */
   onProgress?(done: number, total: number, simulatedS: number): void;
-  /** Between slices: true stops the run. */
-  shouldStop?(): boolean;
 }
 
 export interface ExpectationRow {
@@ -81,8 +79,7 @@ export interface PageResult {
 export type PageOutcome =
   | PageResult
   | { kind: "invalid"; issues: ScenarioIssue[]; omitted: number }
-  | { kind: "failed"; message: string }
-  | { kind: "stopped" };
+  | { kind: "failed"; message: string };
 
 /** Parses as the CLI parses; problems come back placed at their line and column. */
 export function parsePageScenario(
@@ -139,10 +136,9 @@ export function runPageScenario(
     );
     const { cluster } = run;
     cluster.start();
-    for (let more = true; more; ) {
+    for (let more = true; more;) {
       more = cluster.advance(EVENTS_PER_SLICE, run.sampler);
       hooks.onProgress?.(cluster.requestsDone, cluster.workloadSize, cluster.sim.now / 1e6);
-      if (more && hooks.shouldStop?.() === true) return { kind: "stopped" };
     }
     const result = cluster.finishRun();
     // The page measures its own wall time; the summary's is left at 0 to keep runs comparable.

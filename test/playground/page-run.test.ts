@@ -1,5 +1,5 @@
 // The playground's run, in Node: the same summary as `pdsim run --json` for the same scenario and
-// seed, the same placed messages for a bad scenario, and a Stop that stops.
+// seed, the same placed messages for a bad scenario, progress as it goes.
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { explainPageRequest, runPageScenario } from "../../src/playground/page-run.ts";
@@ -56,20 +56,24 @@ describe("the playground's run", () => {
     expect(page.issues[0]!.line).toBeGreaterThan(1);
   });
 
-  it("stops between slices when asked", () => {
+  it("reports its progress after every slice, up to the whole workload", () => {
     const file = "scenarios/dashboard.yaml";
-    let slices = 0;
+    const seen: [number, number][] = [];
     const page = runPageScenario(fs.readFileSync(file, "utf8"), file, undefined, {
-      shouldStop: () => ++slices === 2,
+      onProgress: (done, total) => seen.push([done, total]),
     });
-    expect(page).toEqual({ kind: "stopped" });
+    expect(page.kind).toBe("done");
+    expect(seen.length).toBeGreaterThan(2);
+    expect(seen.at(-1)).toEqual([seen.at(-1)![1], seen.at(-1)![1]]);
+    expect(seen.map(([done]) => done)).toEqual(seen.map(([done]) => done).sort((a, b) => a - b));
   });
 
   it("refuses a trace workload with a message, since the page has no files", () => {
     const file = "scenarios/mooncake-1p1d.yaml";
     const page = runPageScenario(fs.readFileSync(file, "utf8"), file);
     expect(page.kind).toBe("failed");
-    if (page.kind === "failed") expect(page.message).toMatch(/run this scenario with the pdsim CLI/);
+    if (page.kind === "failed")
+      expect(page.message).toMatch(/run this scenario with the pdsim CLI/);
   });
 
   it("explains a request as pdsim explain does", async () => {

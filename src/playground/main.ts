@@ -1,0 +1,373 @@
+// The playground page: a lesson list (the library's scenarios and the guide's chapters), a
+// scenario editor, the run view, exercises answered against the run, and share links. It is the
+// page's entry point; `npm run site` bundles it with the worker's code and the lessons.
+
+import { marked } from "marked";
+import workerSource from "virtual:pdsim-worker";
+import { PROFILE_NAMES, type ProfileName } from "../accounting/profiles.ts";
+import { formatIssue, type ScenarioIssue } from "../scenario/errors.ts";
+import { escapeHtml } from "../util/html.ts";
+import { createEditor } from "./editor.ts";
+import { EXERCISES, type Exercise, isRight, parseAnswer } from "./exercises.ts";
+import type { GuideChapter, Lessons } from "./lessons.ts";
+import type { PageOutcome, PageResult } from "./page-run.ts";
+import { RunView } from "./run-view.ts";
+import { decodeShare, encodeShare } from "./share.ts";
+import { Stopped, WorkerClient } from "./worker-client.ts";
+
+/** What the integration tests read: where the page is, and what its last run gave. */
+interface PageState {
+  view: "lessons" | "chapter" | "editor";
+  state: "idle" | "validating" | "running" | "done" | "invalid" | "failed" | "stopped";
+  summary: PageResult["summary"] | null;
+  issues: ScenarioIssue[];
+  message: string | null;
+  charts: { charts: number; empty: number; fewestPoints: number } | null;
+  wallSeconds: number | null;
+  explained: string | null;
+}
+
+declare global {
+  interface Window {
+    pdsimPage: PageState;
+  }
+}
+
+const lessons = JSON.parse(document.getElementById("pdsim-lessons")!.textContent!) as Lessons;
+const worker = new WorkerClient(workerSource);
+const page: PageState = {
+  view: "lessons",
+  state: "idle",
+  summary: null,
+  issues: [],
+  message: null,
+  charts: null,
+  wallSeconds: null,
+  explained: null,
+};
+window.pdsimPage = page;
+
+const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
+const views = {
+  lessons: $("#lessons"),
+  chapter: $("#chapter"),
+  editor: $("#editor"),
+};
+
+// ---- the editor and its run ------------------------------------------------------------
+
+let file = "scenario.yaml";
+let validateTimer: number | undefined;
+let validateId = 0;
+const editor = createEditor($("#editor-host"), () => {
+  window.clearTimeout(validateTimer);
+  validateTimer = window.setTimeout(validate, 300);
+});
+const runView = new RunView($("#run"), (request) => void explain(request));
+const seedInput = $<HTMLInputElement>("#seed");
+const profileSelect = $<HTMLSelectElement>("#profile");
+const status = $("#status");
+const progress = $<HTMLProgressElement>("#progress");
+const runButton = $<HTMLButtonElement>("#run-button");
+const stopButton = $<HTMLButtonElement>("#stop-button");
+const problems = $("#problems");
+let lastRun: { text: string; seed: number } | null = null;
+
+for (const name of PROFILE_NAMES) profileSelect.add(new Option(name, name));
+
+function selectedProfile(): ProfileName | undefined {
+  return profileSelect.value === "" ? undefined : (profileSelect.value as ProfileName);
+}
+
+function selectedSeed(): number | undefined {
+  const text = seedInput.value.trim();
+  return /^[0-9]+$/.test(text) ? Number(text) : undefined;
+}
+
+function showProblems(issues: readonly ScenarioIssue[], omitted: number): void {
+  editor.showIssues(issues);
+  page.issues = [...issues];
+  problems.hidden = issues.length === 0;
+  problems.textContent =
+    issues.map(formatIssue).join("\n") + (omitted > 0 ? `\n… and ${omitted} more` : "");
+}
+
+async function validate(): Promise<void> {
+  const id = ++validateId;
+  try {
+    const answer = await worker.validate(editor.text(), file);
+    if (id === validateId) showProblems(answer.issues, answer.omitted);
+  } catch (error) {
+    if (!(error instanceof Stopped)) throw error;
+  }
+}
+
+worker.onProgress = (done, total, simulatedS) => {
+  progress.max = Math.max(total, 1);
+  progress.value = done;
+  status.textContent = `Running: ${done} of ${total} requests, ${simulatedS.toFixed(1)} simulated s`;
+};
+
+async function run(): Promise<PageOutcome | null> {
+  const text = editor.text();
+  const seed = selectedSeed();
+  page.state = "running";
+  runButton.disabled = true;
+  stopButton.disabled = false;
+  progress.hidden = false;
+  progress.removeAttribute("value");
+  status.textContent = "Running…";
+  const started = performance.now();
+  try {
+    const answer = await worker.run({ text, file, seed, profile: selectedProfile() });
+    const wallSeconds = (performance.now() - started) / 1000;
+    showOutcome(answer.outcome, wallSeconds);
+    if (answer.outcome.kind === "done") lastRun = { text, seed: answer.outcome.summary.seed };
+    return answer.outcome;
+  } catch (error) {
+    page.state = error instanceof Stopped ? "stopped" : "failed";
+    page.message = error instanceof Error ? error.message : String(error);
+    status.textContent =
+      error instanceof Stopped ? "Stopped." : `The simulator failed: ${page.message}`;
+    return null;
+  } finally {
+    runButton.disabled = false;
+    stopButton.disabled = true;
+    progress.hidden = true;
+  }
+}
+
+function showOutcome(outcome: PageOutcome, wallSeconds: number): void {
+  page.wallSeconds = wallSeconds;
+  page.summary = null;
+  page.charts = null;
+  page.message = null;
+  switch (outcome.kind) {
+    case "invalid":
+      page.state = "invalid";
+      showProblems(outcome.issues, outcome.omitted);
+      runView.clear();
+      status.textContent = "The scenario has problems: see them below the editor.";
+      return;
+    case "failed":
+      page.state = "failed";
+      page.message = outcome.message;
+      runView.clear();
+      status.textContent = outcome.message;
+      return;
+    case "done": {
+      showProblems([], 0);
+      const drawn = runView.show(outcome, wallSeconds);
+      page.summary = outcome.summary;
+      page.charts = { charts: drawn.charts, empty: drawn.empty, fewestPoints: drawn.fewestPoints };
+      page.state = "done";
+      status.textContent = `Done in ${wallSeconds.toFixed(2)} s.`;
+    }
+  }
+}
+
+async function explain(request: string): Promise<void> {
+  if (lastRun === null) return;
+  const answer = await worker.explain({
+    text: lastRun.text,
+    file,
+    seed: lastRun.seed,
+    request,
+  });
+  page.explained = answer.text;
+  runView.showExplanation(answer.text);
+}
+
+runButton.addEventListener("click", () => void run());
+stopButton.addEventListener("click", () => worker.stop());
+profileSelect.addEventListener("change", () => {
+  if (lastRun !== null) void run();
+});
+$("#share-button").addEventListener("click", () => {
+  const fragment = encodeShare({
+    text: editor.text(),
+    seed: selectedSeed(),
+    profile: selectedProfile(),
+  });
+  const link = `${location.href.split("#")[0]}#${fragment}`;
+  const field = $<HTMLInputElement>("#share-link");
+  field.hidden = false;
+  field.value = link;
+  field.select();
+  history.replaceState(null, "", `#${fragment}`);
+});
+
+function openEditor(name: string, text: string, seed?: number, profile?: string): void {
+  file = name;
+  $("#editor-title").textContent = name;
+  seedInput.value = seed === undefined ? "" : String(seed);
+  profileSelect.value =
+    profile !== undefined && PROFILE_NAMES.includes(profile as ProfileName) ? profile : "";
+  editor.setText(text);
+  runView.clear();
+  lastRun = null;
+  page.state = "idle";
+  page.summary = null;
+  status.textContent = "";
+  const lesson = lessons.scenarios.find((s) => s.file === name);
+  $("#editor-lesson").textContent = lesson === undefined ? "" : lesson.description;
+  show("editor");
+}
+
+// ---- lessons and chapters ----------------------------------------------------------------
+
+function show(view: PageState["view"]): void {
+  page.view = view;
+  for (const [name, element] of Object.entries(views)) element.hidden = name !== view;
+  window.scrollTo(0, 0);
+}
+
+function renderLessons(): void {
+  const chapters = lessons.chapters
+    .map(
+      (c) =>
+        `<li><a href="#chapter/${c.id}">${escapeHtml(c.title)}</a>${
+          c.scenarios.length === 0
+            ? ""
+            : ` <small>${c.scenarios.map(escapeHtml).join(", ")}</small>`
+        }</li>`,
+    )
+    .join("");
+  const scenarios = lessons.scenarios
+    .map(
+      (s) =>
+        `<tr><td><a href="#edit/${s.name}">${escapeHtml(s.name)}</a></td><td>${escapeHtml(s.lesson)}${
+          s.needsCli === null ? "" : ` <small class="cli-only">(${escapeHtml(s.needsCli)})</small>`
+        }</td></tr>`,
+    )
+    .join("");
+  views.lessons.innerHTML = `
+<h2>The guide</h2>
+<ul class="chapters">${chapters}</ul>
+<h2>Scenarios</h2>
+<p>Each is a lesson: open one, read its description, run it, change it.</p>
+<table class="lessons"><tbody>${scenarios}</tbody></table>`;
+}
+
+function renderChapter(chapter: GuideChapter): void {
+  const body = document.createElement("article");
+  body.innerHTML = marked.parse(chapter.markdown, { async: false });
+  for (const a of body.querySelectorAll("a")) {
+    const href = a.getAttribute("href") ?? "";
+    const scenario = /(?:^|\/)scenarios\/([a-z0-9-]+)\.yaml$/.exec(href);
+    const other = /^(?:\.\/)?(\d\d-[a-z0-9-]+)\.md(#.*)?$/.exec(href);
+    if (scenario !== null) a.setAttribute("href", `#edit/${scenario[1]}`);
+    else if (other !== null) a.setAttribute("href", `#chapter/${other[1]}`);
+  }
+  const exercises = EXERCISES.filter((e) => e.chapter === chapter.id);
+  views.chapter.innerHTML = "";
+  const runs = chapter.scenarios
+    .map((name) => `<a class="button" href="#edit/${name}">Open ${escapeHtml(name)}</a>`)
+    .join(" ");
+  views.chapter.insertAdjacentHTML(
+    "beforeend",
+    `<p><a href="#lessons">← Lessons</a></p>${runs === "" ? "" : `<p class="runs">${runs}</p>`}`,
+  );
+  if (exercises.length > 0) views.chapter.append(exerciseBox(exercises));
+  views.chapter.append(body);
+}
+
+/** Each exercise's run, by scenario and profile, once made. */
+const exerciseRuns = new Map<string, Promise<PageResult | null>>();
+
+function exerciseRun(exercise: Exercise): Promise<PageResult | null> {
+  const key = `${exercise.scenario}/${exercise.profile ?? ""}`;
+  if (!exerciseRuns.has(key)) {
+    const scenario = lessons.scenarios.find((s) => s.name === exercise.scenario)!;
+    exerciseRuns.set(
+      key,
+      worker
+        .run({ text: scenario.text, file: scenario.file, profile: exercise.profile })
+        .then((answer) => (answer.outcome.kind === "done" ? answer.outcome : null))
+        .catch(() => {
+          exerciseRuns.delete(key);
+          return null;
+        }),
+    );
+  }
+  return exerciseRuns.get(key)!;
+}
+
+function exerciseBox(exercises: readonly Exercise[]): HTMLElement {
+  const box = document.createElement("section");
+  box.className = "exercises";
+  box.innerHTML = `<h2>Try it: answer from the run</h2>`;
+  for (const exercise of exercises) {
+    const row = document.createElement("form");
+    row.className = "exercise";
+    row.dataset.exercise = exercise.id;
+    row.innerHTML = `<label>${escapeHtml(exercise.question)} <small>(${escapeHtml(exercise.scenario)}${
+      exercise.profile === undefined ? "" : `, ${escapeHtml(exercise.profile)}`
+    })</small><br><input type="text" inputmode="decimal" size="14"> ${escapeHtml(exercise.unit)}</label>
+<button type="submit">Check</button> <button type="button" class="reveal">Show the run's answer</button> <output></output>`;
+    const input = row.querySelector("input")!;
+    const output = row.querySelector("output")!;
+    const answerOf = async () => {
+      output.textContent = "running the scenario…";
+      const run = await exerciseRun(exercise);
+      if (run === null) {
+        output.textContent = "the run did not finish";
+        return null;
+      }
+      return exercise.answer(run);
+    };
+    row.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const typed = parseAnswer(input.value);
+      if (typed === null) {
+        output.textContent = "type a number";
+        output.className = "wrong";
+        return;
+      }
+      const answer = await answerOf();
+      if (answer === null) return;
+      const right = isRight(exercise, typed, answer);
+      output.textContent = right ? "✓ right" : "✗ not what the run says; try again";
+      output.className = right ? "right" : "wrong";
+    });
+    row.querySelector(".reveal")!.addEventListener("click", async () => {
+      const answer = await answerOf();
+      if (answer === null) return;
+      output.textContent = `the run says ${answer.toLocaleString("en-US", { maximumFractionDigits: 1 })} ${exercise.unit}`;
+      output.className = "";
+    });
+    box.append(row);
+  }
+  return box;
+}
+
+// ---- routing ----------------------------------------------------------------------------
+
+function route(): void {
+  const hash = location.hash;
+  const shared = decodeShare(hash);
+  if (shared !== null) {
+    openEditor("shared.yaml", shared.text, shared.seed, shared.profile);
+    void validate();
+    return;
+  }
+  const edit = /^#edit\/([a-z0-9-]+)$/.exec(hash);
+  const scenario = edit === null ? undefined : lessons.scenarios.find((s) => s.name === edit[1]);
+  if (scenario !== undefined) {
+    openEditor(scenario.file, scenario.text);
+    return;
+  }
+  const chapterMatch = /^#chapter\/([a-z0-9-]+)$/.exec(hash);
+  const chapter =
+    chapterMatch === null ? undefined : lessons.chapters.find((c) => c.id === chapterMatch[1]);
+  if (chapter !== undefined) {
+    renderChapter(chapter);
+    show("chapter");
+    return;
+  }
+  show("lessons");
+}
+
+renderLessons();
+window.addEventListener("hashchange", route);
+route();
