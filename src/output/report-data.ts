@@ -30,6 +30,9 @@ export interface InstanceSeries {
   /** Hits over queries in each interval, null where nothing was queried. */
   prefixHitRate: (number | null)[];
   externalHitRate: (number | null)[];
+  /** Hits over queries since the start, at each sample time; null before the first query. */
+  prefixHitRateSoFar: (number | null)[];
+  externalHitRateSoFar: (number | null)[];
   /** Gauges at each sample time. */
   kvCacheUsage: number[];
   running: number[];
@@ -123,6 +126,8 @@ export class ReportCollector {
       const h = deltas(hits);
       return deltas(queries).map((q, i) => (q > 0 ? h[i]! / q : null));
     };
+    const soFar = (hits: number[], queries: number[]) =>
+      queries.map((q, i) => (q > 0 ? hits[i]! / q : null));
     const series = (sampledValues: SampledValues, name: string, role: string): InstanceSeries => {
       const values = (key: string) => sampledValues[key]!;
       const sources = (side: "truth" | "reported") =>
@@ -137,6 +142,8 @@ export class ReportCollector {
         reportedTotal: perSecond(values("reportedTotal")),
         prefixHitRate: ratio(values("prefixHits"), values("prefixQueries")),
         externalHitRate: ratio(values("externalHits"), values("externalQueries")),
+        prefixHitRateSoFar: soFar(values("prefixHits"), values("prefixQueries")),
+        externalHitRateSoFar: soFar(values("externalHits"), values("externalQueries")),
         kvCacheUsage: values("kvCacheUsage"),
         running: values("running"),
         waiting: values("waiting"),

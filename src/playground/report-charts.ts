@@ -69,7 +69,7 @@ export function drawReportCharts(
             { x: times[i + 1]!, y },
           ],
     );
-  const atSamples = (values: number[]) => values.map((y, i) => ({ x: times[i]!, y }));
+  const atSamples = (values: (number | null)[]) => values.map((y, i) => ({ x: times[i]!, y }));
   const timeScale = {
     type: "linear",
     min: 0,
@@ -103,11 +103,15 @@ export function drawReportCharts(
     label: string;
     data: { x: number; y: number | null }[];
     borderColor: string;
+    backgroundColor?: string;
     borderDash?: number[];
+    borderWidth?: number;
+    showLine?: boolean;
     pointRadius: number;
   }
   const line = (id: string, datasets: LineSet[], yOptions: object) => {
-    for (const d of datasets) seriesLengths.push(d.data.length);
+    // The time series: the per-interval dots only mark the intervals that had lookups.
+    for (const d of datasets) if (d.showLine !== false) seriesLengths.push(d.data.length);
     charts.push(
       new Chart(canvasOf(id), {
         type: "line",
@@ -128,6 +132,23 @@ export function drawReportCharts(
     borderColor: color,
     pointRadius: 0,
     ...(dashed ? { borderDash: [6, 4] } : {}),
+  });
+  // A hit rate per interval is a dot at the interval's middle: lookups are often too sparse for
+  // its steps to be seen; the rate since the start joins them as a line.
+  const interval = (label: string, values: (number | null)[], color: string) => ({
+    label,
+    data: values.flatMap((y, i) => (y === null ? [] : [{ x: (times[i]! + times[i + 1]!) / 2, y }])),
+    borderColor: color,
+    backgroundColor: color,
+    showLine: false,
+    pointRadius: 3,
+  });
+  const soFar = (label: string, values: (number | null)[], color: string) => ({
+    label,
+    data: atSamples(values),
+    borderColor: color,
+    borderWidth: 1.5,
+    pointRadius: 0,
   });
   const gauge = (label: string, values: number[], color: string) => ({
     label,
@@ -151,8 +172,10 @@ export function drawReportCharts(
     line(
       `hits-${i}`,
       [
-        rate("local prefix cache", instance.prefixHitRate, "#2ca02c"),
-        rate("external (connector)", instance.externalHitRate, "#1f77b4"),
+        interval("local, per interval", instance.prefixHitRate, "#2ca02c"),
+        interval("external, per interval", instance.externalHitRate, "#1f77b4"),
+        soFar("local, since the start", instance.prefixHitRateSoFar, "#2ca02c"),
+        soFar("external, since the start", instance.externalHitRateSoFar, "#1f77b4"),
       ],
       { max: 1 },
     );

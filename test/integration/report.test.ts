@@ -91,7 +91,11 @@ async function open(file: string, screenshot?: string) {
   await page.waitForFunction(
     "window.pdsimReport !== undefined && window.pdsimReport.ready === true",
   );
-  const report = (await page.evaluate("window.pdsimReport")) as { charts: number; empty: number };
+  const { fewestPoints, ...report } = (await page.evaluate("window.pdsimReport")) as {
+    charts: number;
+    empty: number;
+    fewestPoints: number;
+  };
   const canvases = await page.locator("canvas").count();
   // Drawn, not blank: some pixel of every canvas differs from its first.
   const blank = (await page.evaluate(`[...document.querySelectorAll("canvas")].filter((c) => {
@@ -103,7 +107,7 @@ async function open(file: string, screenshot?: string) {
   }).length`)) as number;
   if (screenshot !== undefined) await page.screenshot({ path: screenshot, fullPage: false });
   await page.close();
-  return { errors, requests, report, canvases, blank };
+  return { errors, requests, report, fewestPoints, canvases, blank };
 }
 
 describe("report.html in headless Chromium", () => {
@@ -115,6 +119,15 @@ describe("report.html in headless Chromium", () => {
     // Four per instance (6 instances), the requests' sources and the timeline.
     expect(result.canvases).toBe(6 * 4 + 2);
     expect(result.report).toEqual({ charts: result.canvases, empty: 0, ready: true });
+    expect(result.blank).toBe(0);
+    expect(result.fewestPoints).toBeGreaterThanOrEqual(20);
+  }, 60_000);
+
+  it("draws a run of about 2 s with at least 20 points a series, though it scrapes every 15 s", async () => {
+    const result = await open(reportOf("scenarios/pd-shared-prefix.yaml"));
+    expect(result.errors).toEqual([]);
+    expect(result.report).toEqual({ charts: 2 * 4 + 2, empty: 0, ready: true });
+    expect(result.fewestPoints).toBeGreaterThanOrEqual(20);
     expect(result.blank).toBe(0);
   }, 60_000);
 
