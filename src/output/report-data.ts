@@ -33,7 +33,7 @@ export interface InstanceSeries {
   /** Hits over queries since the start, at each sample time; null before the first query. */
   prefixHitRateSoFar: (number | null)[];
   externalHitRateSoFar: (number | null)[];
-  /** Gauges at each sample time. */
+  /** Gauges: the highest value in each interval (they change at engine steps). */
   kvCacheUsage: number[];
   running: number[];
   waiting: number[];
@@ -144,9 +144,9 @@ export class ReportCollector {
         externalHitRate: ratio(values("externalHits"), values("externalQueries")),
         prefixHitRateSoFar: soFar(values("prefixHits"), values("prefixQueries")),
         externalHitRateSoFar: soFar(values("externalHits"), values("externalQueries")),
-        kvCacheUsage: values("kvCacheUsage"),
-        running: values("running"),
-        waiting: values("waiting"),
+        kvCacheUsage: values("peak:kvCacheUsage").slice(1),
+        running: values("peak:running").slice(1),
+        waiting: values("peak:waiting").slice(1),
       };
     };
     return {

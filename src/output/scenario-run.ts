@@ -97,7 +97,18 @@ export class ScenarioRun<C extends ClusterCore> {
     this.sampler =
       this.collector === null
         ? null
-        : new ReportSampler(this.cluster.instances.map((i) => i.statLoggers.prometheus));
+        : new ReportSampler(
+            this.cluster.instances.map((i) => ({
+              name: i.name,
+              exposition: i.statLoggers.prometheus,
+            })),
+          );
+    const sampler = this.sampler;
+    if (sampler !== null) {
+      this.cluster.observe({
+        onEngineStep: (instance, step) => sampler.onEngineStep(instance, step),
+      });
+    }
   }
 
   get selectedProfile(): ProfileName {

@@ -40,8 +40,8 @@ const PHASES = {
 };
 
 /**
- * Draws every chart of `reportFiguresHtml(data, prefix)`. Rates are per interval and drawn flat
- * across it; gauges are drawn at the sample times; a dashed line marks where the run ended.
+ * Draws every chart of `reportFiguresHtml(data, prefix)`. Rates and gauges' peaks are per
+ * interval and drawn flat across it; gauges are drawn at the sample times; a dashed line marks where the run ended.
  */
 export function drawReportCharts(
   Chart: ChartConstructor,
@@ -152,7 +152,7 @@ export function drawReportCharts(
   });
   const gauge = (label: string, values: number[], color: string) => ({
     label,
-    data: atSamples(values),
+    data: steps(values),
     borderColor: color,
     pointRadius: 0,
   });

@@ -18,8 +18,8 @@ export function reportFiguresHtml(data: ReportData, prefix = ""): string {
   <div class="grid">
     <figure><div class="chart">${canvas(`sources-${i}`)}</div><figcaption>Prompt tokens per second by source, per ${interval}: the truth (solid) and ${escapeHtml(data.profile)} (dashed)</figcaption></figure>
     <figure><div class="chart">${canvas(`hits-${i}`)}</div><figcaption>Prefix-cache hit rate, local and external (connector): per ${interval} where anything was looked up (dots), and since the start (line)</figcaption></figure>
-    <figure><div class="chart">${canvas(`usage-${i}`)}</div><figcaption>KV-cache usage, every ${interval}</figcaption></figure>
-    <figure><div class="chart">${canvas(`queue-${i}`)}</div><figcaption>Requests running and waiting, every ${interval}</figcaption></figure>
+    <figure><div class="chart">${canvas(`usage-${i}`)}</div><figcaption>KV-cache usage: the highest in each ${interval}</figcaption></figure>
+    <figure><div class="chart">${canvas(`queue-${i}`)}</div><figcaption>Requests running and waiting: the most in each ${interval}</figcaption></figure>
   </div>
 </section>`,
   );

@@ -43,7 +43,9 @@ describe("runWithProgress", () => {
     const sampled: RequestRecord[] = [];
     const plain: RequestRecord[] = [];
     const run = cluster(sampled);
-    const sampler = new ReportSampler(run.instances.map((i) => i.statLoggers.prometheus));
+    const sampler = new ReportSampler(
+      run.instances.map((i) => ({ name: i.name, exposition: i.statLoggers.prometheus })),
+    );
     const a = await runWithProgress(run, { stream: null, sampler });
     const b = cluster(plain).run();
     expect(a).toEqual(b);

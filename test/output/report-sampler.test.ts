@@ -15,7 +15,7 @@ function clockExposition(clock: { now: number }) {
 /** Samples as Cluster.advance would, until `end` µs; returns what the report gets. */
 function sampleUntil(end: number) {
   const clock = { now: 0 };
-  const sampler = new ReportSampler([clockExposition(clock)]);
+  const sampler = new ReportSampler([{ name: "i", exposition: clockExposition(clock) }]);
   while (sampler.nextTime <= end) {
     clock.now = sampler.nextTime;
     sampler.sample(sampler.nextTime);
@@ -52,9 +52,46 @@ describe("ReportSampler", () => {
 
   it("drops the samples taken after the work ended", () => {
     const clock = { now: 0 };
-    const sampler = new ReportSampler([clockExposition(clock)]);
+    const sampler = new ReportSampler([{ name: "i", exposition: clockExposition(clock) }]);
     for (let i = 0; i < 10; i++) sampler.sample(sampler.nextTime);
     const { times } = sampler.finish(4_500);
     expect(times).toEqual([0, 1_000, 2_000, 3_000, 4_000, 4_500]);
+  });
+
+  it("keeps each gauge's highest value over every interval, through the doublings", () => {
+    // Gauges read 0 at every sample; a step at each first-grid time t (in first intervals) leaves
+    // f(t) requests running: t when odd, else none, so that a merged interval's highest is its
+    // earlier half's as often as its later half's.
+    const f = (end: number) => (end % 2 === 1 ? end : 0);
+    const zero = { sampleValue: () => 0 };
+    const sampler = new ReportSampler([{ name: "i", exposition: zero }]);
+    const step = (running: number) => ({
+      outputs: {
+        schedulerStats: {
+          kvCacheUsage: running / 1000,
+          numRunningReqs: running,
+          numWaitingReqs: 0,
+        },
+      },
+    });
+    // A step at every first-grid time t (the samples come at some of them, after its step).
+    sampler.sample(0);
+    for (let t = 1; t <= 1_000; t++) {
+      sampler.onEngineStep({ name: "i" }, step(f(t)));
+      if (sampler.nextTime === t * REPORT_FIRST_INTERVAL_US) sampler.sample(sampler.nextTime);
+    }
+    const { times, intervalUs, values } = sampler.finish(1_000 * REPORT_FIRST_INTERVAL_US);
+    const peaks = values[0]!["peak:running"]!;
+    // Each interval's highest is the highest step in it, through every doubling.
+    times.slice(1).forEach((t, j) => {
+      const from = times[j]! / REPORT_FIRST_INTERVAL_US;
+      const to = t / REPORT_FIRST_INTERVAL_US;
+      let highest = 0;
+      for (let end = from + 1; end <= to; end++) highest = Math.max(highest, f(end));
+      expect(peaks[j + 1]).toBe(highest);
+    });
+    expect(intervalUs).toBeGreaterThan(REPORT_FIRST_INTERVAL_US);
+    // What the gauge read at the samples themselves stays 0.
+    expect(new Set(values[0]!.running)).toEqual(new Set([0]));
   });
 });
