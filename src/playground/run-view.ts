@@ -55,15 +55,27 @@ ${
     ? ""
     : `<h3>Exporter errors</h3><pre class="errors">${escapeHtml(run.errorLines.join("\n"))}</pre>`
 }
-<details class="log"><summary>Log lines (${run.logLines.length + run.logLinesLeftOut})</summary><pre>${escapeHtml(
-      run.logLines.join("\n"),
-    )}${run.logLinesLeftOut > 0 ? `\n… and ${run.logLinesLeftOut} more` : ""}</pre></details>
+<details class="log"><summary>Log lines (${run.logLines.length + run.logLinesLeftOut})</summary>
+<label>instance <select class="log-instance"><option value="">all</option>${run.summary.instances
+      .map((i) => `<option>${escapeHtml(i.name)}</option>`)
+      .join("")}</select></label>
+<pre class="log-lines"></pre></details>
 <h2>Charts</h2>
 <div class="figures">${reportFiguresHtml(run.report, CHART_PREFIX)}</div>
 <h2>Requests</h2>
 <p>Where each request's prompt tokens came from on each instance it visited (the truth), for the first ${run.requests.length} to finish. Click a row for its story.</p>
 ${requestsTable(run.requests)}
 <pre class="explain" hidden></pre>`;
+    const logSelect = this.root.querySelector<HTMLSelectElement>("select.log-instance")!;
+    const showLog = () => {
+      // A log line reads `[t=…s INSTANCE] …`.
+      const of = (line: string) => line.slice(line.indexOf(" ") + 1, line.indexOf("] "));
+      const lines = run.logLines.filter((l) => logSelect.value === "" || of(l) === logSelect.value);
+      const more = run.logLinesLeftOut > 0 ? `\n… and ${run.logLinesLeftOut} more` : "";
+      this.root.querySelector("pre.log-lines")!.textContent = lines.join("\n") + more;
+    };
+    logSelect.addEventListener("change", showLog);
+    showLog();
     this.root
       .querySelectorAll<HTMLTableRowElement>("tr[data-request]")
       .forEach((row) => row.addEventListener("click", () => this.onExplain(row.dataset.request!)));

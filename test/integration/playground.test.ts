@@ -158,6 +158,14 @@ describe("the playground in headless Chromium", () => {
     expect(charts.fewestPoints).toBeGreaterThanOrEqual(20);
     expect(await page.locator("#run canvas").count()).toBe(charts.charts);
     expect(await page.evaluate(BLANK_CANVASES)).toBe(0);
+    // The log lines, one instance's at a time.
+    await page.click("details.log summary");
+    const all = (await page.locator("pre.log-lines").textContent())!.split("\n");
+    await page.selectOption("select.log-instance", "decode-0");
+    const decode = (await page.locator("pre.log-lines").textContent())!.split("\n");
+    expect(decode.length).toBeGreaterThan(0);
+    expect(decode.length).toBeLessThan(all.length);
+    for (const line of decode) expect(line).toMatch(/^\[t=[0-9.]+s decode-0\] Engine 000: /);
     await page.evaluate("document.querySelector('#run').scrollIntoView()");
     const shot = process.env.PDSIM_PLAYGROUND_SCREENSHOT;
     if (shot !== undefined) await page.screenshot({ path: shot });
