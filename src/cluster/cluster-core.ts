@@ -178,7 +178,8 @@ export class ClusterCore {
       const until = sampler.nextTime;
       this.sim.run({ maxEvents, until });
       const next = this.sim.nextEventTime;
-      if (next === null || next > until) sampler.sample(until);
+      // A sample past the work's end would be dropped (the sampler adds one at the end itself).
+      if ((next === null || next > until) && this.sim.pendingWork > 0) sampler.sample(until);
     }
     return this.sim.pendingEvents > 0;
   }

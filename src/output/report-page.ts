@@ -38,6 +38,6 @@ const drawCode = String.raw`
   const data = JSON.parse(document.getElementById("pdsim-data").textContent);
   document.getElementById("pdsim-figures").innerHTML = pdsimCharts.reportFiguresHtml(data);
   const drawn = pdsimCharts.drawReportCharts(Chart, data, (id) => document.getElementById(id));
-  window.pdsimReport = { charts: drawn.charts, empty: drawn.empty, fewestPoints: drawn.fewestPoints, ready: true };
+  window.pdsimReport = { charts: drawn.charts, empty: drawn.empty, fewestPoints: drawn.fewestPoints, intervals: drawn.intervals, ready: true };
 })();
 `;

@@ -1,5 +1,5 @@
 // The report's time series, sampled from every instance at a resolution that fits the run: the
-// first sample at time 0, then one every REPORT_FIRST_INTERVAL_US; whenever the samples pass
+// first sample before any event, then one every REPORT_FIRST_INTERVAL_US; whenever the samples pass
 // REPORT_MAX_POINTS, every other one is dropped and the interval doubles. A run of any length
 // so ends with between REPORT_MAX_POINTS / 2 and REPORT_MAX_POINTS intervals (fewer only when it
 // is shorter than that many first intervals), and a last sample where the run's work ended.
@@ -65,11 +65,13 @@ export class ReportSampler implements RunSampler {
   private readonly indexOf: Map<string, number>;
   nextTime: SimTime = 0;
 
+  /** Make it before the run starts: its first sample, at time 0, is the state before any event. */
   constructor(
     private readonly targets: readonly { name: string; exposition: SampledExposition }[],
   ) {
     this.indexOf = new Map(targets.map((t, i) => [t.name, i]));
     this.peaksSince = targets.map(() => GAUGES.map(() => 0));
+    this.sample(0);
   }
 
   /** Gauges change only at engine steps: the highest of an interval is the highest a step left. */

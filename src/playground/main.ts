@@ -22,7 +22,7 @@ interface PageState {
   summary: PageResult["summary"] | null;
   issues: ScenarioIssue[];
   message: string | null;
-  charts: { charts: number; empty: number; fewestPoints: number } | null;
+  charts: { charts: number; empty: number; fewestPoints: number; intervals: number } | null;
   wallSeconds: number | null;
   explained: string | null;
 }
@@ -34,7 +34,10 @@ declare global {
 }
 
 const lessons = JSON.parse(document.getElementById("pdsim-lessons")!.textContent!) as Lessons;
+/** The editor's runs, validations and explanations; Stop ends what it is doing. */
 const worker = new WorkerClient(workerSource);
+/** The exercises' runs, on their own worker: the editor's Stop does not end them. */
+let exerciseWorker: WorkerClient | null = null;
 const page: PageState = {
   view: "lessons",
   state: "idle",
@@ -72,6 +75,8 @@ const runButton = $<HTMLButtonElement>("#run-button");
 const stopButton = $<HTMLButtonElement>("#stop-button");
 const problems = $("#problems");
 let lastRun: { text: string; seed: number } | null = null;
+/** The editor's current run: an answer to an earlier one, replaced or abandoned, is dropped. */
+let runToken = 0;
 
 for (const name of PROFILE_NAMES) profileSelect.add(new Option(name, name));
 
@@ -79,9 +84,12 @@ function selectedProfile(): ProfileName | undefined {
   return profileSelect.value === "" ? undefined : (profileSelect.value as ProfileName);
 }
 
-function selectedSeed(): number | undefined {
+/** The seed typed, undefined for none (the scenario's own), null for one the CLI would refuse. */
+function selectedSeed(): number | undefined | null {
   const text = seedInput.value.trim();
-  return /^[0-9]+$/.test(text) ? Number(text) : undefined;
+  if (text === "") return undefined;
+  const seed = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  return Number.isSafeInteger(seed) ? seed : null;
 }
 
 function showProblems(issues: readonly ScenarioIssue[], omitted: number): void {
@@ -98,19 +106,23 @@ async function validate(): Promise<void> {
     const answer = await worker.validate(editor.text(), file);
     if (id === validateId) showProblems(answer.issues, answer.omitted);
   } catch (error) {
-    if (!(error instanceof Stopped)) throw error;
+    if (error instanceof Stopped) return;
+    status.textContent = `The simulator failed while checking the scenario: ${messageOf(error)}`;
   }
 }
 
-worker.onProgress = (done, total, simulatedS) => {
-  progress.max = Math.max(total, 1);
-  progress.value = done;
-  status.textContent = `Running: ${done} of ${total} requests, ${simulatedS.toFixed(1)} simulated s`;
-};
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 async function run(): Promise<PageOutcome | null> {
   const text = editor.text();
   const seed = selectedSeed();
+  if (seed === null) {
+    status.textContent = `seed must be a non-negative integer, got '${seedInput.value.trim()}'`;
+    return null;
+  }
+  // A new run replaces the one in flight (a profile changed mid-run, say).
+  if (page.state === "running") worker.stop();
+  const token = ++runToken;
   page.state = "running";
   runButton.disabled = true;
   stopButton.disabled = false;
@@ -119,21 +131,33 @@ async function run(): Promise<PageOutcome | null> {
   status.textContent = "Running…";
   const started = performance.now();
   try {
-    const answer = await worker.run({ text, file, seed, profile: selectedProfile() });
+    const answer = await worker.run(
+      { text, file, seed, profile: selectedProfile() },
+      (done, total, simulatedS) => {
+        if (token !== runToken) return;
+        progress.max = Math.max(total, 1);
+        progress.value = done;
+        status.textContent = `Running: ${done} of ${total} requests, ${simulatedS.toFixed(1)} simulated s`;
+      },
+    );
+    if (token !== runToken) return null;
     const wallSeconds = (performance.now() - started) / 1000;
     showOutcome(answer.outcome, wallSeconds);
     if (answer.outcome.kind === "done") lastRun = { text, seed: answer.outcome.summary.seed };
     return answer.outcome;
   } catch (error) {
+    if (token !== runToken) return null;
     page.state = error instanceof Stopped ? "stopped" : "failed";
-    page.message = error instanceof Error ? error.message : String(error);
+    page.message = messageOf(error);
     status.textContent =
       error instanceof Stopped ? "Stopped." : `The simulator failed: ${page.message}`;
     return null;
   } finally {
-    runButton.disabled = false;
-    stopButton.disabled = true;
-    progress.hidden = true;
+    if (token === runToken) {
+      runButton.disabled = false;
+      stopButton.disabled = true;
+      progress.hidden = true;
+    }
   }
 }
 
@@ -159,7 +183,12 @@ function showOutcome(outcome: PageOutcome, wallSeconds: number): void {
       showProblems([], 0);
       const drawn = runView.show(outcome, wallSeconds);
       page.summary = outcome.summary;
-      page.charts = { charts: drawn.charts, empty: drawn.empty, fewestPoints: drawn.fewestPoints };
+      page.charts = {
+        charts: drawn.charts,
+        empty: drawn.empty,
+        fewestPoints: drawn.fewestPoints,
+        intervals: drawn.intervals,
+      };
       page.state = "done";
       status.textContent = `Done in ${wallSeconds.toFixed(2)} s.`;
     }
@@ -167,26 +196,31 @@ function showOutcome(outcome: PageOutcome, wallSeconds: number): void {
 }
 
 async function explain(request: string): Promise<void> {
-  if (lastRun === null) return;
-  const answer = await worker.explain({
-    text: lastRun.text,
-    file,
-    seed: lastRun.seed,
-    request,
-  });
-  page.explained = answer.text;
-  runView.showExplanation(answer.text);
+  const asked = lastRun;
+  if (asked === null) return;
+  try {
+    const answer = await worker.explain({ text: asked.text, file, seed: asked.seed, request });
+    // The run view may show another run by now.
+    if (asked !== lastRun) return;
+    page.explained = answer.text;
+    runView.showExplanation(answer.text);
+  } catch (error) {
+    if (error instanceof Stopped) return;
+    status.textContent = `The simulator failed to explain ${request}: ${messageOf(error)}`;
+  }
 }
 
 runButton.addEventListener("click", () => void run());
-stopButton.addEventListener("click", () => worker.stop());
+stopButton.addEventListener("click", () => {
+  if (page.state === "running") worker.stop();
+});
 profileSelect.addEventListener("change", () => {
   if (lastRun !== null) void run();
 });
 $("#share-button").addEventListener("click", () => {
   const fragment = encodeShare({
     text: editor.text(),
-    seed: selectedSeed(),
+    seed: selectedSeed() ?? undefined,
     profile: selectedProfile(),
   });
   const link = `${location.href.split("#")[0]}#${fragment}`;
@@ -198,6 +232,12 @@ $("#share-button").addEventListener("click", () => {
 });
 
 function openEditor(name: string, text: string, seed?: number, profile?: string): void {
+  // Whatever the editor was running belongs to the scenario it leaves.
+  if (page.state === "running") worker.stop();
+  runToken += 1;
+  runButton.disabled = false;
+  stopButton.disabled = true;
+  progress.hidden = true;
   file = name;
   $("#editor-title").textContent = name;
   seedInput.value = seed === undefined ? "" : String(seed);
@@ -281,7 +321,7 @@ function exerciseRun(exercise: Exercise): Promise<PageResult | null> {
     const scenario = lessons.scenarios.find((s) => s.name === exercise.scenario)!;
     exerciseRuns.set(
       key,
-      worker
+      (exerciseWorker ??= new WorkerClient(workerSource))
         .run({ text: scenario.text, file: scenario.file, profile: exercise.profile })
         .then((answer) => (answer.outcome.kind === "done" ? answer.outcome : null))
         .catch(() => {

@@ -20,8 +20,10 @@ export interface DrawnCharts {
   charts: number;
   /** Charts with no data point at all. */
   empty: number;
-  /** The fewest points of any time series drawn: the resolution a reader gets. */
+  /** The fewest points with a value of any time series drawn: the resolution a reader gets. */
   fewestPoints: number;
+  /** The intervals the run was cut into. */
+  intervals: number;
   destroy(): void;
 }
 
@@ -111,7 +113,9 @@ export function drawReportCharts(
   }
   const line = (id: string, datasets: LineSet[], yOptions: object) => {
     // The time series: the per-interval dots only mark the intervals that had lookups.
-    for (const d of datasets) if (d.showLine !== false) seriesLengths.push(d.data.length);
+    for (const d of datasets) {
+      if (d.showLine !== false) seriesLengths.push(d.data.filter((p) => p.y !== null).length);
+    }
     charts.push(
       new Chart(canvasOf(id), {
         type: "line",
@@ -233,8 +237,13 @@ export function drawReportCharts(
   );
   return {
     charts: charts.length,
-    empty: charts.filter((c) => c.data.datasets.every((d) => d.data.length === 0)).length,
+    empty: charts.filter((c) => c.data.datasets.every((d) => d.data.every(isEmptyPoint))).length,
     fewestPoints: seriesLengths.length === 0 ? 0 : Math.min(...seriesLengths),
+    intervals: data.times.length - 1,
     destroy: () => charts.forEach((c) => c.destroy()),
   };
 }
+
+/** A point of a line without a value, or nothing at all; a bar's value is never empty. */
+const isEmptyPoint = (point: unknown): boolean =>
+  point === null || (typeof point === "object" && "y" in point && point.y === null);

@@ -27,7 +27,10 @@ export function decodeShare(fragment: string): Shared | null {
     return null;
   }
   const seedText = params.get("seed");
-  const seed = seedText !== null && /^[0-9]+$/.test(seedText) ? Number(seedText) : undefined;
+  const seed =
+    seedText !== null && /^[0-9]+$/.test(seedText) && Number.isSafeInteger(Number(seedText))
+      ? Number(seedText)
+      : undefined;
   return { text, seed, profile: params.get("profile") ?? undefined };
 }
 

@@ -46,12 +46,24 @@ describe("runWithProgress", () => {
     const sampler = new ReportSampler(
       run.instances.map((i) => ({ name: i.name, exposition: i.statLoggers.prometheus })),
     );
-    const a = await runWithProgress(run, { stream: null, sampler });
+    const sampledAt: number[] = [];
+    const recording = {
+      get nextTime() {
+        return sampler.nextTime;
+      },
+      sample(time: number) {
+        sampledAt.push(time);
+        sampler.sample(time);
+      },
+    };
+    const a = await runWithProgress(run, { stream: null, sampler: recording });
     const b = cluster(plain).run();
     expect(a).toEqual(b);
     expect(sampled).toEqual(plain);
     const { times } = sampler.finish(run.sim.lastWorkTime);
     expect(times.length).toBeGreaterThan(REPORT_MAX_POINTS / 2);
+    // No sample past the end of the work, where the periodic timers still tick.
+    expect(Math.max(...sampledAt)).toBeLessThanOrEqual(run.sim.lastWorkTime);
   });
 
   it("writes nothing when the stream is not a terminal", async () => {

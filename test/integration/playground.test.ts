@@ -151,10 +151,12 @@ describe("the playground in headless Chromium", () => {
       charts: number;
       empty: number;
       fewestPoints: number;
+      intervals: number;
     };
     // Four per instance (two), the requests' sources and the timeline.
     expect(charts.charts).toBe(2 * 4 + 2);
     expect(charts.empty).toBe(0);
+    expect(charts.intervals).toBeGreaterThanOrEqual(20);
     expect(charts.fewestPoints).toBeGreaterThanOrEqual(20);
     expect(await page.locator("#run canvas").count()).toBe(charts.charts);
     expect(await page.evaluate(BLANK_CANVASES)).toBe(0);
@@ -238,6 +240,34 @@ describe("the playground in headless Chromium", () => {
     await page.evaluate("window.location.hash = '#edit/pd-basic'");
     await page.waitForFunction("window.pdsimPage.state === 'idle'");
     expect(await run(page)).toBe("done");
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 90_000);
+
+  it("drops a run in flight when the profile changes or another scenario opens", async () => {
+    const text = fs
+      .readFileSync(path.join(root, "scenarios/quickstart.yaml"), "utf8")
+      .replace("num_requests: 300", "num_requests: 200000");
+    const { page, errors } = await open(encodeShare({ text }));
+    const running = "document.querySelector('#status').textContent.startsWith('Running: ')";
+    await page.click("#run-button");
+    await page.waitForFunction(running);
+    // A new profile runs again at once: the first run is ended, and Stop stays for the second.
+    await page.selectOption("#profile", "vllm-pr33290");
+    await page.waitForFunction(running);
+    expect(await page.evaluate("window.pdsimPage.state")).toBe("running");
+    expect(await page.locator("#stop-button").isDisabled()).toBe(false);
+    // Another scenario: its editor starts idle, and nothing of the long run shows up in it.
+    await page.evaluate("window.location.hash = '#edit/pd-basic'");
+    await page.waitForFunction("window.pdsimPage.state === 'idle'");
+    await page.waitForTimeout(500);
+    expect(await page.evaluate("window.pdsimPage.state")).toBe("idle");
+    expect(await page.locator("#run").textContent()).toBe("");
+    expect(await run(page)).toBe("done");
+    const summary = (await page.evaluate("window.pdsimPage.summary")) as {
+      scenario: { name: string };
+    };
+    expect(summary.scenario.name).toBe("pd-basic");
     expect(errors).toEqual([]);
     await page.close();
   }, 90_000);

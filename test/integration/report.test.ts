@@ -91,10 +91,11 @@ async function open(file: string, screenshot?: string) {
   await page.waitForFunction(
     "window.pdsimReport !== undefined && window.pdsimReport.ready === true",
   );
-  const { fewestPoints, ...report } = (await page.evaluate("window.pdsimReport")) as {
+  const { fewestPoints, intervals, ...report } = (await page.evaluate("window.pdsimReport")) as {
     charts: number;
     empty: number;
     fewestPoints: number;
+    intervals: number;
   };
   const canvases = await page.locator("canvas").count();
   // Drawn, not blank: some pixel of every canvas differs from its first.
@@ -107,7 +108,7 @@ async function open(file: string, screenshot?: string) {
   }).length`)) as number;
   if (screenshot !== undefined) await page.screenshot({ path: screenshot, fullPage: false });
   await page.close();
-  return { errors, requests, report, fewestPoints, canvases, blank };
+  return { errors, requests, report, fewestPoints, intervals, canvases, blank };
 }
 
 describe("report.html in headless Chromium", () => {
@@ -120,6 +121,7 @@ describe("report.html in headless Chromium", () => {
     expect(result.canvases).toBe(6 * 4 + 2);
     expect(result.report).toEqual({ charts: result.canvases, empty: 0, ready: true });
     expect(result.blank).toBe(0);
+    expect(result.intervals).toBeGreaterThanOrEqual(20);
     expect(result.fewestPoints).toBeGreaterThanOrEqual(20);
   }, 60_000);
 
@@ -127,6 +129,7 @@ describe("report.html in headless Chromium", () => {
     const result = await open(reportOf("scenarios/pd-shared-prefix.yaml"));
     expect(result.errors).toEqual([]);
     expect(result.report).toEqual({ charts: 2 * 4 + 2, empty: 0, ready: true });
+    expect(result.intervals).toBeGreaterThanOrEqual(20);
     expect(result.fewestPoints).toBeGreaterThanOrEqual(20);
     expect(result.blank).toBe(0);
   }, 60_000);

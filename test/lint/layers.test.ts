@@ -80,4 +80,24 @@ describe("the import rules", () => {
       "not-to-unresolvable: src/engine/scheduler.ts -> ./gone.ts",
     ]);
   });
+
+  it("report a Node built-in that the playground reaches, however indirectly", async () => {
+    const dir = tree({
+      "sim/index.ts": "export const now = 0;\n",
+      "src/util/files.ts":
+        'import { readFile } from "node:fs/promises";\nexport const read = readFile;\n',
+      "src/util/clock.ts":
+        'import { EventEmitter } from "events";\nexport const e = EventEmitter;\n',
+      "src/engine/step.ts": 'import { read } from "../util/files.ts";\nexport const r = read;\n',
+      "src/playground/page.ts":
+        'import { r } from "../engine/step.ts";\nimport { now } from "../../sim/index.ts";\nexport const p = [r, now];\n',
+      "src/playground/virtual.ts":
+        'import source from "virtual:pdsim-worker";\nexport const v = source;\n',
+    });
+    dirs.push(dir);
+    // The bundler's virtual modules are not files, and are not missing ones either.
+    expect(await violations(dir, options)).toEqual([
+      "playground-not-to-node: src/playground/page.ts -> fs/promises",
+    ]);
+  });
 });

@@ -25,6 +25,19 @@ function sampleUntil(end: number) {
 }
 
 describe("ReportSampler", () => {
+  it("takes its first sample when it is made, before the run starts", () => {
+    const clock = { now: 0 };
+    const exposition = { sampleValue: () => clock.now + 7 };
+    const sampler = new ReportSampler([{ name: "i", exposition }]);
+    clock.now = 5;
+    expect(sampler.nextTime).toBe(REPORT_FIRST_INTERVAL_US);
+    expect(sampler.finish(0)).toEqual({
+      times: [0],
+      intervalUs: REPORT_FIRST_INTERVAL_US,
+      values: [expect.objectContaining({ prefixHits: [7] })],
+    });
+  });
+
   it("keeps the first interval for a run shorter than the grid's capacity", () => {
     const { times, intervalUs } = sampleUntil(50 * REPORT_FIRST_INTERVAL_US + 300);
     expect(intervalUs).toBe(REPORT_FIRST_INTERVAL_US);
@@ -53,9 +66,15 @@ describe("ReportSampler", () => {
   it("drops the samples taken after the work ended", () => {
     const clock = { now: 0 };
     const sampler = new ReportSampler([{ name: "i", exposition: clockExposition(clock) }]);
-    for (let i = 0; i < 10; i++) sampler.sample(sampler.nextTime);
-    const { times } = sampler.finish(4_500);
+    for (let i = 0; i < 10; i++) {
+      clock.now = sampler.nextTime;
+      sampler.sample(sampler.nextTime);
+    }
+    // The run's state at its end is the state now.
+    clock.now = 4_500;
+    const { times, values } = sampler.finish(4_500);
     expect(times).toEqual([0, 1_000, 2_000, 3_000, 4_000, 4_500]);
+    expect(values[0]!.prefixHits).toEqual(times);
   });
 
   it("keeps each gauge's highest value over every interval, through the doublings", () => {
@@ -75,7 +94,6 @@ describe("ReportSampler", () => {
       },
     });
     // A step at every first-grid time t (the samples come at some of them, after its step).
-    sampler.sample(0);
     for (let t = 1; t <= 1_000; t++) {
       sampler.onEngineStep({ name: "i" }, step(f(t)));
       if (sampler.nextTime === t * REPORT_FIRST_INTERVAL_US) sampler.sample(sampler.nextTime);

@@ -32,7 +32,9 @@ describe("the playground's exercises", () => {
         exercise.tolerance === 0
           ? answer.toLocaleString("en-US")
           : answer.toLocaleString("en-US", { maximumFractionDigits: 1 });
-      expect(answers).toContain(shown);
+      // The number on its own, not a part of a longer one ("1" in "16" or "1.5").
+      const escaped = shown.replace(/[.,]/g, "\\$&");
+      expect(answers).toMatch(new RegExp(`(?<![\\d.,])${escaped}(?![\\d]|[.,]\\d)`));
       expect(isRight(exercise, parseAnswer(shown)!, answer)).toBe(true);
     },
   );

@@ -26,7 +26,8 @@ describe("the playground's run", () => {
   });
 
   it("follows --seed and --profile", async () => {
-    const file = "scenarios/pd-basic.yaml";
+    // A generated workload, which the seed draws.
+    const file = "scenarios/quickstart.yaml";
     const page = runPageScenario(fs.readFileSync(file, "utf8"), file, {
       seed: 7,
       profile: "vllm-pr33290",
