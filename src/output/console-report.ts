@@ -8,6 +8,35 @@ import type { ExpectationResult } from "../scenario/expectations.ts";
 import { describeExpected } from "../scenario/expectations.ts";
 import type { RunSummary } from "./summary.ts";
 
+/** The summary table's columns, one row per instance: the CLI's and the playground's. */
+export const SUMMARY_COLUMNS = [
+  "instance",
+  "role",
+  "finished",
+  "prompt tok",
+  "computed (truth)",
+  "computed (vLLM)",
+  "gen tok",
+  "prefix hit",
+  "preempt",
+  "steps",
+] as const;
+
+export function summaryRows(summary: RunSummary): string[][] {
+  return summary.instances.map((i) => [
+    i.name,
+    i.role,
+    String(Object.values(i.requests_finished).reduce((a, b) => a + b, 0)),
+    String(i.prompt_tokens),
+    String(i.prompt_tokens_computed),
+    String(i.prompt_tokens_computed_reported),
+    String(i.generation_tokens),
+    `${(i.prefix_cache_hit_rate * 100).toFixed(1)}%`,
+    String(i.preemptions),
+    String(i.engine_steps),
+  ]);
+}
+
 export function formatSummary(
   summary: RunSummary,
   expectations: readonly ExpectationResult[],
@@ -23,34 +52,7 @@ export function formatSummary(
       `${r.arrived} requests arrived, ${r.finished} finished (${reasons || "none"}) ` +
       `in ${summary.simulated_seconds.toFixed(3)} simulated s, ${summary.events} events`,
   );
-  lines.push(
-    table(
-      [
-        "instance",
-        "role",
-        "finished",
-        "prompt tok",
-        "computed (truth)",
-        "computed (vLLM)",
-        "gen tok",
-        "prefix hit",
-        "preempt",
-        "steps",
-      ],
-      summary.instances.map((i) => [
-        i.name,
-        i.role,
-        String(Object.values(i.requests_finished).reduce((a, b) => a + b, 0)),
-        String(i.prompt_tokens),
-        String(i.prompt_tokens_computed),
-        String(i.prompt_tokens_computed_reported),
-        String(i.generation_tokens),
-        `${(i.prefix_cache_hit_rate * 100).toFixed(1)}%`,
-        String(i.preemptions),
-        String(i.engine_steps),
-      ]),
-    ),
-  );
+  lines.push(table([...SUMMARY_COLUMNS], summaryRows(summary)));
   const refused = summary.exporter_errors;
   if (refused.length > 0) {
     const requests = new Set(refused.flatMap((e) => e.request_ids));

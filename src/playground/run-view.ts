@@ -4,6 +4,7 @@
 
 import Chart from "chart.js/auto";
 import type { InstanceLeg, RequestRecord } from "../cluster/request-record.ts";
+import { SUMMARY_COLUMNS, summaryRows } from "../output/console-report.ts";
 import { escapeHtml } from "../util/html.ts";
 import type { PageResult } from "./page-run.ts";
 import { type ChartConstructor, type DrawnCharts, drawReportCharts } from "./report-charts.ts";
@@ -97,31 +98,7 @@ ${requestsTable(run.requests)}
 }
 
 function summaryTable(run: PageResult): string {
-  const header = [
-    "instance",
-    "role",
-    "finished",
-    "prompt tok",
-    "computed (truth)",
-    "computed (vLLM)",
-    "gen tok",
-    "prefix hit",
-    "preempt",
-    "steps",
-  ];
-  const rows = run.summary.instances.map((i) => [
-    i.name,
-    i.role,
-    String(Object.values(i.requests_finished).reduce((a, b) => a + b, 0)),
-    String(i.prompt_tokens),
-    String(i.prompt_tokens_computed),
-    String(i.prompt_tokens_computed_reported),
-    String(i.generation_tokens),
-    `${(i.prefix_cache_hit_rate * 100).toFixed(1)}%`,
-    String(i.preemptions),
-    String(i.engine_steps),
-  ]);
-  return table(header, rows, "summary");
+  return table([...SUMMARY_COLUMNS], summaryRows(run.summary), "summary");
 }
 
 function requestsTable(records: readonly RequestRecord[]): string {

@@ -8,13 +8,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeShare } from "../../src/playground/share.ts";
 import { buildSite, writeSite } from "../../src/site/build.ts";
+import {
+  blankCanvases,
+  launchChromium,
+  openWatched,
+  type WatchedPage,
+} from "../support/chromium.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
-const CHROMIUM = "/usr/bin/chromium";
 /** The issue's limit for the whole page, gzipped. */
 const MAX_GZIPPED_BYTES = 1.5e6;
 
@@ -29,19 +34,7 @@ beforeAll(async () => {
   writeSite(site, path.join(work, "dist"));
   index = path.join(work, "dist", "index.html");
   gzipped = gzipSync(fs.readFileSync(index)).length;
-  expect(fs.existsSync(CHROMIUM), "install Debian's chromium package").toBe(true);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -49,26 +42,10 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-interface Opened {
-  page: Page;
-  errors: string[];
-  requests: string[];
-}
-
-async function open(fragment: string): Promise<Opened> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors: string[] = [];
-  const requests: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") errors.push(m.text());
-  });
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("request", (r) => {
-    if (!/^(file|blob|data):/.test(r.url())) requests.push(r.url());
-  });
-  await page.goto(`file://${index}#${fragment}`);
-  await page.waitForFunction("window.pdsimPage !== undefined");
-  return { page, errors, requests };
+async function open(fragment: string): Promise<WatchedPage> {
+  const opened = await openWatched(browser, `file://${index}#${fragment}`);
+  await opened.page.waitForFunction("window.pdsimPage !== undefined");
+  return opened;
 }
 
 /** Clicks Run and waits for the run to end, however it ends. */
@@ -92,15 +69,6 @@ function cliSummary(scenario: string, ...args: string[]): Record<string, unknown
   expect([0, 1], result.stderr).toContain(result.status);
   return { ...(JSON.parse(result.stdout) as object), wall_seconds: 0 };
 }
-
-/** Canvases in the run view whose every pixel is the first one's. */
-const BLANK_CANVASES = `[...document.querySelectorAll("#run canvas")].filter((c) => {
-  const { data } = c.getContext("2d").getImageData(0, 0, c.width, c.height);
-  for (let i = 4; i < data.length; i += 4) {
-    if (data[i] !== data[0] || data[i + 3] !== data[3]) return false;
-  }
-  return true;
-}).length`;
 
 describe("the playground in headless Chromium", () => {
   it("is one file of at most 1.5 MB gzipped", () => {
@@ -159,7 +127,7 @@ describe("the playground in headless Chromium", () => {
     expect(charts.intervals).toBeGreaterThanOrEqual(20);
     expect(charts.fewestPoints).toBeGreaterThanOrEqual(20);
     expect(await page.locator("#run canvas").count()).toBe(charts.charts);
-    expect(await page.evaluate(BLANK_CANVASES)).toBe(0);
+    expect(await page.evaluate(blankCanvases("#run canvas"))).toBe(0);
     // The log lines, one instance's at a time.
     await page.click("details.log summary");
     const all = (await page.locator("pre.log-lines").textContent())!.split("\n");

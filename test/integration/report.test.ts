@@ -6,11 +6,11 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { blankCanvases, launchChromium, openWatched } from "../support/chromium.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
-const CHROMIUM = "/usr/bin/chromium";
 
 let work: string;
 let browser: Browser;
@@ -55,19 +55,7 @@ function sweepReport(): string {
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), "pdsim-report-"));
-  expect(fs.existsSync(CHROMIUM), "install Debian's chromium package").toBe(true);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
@@ -76,17 +64,7 @@ afterAll(async () => {
 });
 
 async function open(file: string, screenshot?: string) {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors: string[] = [];
-  const requests: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") errors.push(m.text());
-  });
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("request", (r) => {
-    if (!r.url().startsWith("file://")) requests.push(r.url());
-  });
-  await page.goto(`file://${file}`);
+  const { page, errors, requests } = await openWatched(browser, `file://${file}`);
   // In-page code as strings: the test's TypeScript has no DOM types.
   await page.waitForFunction(
     "window.pdsimReport !== undefined && window.pdsimReport.ready === true",
@@ -99,13 +77,7 @@ async function open(file: string, screenshot?: string) {
   };
   const canvases = await page.locator("canvas").count();
   // Drawn, not blank: some pixel of every canvas differs from its first.
-  const blank = (await page.evaluate(`[...document.querySelectorAll("canvas")].filter((c) => {
-    const { data } = c.getContext("2d").getImageData(0, 0, c.width, c.height);
-    for (let i = 4; i < data.length; i += 4) {
-      if (data[i] !== data[0] || data[i + 3] !== data[3]) return false;
-    }
-    return true;
-  }).length`)) as number;
+  const blank = (await page.evaluate(blankCanvases("canvas"))) as number;
   if (screenshot !== undefined) await page.screenshot({ path: screenshot, fullPage: false });
   await page.close();
   return { errors, requests, report, fewestPoints, intervals, canvases, blank };
