@@ -58,7 +58,7 @@ describe("the playground's run", () => {
   });
 
   it("reports its progress after every slice, up to the whole workload", () => {
-    const file = "scenarios/dashboard.yaml";
+    const file = "scenarios/quickstart.yaml";
     const seen: [number, number][] = [];
     const page = runPageScenario(fs.readFileSync(file, "utf8"), file, undefined, {
       onProgress: (done, total) => seen.push([done, total]),
