@@ -9,7 +9,7 @@ import { ScenarioRun } from "../output/scenario-run.ts";
 import { TraceRecorder } from "../output/trace-recorder.ts";
 import { formatExporterError, formatLogLine, formatSummary } from "../output/console-report.ts";
 import { loadScenario } from "../scenario/index.ts";
-import { PROFILES, type ProfileName } from "../accounting/profiles.ts";
+import type { ProfileName } from "../accounting/profiles.ts";
 import { formatSeconds } from "../../sim/index.ts";
 import type { CliIo } from "./io.ts";
 import { runWithProgress } from "./progress.ts";
@@ -46,13 +46,7 @@ export async function runCommand(io: CliIo, opts: RunOptions): Promise<number> {
         },
         onExporterError: (error) => io.stderr.write(formatExporterError(error) + "\n"),
       },
-      (s, seed, observer, profiles) =>
-        new Cluster(
-          s,
-          seed,
-          observer,
-          profiles.map((p) => PROFILES[p]),
-        ),
+      (s, seed, observer, profiles) => new Cluster(s, seed, observer, profiles),
     );
     const cluster = run.cluster;
     let series: SeriesRecorder | null = null;

@@ -9,7 +9,7 @@ import type { ClusterObserver } from "../cluster/observer.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 import { validateExpectationMetrics } from "../cluster/expectation-metrics.ts";
 import { FINISH_REASONS, type FinishReason } from "../engine/request-status.ts";
-import { PROFILE_NAMES, PROFILES, type ProfileName } from "../accounting/profiles.ts";
+import { PROFILE_NAMES, PROFILES, type Profile, type ProfileName } from "../accounting/profiles.ts";
 import {
   checkExpectations,
   type ExpectationResult,
@@ -36,7 +36,7 @@ export type ClusterMaker<C extends ClusterCore> = (
   scenario: Scenario,
   seed: number,
   observer: ClusterObserver,
-  profiles: readonly ProfileName[],
+  profiles: readonly Profile[],
 ) => C;
 
 export interface FinishedRun {
@@ -91,7 +91,7 @@ export class ScenarioRun<C extends ClusterCore> {
           ? {}
           : { onTransfer: (record) => this.collector?.transfer(record) }),
       },
-      this.profiles,
+      this.profiles.map((p) => PROFILES[p]),
     );
     validateExpectationMetrics(scenario, this.cluster);
     this.sampler =

@@ -8,7 +8,7 @@ import { formatExporterError, formatLogLine } from "../output/console-report.ts"
 import type { ReportData } from "../output/report-data.ts";
 import { ScenarioRun } from "../output/scenario-run.ts";
 import type { RunSummary } from "../output/summary.ts";
-import { PROFILES, type ProfileName } from "../accounting/profiles.ts";
+import type { ProfileName } from "../accounting/profiles.ts";
 import { ScenarioError, type ScenarioIssue } from "../scenario/errors.ts";
 import { describeExpected } from "../scenario/expectations.ts";
 import { parseScenarioText } from "../scenario/parse.ts";
@@ -126,13 +126,7 @@ export function runPageScenario(
         },
       },
       (s, seed, observer, profiles) =>
-        new ClusterCore(
-          s,
-          seed,
-          observer,
-          profiles.map((p) => PROFILES[p]),
-          { openWorkload: inMemoryWorkloadSource },
-        ),
+        new ClusterCore(s, seed, observer, profiles, { openWorkload: inMemoryWorkloadSource }),
     );
     const { cluster } = run;
     cluster.start();
