@@ -19,7 +19,7 @@ import { inMemoryWorkloadSource, WorkloadKindUnavailable } from "../workload/in-
 import { SimulationStalled } from "../cluster/cluster-core.ts";
 import type { RequestRecord } from "../cluster/request-record.ts";
 
-/** Events between two looks at the clock and the Stop button. */
+/** Events between two progress reports (Stop ends the worker, whatever it is doing). */
 export const EVENTS_PER_SLICE = 5_000;
 /** Requests whose records the page keeps for its table (and the exercises). */
 export const PAGE_REQUESTS = 500;
