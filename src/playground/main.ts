@@ -25,6 +25,8 @@ interface PageState {
   charts: { charts: number; empty: number; fewestPoints: number; intervals: number } | null;
   wallSeconds: number | null;
   explained: string | null;
+  /** Runs the editor has started, for the tests. */
+  runsStarted: number;
 }
 
 declare global {
@@ -47,6 +49,7 @@ const page: PageState = {
   charts: null,
   wallSeconds: null,
   explained: null,
+  runsStarted: 0,
 };
 window.pdsimPage = page;
 
@@ -123,6 +126,7 @@ async function run(): Promise<PageOutcome | null> {
   // A new run replaces the one in flight (a profile changed mid-run, say).
   if (page.state === "running") worker.stop();
   const token = ++runToken;
+  page.runsStarted += 1;
   page.state = "running";
   runButton.disabled = true;
   stopButton.disabled = false;
@@ -214,8 +218,9 @@ runButton.addEventListener("click", () => void run());
 stopButton.addEventListener("click", () => {
   if (page.state === "running") worker.stop();
 });
+// What the run view shows, or is about to, follows the profile.
 profileSelect.addEventListener("change", () => {
-  if (lastRun !== null) void run();
+  if (lastRun !== null || page.state === "running") void run();
 });
 $("#share-button").addEventListener("click", () => {
   const fragment = encodeShare({

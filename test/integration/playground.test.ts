@@ -222,6 +222,7 @@ describe("the playground in headless Chromium", () => {
     await page.waitForFunction(running);
     // A new profile runs again at once: the first run is ended, and Stop stays for the second.
     await page.selectOption("#profile", "vllm-pr33290");
+    await page.waitForFunction("window.pdsimPage.runsStarted === 2");
     await page.waitForFunction(running);
     expect(await page.evaluate("window.pdsimPage.state")).toBe("running");
     expect(await page.locator("#stop-button").isDisabled()).toBe(false);
