@@ -42,8 +42,9 @@ const PHASES = {
 };
 
 /**
- * Draws every chart of `reportFiguresHtml(data, prefix)`. Rates and gauges' peaks are per
- * interval and drawn flat across it; gauges are drawn at the sample times; a dashed line marks where the run ended.
+ * Draws every chart of `reportFiguresHtml(data, prefix)`. Rates and the gauges' highest values
+ * are per interval and drawn flat across it; hit rates are dots per interval and a line since
+ * the start; a dashed line marks where the run's work ended.
  */
 export function drawReportCharts(
   Chart: ChartConstructor,
@@ -59,8 +60,8 @@ export function drawReportCharts(
     plugins: { legend: { labels: { boxWidth: 10, font: { size: 10 } } } },
   };
   const times = data.times;
-  // A rate holds over its interval: drawn flat from its start to its end, so that one interval
-  // between two without lookups still shows, and a gap (null) where there is no value.
+  // A value per interval holds over it: drawn flat from its start to its end, with a gap where
+  // there is none (null).
   type Point = { x: number; y: number | null };
   const steps = (values: (number | null)[]): Point[] =>
     values.flatMap((y, i): Point[] =>
