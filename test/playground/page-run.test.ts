@@ -77,6 +77,15 @@ describe("the playground's run", () => {
       expect(page.message).toMatch(/run this scenario with the pdsim CLI/);
   });
 
+  it("ends a run that stalls with the CLI's message, not an exception", async () => {
+    const file = "test/e2e/fixtures/offload-stall.yaml";
+    const page = runPageScenario(fs.readFileSync(file, "utf8"), file);
+    const cli = await pdsim("run", file, "--quiet");
+    expect(cli.status).toBe(3);
+    expect(page.kind).toBe("failed");
+    if (page.kind === "failed") expect(`pdsim: ${page.message}\n`).toBe(cli.stderr);
+  });
+
   it("explains a request as pdsim explain does", async () => {
     const file = "scenarios/pd-basic.yaml";
     const text = fs.readFileSync(file, "utf8");
