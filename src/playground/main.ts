@@ -313,8 +313,34 @@ function renderChapter(chapter: GuideChapter): void {
     "beforeend",
     `<p><a href="#lessons">← Lessons</a></p>${runs === "" ? "" : `<p class="runs">${runs}</p>`}`,
   );
-  if (exercises.length > 0) views.chapter.append(exerciseBox(exercises));
+  foldAnswers(body);
   views.chapter.append(body);
+  if (exercises.length > 0) {
+    // After the chapter's text, where its own exercises begin (their answers follow them).
+    const heading = [...body.querySelectorAll("h2")].find((h) =>
+      /exercise/i.test(h.textContent ?? ""),
+    );
+    const box = exerciseBox(exercises);
+    if (heading === undefined) body.append(box);
+    else heading.before(box);
+  }
+}
+
+/** The guide's "Answers" section, folded away until the learner opens it. */
+function foldAnswers(body: HTMLElement): void {
+  const heading = [...body.querySelectorAll("h2")].find((h) =>
+    /^answers?$/i.test(h.textContent?.trim() ?? ""),
+  );
+  if (heading === undefined) return;
+  const details = document.createElement("details");
+  details.className = "answers";
+  const summary = document.createElement("summary");
+  summary.textContent = heading.textContent;
+  details.append(summary);
+  while (heading.nextSibling !== null && heading.nextSibling.nodeName !== "H2") {
+    details.append(heading.nextSibling);
+  }
+  heading.replaceWith(details);
 }
 
 /** Each exercise's run, by scenario and profile, once made. */

@@ -243,6 +243,14 @@ describe("the playground in headless Chromium", () => {
 
   it("checks an exercise's answer against the run", async () => {
     const { page, errors } = await open("chapter/01-one-request");
+    // The box comes where the chapter's exercises begin, and the guide's answers stay folded.
+    expect(
+      await page.evaluate(
+        "document.querySelector('section.exercises').nextElementSibling.textContent",
+      ),
+    ).toBe("Exercises");
+    expect(await page.locator("details.answers").count()).toBe(1);
+    expect(await page.evaluate("document.querySelector('details.answers').open")).toBe(false);
     const form = page.locator('form[data-exercise="kv-bytes"]');
     await form.locator("input").fill("1,000");
     await form.locator('button[type="submit"]').click();
