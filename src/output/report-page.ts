@@ -4,6 +4,13 @@
 import { chartJsSource, escapeHtml, reportChartsSource, scriptJson } from "./html-embed.ts";
 import type { ReportData } from "./report-data.ts";
 
+/** How the charts' figures are laid out, here and in the playground. */
+export const FIGURE_STYLE = `
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(26rem, 1fr)); gap: 1rem; }
+figure { margin: 0; } figcaption { font-size: 0.85rem; color: #555; }
+.chart { position: relative; height: 16rem; }
+.wide .chart { height: 24rem; }`;
+
 export function renderReport(data: ReportData): string {
   return `<!doctype html>
 <html lang="en">
@@ -13,10 +20,7 @@ export function renderReport(data: ReportData): string {
 <style>
 body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
 h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 2rem; } small { color: #666; font-weight: normal; }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(26rem, 1fr)); gap: 1rem; }
-figure { margin: 0; } figcaption { font-size: 0.85rem; color: #555; }
-.chart { position: relative; height: 16rem; }
-.wide .chart { height: 24rem; }
+${FIGURE_STYLE}
 </style>
 </head>
 <body>

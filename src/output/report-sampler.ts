@@ -21,7 +21,7 @@ export interface SampledExposition {
 }
 
 /** The samples the report draws, in the order of a reading. */
-export const SAMPLED = [
+const SAMPLED = [
   ...PROMPT_SOURCES.map((source) => ({
     key: `truth:${source}`,
     name: "pdsim:prompt_tokens_by_source_total",

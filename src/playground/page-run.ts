@@ -72,8 +72,6 @@ export interface PageResult {
   requests: RequestRecord[];
   /** Each instance's selected exposition, sample by sample: what the exercises read. */
   samples: Record<string, { name: string; labels: Record<string, string>; value: number }[]>;
-  /** The scenario's own description and lesson. */
-  lesson: string | null;
 }
 
 export type PageOutcome =
@@ -155,7 +153,6 @@ export function runPageScenario(
       samples: Object.fromEntries(
         cluster.instances.map((i) => [i.name, i.statLoggers.prometheus.samples()]),
       ),
-      lesson: scenario.lesson ?? null,
     };
   } catch (error) {
     if (error instanceof ScenarioError) {

@@ -3,6 +3,7 @@
 
 import type { Lessons } from "../playground/lessons.ts";
 import { scriptJson } from "../output/html-embed.ts";
+import { FIGURE_STYLE } from "../output/report-page.ts";
 
 export function playgroundHtml(lessons: Lessons, script: string): string {
   return `<!doctype html>
@@ -61,9 +62,7 @@ th:first-child, td:first-child, .lessons td, .requests td:nth-child(2), .request
 #editor-host .cm-editor { font-size: 0.85rem; }
 #problems, .errors { color: #a40000; background: #fff3f3; padding: 0.5rem; white-space: pre-wrap; }
 pre { background: #f6f6f6; padding: 0.5rem; overflow: auto; font-size: 0.8rem; max-height: 30rem; }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(24rem, 1fr)); gap: 1rem; }
-figure { margin: 0; } figcaption { font-size: 0.8rem; color: #555; }
-.chart { position: relative; height: 15rem; } .wide .chart { height: 22rem; }
+${FIGURE_STYLE}
 .expectations { list-style: none; padding-left: 0; font-size: 0.85rem; }
 .pass, .right { color: #1a7f37; } .fail, .wrong { color: #a40000; }
 .exercises { background: #f3f7fb; border: 1px solid #cfdbe8; padding: 0.5rem 1rem; margin: 1rem 0; }
